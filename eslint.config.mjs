@@ -1,0 +1,40 @@
+import tseslint from 'typescript-eslint';
+import n8nNodesBase from 'eslint-plugin-n8n-nodes-base';
+
+const n8nRules = (name) => n8nNodesBase.configs[name].rules;
+
+export default [
+	{ ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.cache/**', '.e2e/**'] },
+	{
+		files: ['**/*.ts'],
+		languageOptions: {
+			parser: tseslint.parser,
+			parserOptions: { ecmaVersion: 'latest', sourceType: 'module' },
+		},
+		plugins: { '@typescript-eslint': tseslint.plugin },
+		rules: {
+			...tseslint.configs.eslintRecommended.rules,
+			'@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+			'no-console': 'error',
+		},
+	},
+	{
+		files: ['package.json'],
+		languageOptions: {
+			parser: tseslint.parser,
+			parserOptions: { extraFileExtensions: ['.json'] },
+		},
+		plugins: { 'n8n-nodes-base': n8nNodesBase },
+		rules: n8nRules('community'),
+	},
+	{
+		files: ['credentials/**/*.ts'],
+		plugins: { 'n8n-nodes-base': n8nNodesBase },
+		rules: n8nRules('credentials'),
+	},
+	{
+		files: ['nodes/**/*.ts'],
+		plugins: { 'n8n-nodes-base': n8nNodesBase },
+		rules: n8nRules('nodes'),
+	},
+];
