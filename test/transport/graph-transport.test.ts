@@ -1,0 +1,271 @@
+import { resolveEndpoints } from '../../lib/graph/clouds';
+import {
+	GraphApiError,
+	GraphAuthError,
+	GraphTransport,
+	graphRequestKind,
+	type BatchRequest,
+	type GraphRequestInfo,
+} from '../../lib/graph/transport';
+import { TokenCache } from '../../lib/http/token-cache';
+import { startLocalServer, type LocalServer, type RecordedRequest, type Reply } from '../helpers/local-server';
+
+const SECRET = 'graph-client-secret-value';
+const TENANT = 'tenant-1';
+
+let tokenCounter = 0;
+
+async function graphServer(handler: (req: RecordedRequest, srv: LocalServer) => Reply | Promise<Reply>): Promise<LocalServer> {
+	return startLocalServer(
+		(req, srv) => {
+			if (req.path === `/${TENANT}/oauth2/v2.0/token`) {
+				const form = new URLSearchParams(req.body);
+				if (form.get('client_secret') !== SECRET) {
+					return {
+						status: 401,
+						body: {
+							error: 'invalid_client',
+							error_description: `AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app 'app-1'.\r\nTrace ID: x`,
+						},
+					};
+				}
+				tokenCounter++;
+				return { body: { token_type: 'Bearer', expires_in: 3599, access_token: `graph-token-${tokenCounter}` } };
+			}
+			return handler(req, srv);
+		},
+		{ tls: true },
+	);
+}
+
+function transport(srv: LocalServer, options: { secret?: string; sleeps?: number[]; requests?: GraphRequestInfo[]; cache?: TokenCache } = {}) {
+	return new GraphTransport(
+		{ tenantId: TENANT, clientId: 'app-1', clientSecret: options.secret ?? SECRET, ...resolveEndpoints('custom', { graphBaseUrl: srv.url, loginUrl: srv.url }) },
+		{
+			tokenCache: options.cache ?? new TokenCache(),
+			retry: { maxRetries: 4, baseDelayMs: 1, maxDelayMs: 10_000 },
+			sleep: async (ms) => {
+				options.sleeps?.push(ms);
+			},
+			onRequest: (info) => options.requests?.push(info),
+		},
+	);
+}
+
+const graphCalls = (srv: LocalServer) => srv.requests.filter((r) => r.path.startsWith('/v1.0'));
+
+describe('Graph transport', () => {
+	it('gets a client-credentials token for the Graph scope, caches it, and sends it with IdType=ImmutableId', async () => {
+		const srv = await graphServer(() => ({ body: { value: [{ id: 'u1' }] } }));
+		try {
+			const cache = new TokenCache();
+			await transport(srv, { cache }).get('/users?$top=1');
+			await transport(srv, { cache }).get('/users/a@contoso.com/events');
+			const tokens = srv.requests.filter((r) => r.path.endsWith('/token'));
+			expect(tokens).toHaveLength(1);
+			const form = new URLSearchParams(tokens[0].body);
+			expect(form.get('grant_type')).toBe('client_credentials');
+			expect(form.get('scope')).toBe(`${srv.url}/.default`);
+			for (const call of graphCalls(srv)) {
+				expect(call.headers.authorization).toMatch(/^Bearer graph-token-\d+$/);
+				expect(call.headers.prefer).toContain('IdType="ImmutableId"');
+			}
+		} finally {
+			await srv.close();
+		}
+	});
+
+	it("shows Microsoft's error text for a wrong secret, without the secret", async () => {
+		const srv = await graphServer(() => ({ body: {} }));
+		try {
+			const wrong = 'wrong-secret-1234';
+			const error = await transport(srv, { secret: wrong }).get('/users').catch((e) => e);
+			expect(error).toBeInstanceOf(GraphAuthError);
+			expect(error.message).toMatch(/AADSTS7000215: Invalid client secret provided/);
+			expect(error.message).not.toContain(wrong);
+			expect(error.message).not.toContain(SECRET);
+		} finally {
+			await srv.close();
+		}
+	});
+
+	it('follows absolute nextLinks on its own host and never sends the token to another host', async () => {
+		const other = await startLocalServer(() => ({ body: { value: [{ id: 'x' }] } }), { tls: true });
+		const srv = await graphServer((req) => {
+			if (req.query.get('$skiptoken') === '2') return { body: { value: [{ id: 'e3' }], '@odata.nextLink': `${other.url.replace('127.0.0.1', 'localhost')}/v1.0/users/a/events?$skiptoken=3` } };
+			if (req.query.get('$skiptoken') === '1') return { body: { value: [{ id: 'e2' }], '@odata.nextLink': `${srv.url}/v1.0/users/a/events?$skiptoken=2` } };
+			return { body: { value: [{ id: 'e1' }], '@odata.nextLink': `${srv.url}/v1.0/users/a/events?$skiptoken=1` } };
+		});
+		try {
+			const items = await transport(srv).getAll<{ id: string }>('/users/a/events');
+			expect(items.map((i) => i.id)).toEqual(['e1', 'e2', 'e3', 'x']);
+			expect(graphCalls(srv)).toHaveLength(3);
+			expect(other.requests).toHaveLength(1);
+			expect(other.requests[0].headers.authorization).toBeUndefined();
+		} finally {
+			await srv.close();
+			await other.close();
+		}
+	});
+
+	it('honours Retry-After on 429 and retries 503/504', async () => {
+		let n = 0;
+		const srv = await graphServer(() => {
+			n++;
+			if (n === 1) return { status: 429, headers: { 'retry-after': '3' }, body: { error: { code: 'ApplicationThrottled', message: 'Application is over its MailboxConcurrency limit.' } } };
+			if (n === 2) return { status: 503, body: { error: { code: 'ServiceUnavailable', message: 'try later' } } };
+			if (n === 3) return { status: 504, body: { error: { code: 'GatewayTimeout', message: 'timeout' } } };
+			return { body: { id: 'ok' } };
+		});
+		try {
+			const sleeps: number[] = [];
+			const requests: GraphRequestInfo[] = [];
+			const result = await transport(srv, { sleeps, requests }).get<{ id: string }>('/users/a@contoso.com/events/1');
+			expect(result.id).toBe('ok');
+			expect(sleeps[0]).toBe(3000);
+			expect(sleeps).toHaveLength(3);
+			expect(requests.filter((r) => r.kind !== 'POST token').map((r) => r.status)).toEqual([429, 503, 504, 200]);
+			expect(requests[1].mailbox).toBe('a@contoso.com');
+		} finally {
+			await srv.close();
+		}
+	});
+
+	it('keeps at most 4 requests in flight per mailbox, while other mailboxes proceed', async () => {
+		const perMailbox = new Map<string, { now: number; max: number }>();
+		const srv = await graphServer(async (req) => {
+			const mailbox = req.path.split('/')[3];
+			const entry = perMailbox.get(mailbox) ?? { now: 0, max: 0 };
+			perMailbox.set(mailbox, entry);
+			entry.now++;
+			entry.max = Math.max(entry.max, entry.now);
+			await new Promise((r) => setTimeout(r, 40));
+			entry.now--;
+			return { body: { id: req.path } };
+		});
+		try {
+			const graph = transport(srv);
+			await Promise.all([
+				...Array.from({ length: 12 }, (_, i) => graph.get(`/users/a@contoso.com/events/${i}`)),
+				...Array.from({ length: 12 }, (_, i) => graph.get(`/users/B@contoso.com/events/${i}`)),
+			]);
+			expect(perMailbox.get('a@contoso.com')!.max).toBe(4);
+			expect(perMailbox.get('B@contoso.com')!.max).toBe(4);
+			expect(srv.maxInFlight).toBeGreaterThan(4);
+		} finally {
+			await srv.close();
+		}
+	});
+
+	it('splits a $batch of 45 into 20 + 20 + 5 and retries inner 429s after their Retry-After', async () => {
+		const throttledOnce = new Set<string>();
+		const srv = await graphServer((req) => {
+			const body = req.json as { requests: Array<{ id: string; url: string }> };
+			if (body.requests.length > 20) return { status: 400, body: { error: { code: 'BadRequest', message: 'too many' } } };
+			return {
+				body: {
+					responses: body.requests.map((r) => {
+						if (r.id === '7' && !throttledOnce.has(r.id)) {
+							throttledOnce.add(r.id);
+							return { id: r.id, status: 429, headers: { 'Retry-After': '5' }, body: { error: { code: 'ApplicationThrottled' } } };
+						}
+						return { id: r.id, status: 201, headers: {}, body: { id: `created-${r.id}` } };
+					}),
+				},
+			};
+		});
+		try {
+			const sleeps: number[] = [];
+			const requests: BatchRequest[] = Array.from({ length: 45 }, (_, i) => ({
+				id: String(i),
+				method: 'POST',
+				url: `/users/a@contoso.com/contactFolders/f/contacts`,
+				body: { givenName: `n${i}` },
+			}));
+			const responses = await transport(srv, { sleeps }).batch(requests);
+			expect(responses.size).toBe(45);
+			expect([...responses.values()].every((r) => r.status === 201)).toBe(true);
+			const sizes = graphCalls(srv).map((r) => (r.json as { requests: unknown[] }).requests.length);
+			expect(sizes).toEqual([20, 1, 20, 5]);
+			expect(sleeps).toEqual([5000]);
+			const first = (graphCalls(srv)[0].json as { requests: Array<{ headers: Record<string, string> }> }).requests[0];
+			expect(first.headers['Content-Type']).toBe('application/json');
+		} finally {
+			await srv.close();
+		}
+	});
+
+	it('keeps requests chained by dependsOn in one batch', () => {
+		const requests: BatchRequest[] = Array.from({ length: 25 }, (_, i) => ({
+			id: String(i),
+			method: 'PATCH',
+			url: `/users/a/events/${i}`,
+			dependsOn: i === 19 ? ['18'] : i === 20 ? ['19'] : undefined,
+		}));
+		const chunks = GraphTransport.chunk(requests);
+		expect(chunks.map((c) => c.length)).toEqual([18, 7]);
+		expect(chunks[1].map((r) => r.id).slice(0, 3)).toEqual(['18', '19', '20']);
+	});
+
+	it('reports an unknown outcome instead of resending non-idempotent batch writes after a lost response', async () => {
+		const srv = await graphServer(() => ({ reset: true }));
+		try {
+			const responses = await transport(srv).batch([{ id: '1', method: 'POST', url: '/users/a/contacts', body: { givenName: 'x' } }]);
+			expect(responses.get('1')).toMatchObject({ status: 0, unknownOutcome: true });
+			expect(graphCalls(srv)).toHaveLength(1);
+		} finally {
+			await srv.close();
+		}
+	});
+
+	it('resends an idempotent create (transactionId) after a connection reset', async () => {
+		let n = 0;
+		const srv = await graphServer(() => (++n === 1 ? { reset: true } : { status: 201, body: { id: 'ev1' } }));
+		try {
+			const event = await transport(srv).post<{ id: string }>('/users/a/events', { subject: 's', transactionId: 't1' }, { idempotent: true });
+			expect(event.id).toBe('ev1');
+			expect(graphCalls(srv)).toHaveLength(2);
+		} finally {
+			await srv.close();
+		}
+	});
+
+	it('turns Graph errors into readable errors naming the mailbox', async () => {
+		const srv = await graphServer(() => ({ status: 403, body: { error: { code: 'ErrorAccessDenied', message: 'Access to OData is disabled.' } } }));
+		try {
+			const error = await transport(srv).get('/users/blocked@contoso.com/events').catch((e) => e);
+			expect(error).toBeInstanceOf(GraphApiError);
+			expect(error.isMailboxAccessError).toBe(true);
+			expect(error.message).toMatch(/403 ErrorAccessDenied.*blocked@contoso.com.*Access to OData is disabled/);
+		} finally {
+			await srv.close();
+		}
+	});
+
+	it('gets a new token when Graph says the token expired', async () => {
+		let n = 0;
+		const srv = await graphServer(() => (++n === 1 ? { status: 401, body: { error: { code: 'InvalidAuthenticationToken', message: 'Lifetime validation failed, the token is expired.' } } } : { body: { ok: true } }));
+		try {
+			await transport(srv).get('/users/a/events');
+			const calls = graphCalls(srv);
+			expect(calls).toHaveLength(2);
+			expect(calls[0].headers.authorization).not.toBe(calls[1].headers.authorization);
+		} finally {
+			await srv.close();
+		}
+	});
+
+	it('labels requests by kind', () => {
+		expect(graphRequestKind('GET', 'https://h/v1.0/users/a%40b.c/calendarView/delta?x=1')).toBe('GET calendarView/delta');
+		expect(graphRequestKind('POST', 'https://h/v1.0/users/a/events/AAk=/cancel')).toBe('POST events/cancel');
+		expect(graphRequestKind('GET', 'https://h/v1.0/users/a/contactFolders/f1/contacts')).toBe('GET contacts');
+		expect(graphRequestKind('POST', 'https://h/v1.0/$batch')).toBe('POST $batch');
+		expect(graphRequestKind('PATCH', 'https://h/v1.0/subscriptions/s1')).toBe('PATCH subscriptions');
+	});
+
+	it('refuses a custom cloud that is not https', () => {
+		expect(() => resolveEndpoints('custom', { graphBaseUrl: 'http://127.0.0.1:1', loginUrl: 'https://x' })).toThrow(/https/);
+		expect(resolveEndpoints('custom', { graphBaseUrl: 'https://proxy.example/v1.0/', loginUrl: 'https://login.example' }).graphBaseUrl).toBe('https://proxy.example');
+		expect(resolveEndpoints('usGov').graphBaseUrl).toBe('https://graph.microsoft.us');
+	});
+});
