@@ -208,7 +208,13 @@ export abstract class EmulatorServer {
 				send(res, faultResponse(fault));
 				return;
 			}
-			const response = await this.handle(request);
+			let response: EmulatorResponse;
+			try {
+				response = await this.handle(request);
+			} catch (error) {
+				entry.status = 500;
+				throw error;
+			}
 			if (fault?.kind === 'lostResponse') {
 				entry.status = response.status;
 				entry.fault = 'lostResponse';
