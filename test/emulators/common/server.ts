@@ -188,15 +188,17 @@ export abstract class EmulatorServer {
 		};
 		const admission = this.admit(request);
 		try {
-			const decision = this.faults.decide(facts);
-			const latency = this.latencyMs + decision.latencyMs;
-			if (latency > 0) await sleep(latency);
-			const fault = decision.fault;
 			if (admission.reject) {
+				// Refused before any fault rule sees it, so `nth` counts only requests that got in.
+				if (this.latencyMs > 0) await sleep(this.latencyMs);
 				entry.status = admission.reject.status;
 				send(res, admission.reject);
 				return;
 			}
+			const decision = this.faults.decide(facts);
+			const latency = this.latencyMs + decision.latencyMs;
+			if (latency > 0) await sleep(latency);
+			const fault = decision.fault;
 			if (fault?.kind === 'reset') {
 				entry.fault = 'reset';
 				req.socket.destroy();

@@ -1,0 +1,98 @@
+/**
+ * Outlook's per-mailbox limits for one app: at most N requests in flight (MailboxConcurrency) and
+ * a request budget per sliding window. Direct and inner $batch requests count alike.
+ */
+
+export interface ThrottlingOptions {
+	concurrencyPerMailbox?: number;
+	budget?: { requests: number; windowMs: number };
+	retryAfterSeconds?: number;
+}
+
+export interface ThrottleDecision {
+	reject?: { retryAfterSeconds: number; message: string };
+	release?: () => void;
+}
+
+export const DEFAULT_THROTTLING = {
+	concurrencyPerMailbox: 4,
+	budget: { requests: 10000, windowMs: 600000 },
+	retryAfterSeconds: 1,
+};
+
+export class Throttler {
+	concurrencyPerMailbox = DEFAULT_THROTTLING.concurrencyPerMailbox;
+	budget = { ...DEFAULT_THROTTLING.budget };
+	retryAfterSeconds = DEFAULT_THROTTLING.retryAfterSeconds;
+	private readonly inFlight = new Map<string, number>();
+	private readonly history = new Map<string, number[]>();
+	/** 429s given, by reason. */
+	rejected = { concurrency: 0, budget: 0 };
+
+	configure(options: ThrottlingOptions): void {
+		if (options.concurrencyPerMailbox !== undefined) this.concurrencyPerMailbox = Math.max(1, Math.floor(options.concurrencyPerMailbox));
+		if (options.budget !== undefined) {
+			// A new budget starts with an empty window.
+			this.budget = { requests: Math.max(1, options.budget.requests), windowMs: Math.max(1, options.budget.windowMs) };
+			this.history.clear();
+		}
+		if (options.retryAfterSeconds !== undefined) this.retryAfterSeconds = Math.max(0, Math.floor(options.retryAfterSeconds));
+	}
+
+	/** Forgets the requests counted so far (the mailboxes were replaced). */
+	clearHistory(): void {
+		this.history.clear();
+	}
+
+	reset(): void {
+		this.concurrencyPerMailbox = DEFAULT_THROTTLING.concurrencyPerMailbox;
+		this.budget = { ...DEFAULT_THROTTLING.budget };
+		this.retryAfterSeconds = DEFAULT_THROTTLING.retryAfterSeconds;
+		this.history.clear();
+		this.rejected = { concurrency: 0, budget: 0 };
+		// In-flight counts are left alone: their requests still release them.
+	}
+
+	admit(mailbox: string, now: number): ThrottleDecision {
+		const history = (this.history.get(mailbox) ?? []).filter((t) => t > now - this.budget.windowMs);
+		this.history.set(mailbox, history);
+		if (history.length >= this.budget.requests) {
+			// The window frees a slot when the oldest request in it leaves.
+			const freesAt = history[history.length - this.budget.requests] + this.budget.windowMs;
+			this.rejected.budget++;
+			return {
+				reject: {
+					retryAfterSeconds: Math.max(1, Math.ceil((freesAt - now) / 1000)),
+					message: 'Application is over its MailboxRequestRate limit.',
+				},
+			};
+		}
+		const inFlight = this.inFlight.get(mailbox) ?? 0;
+		if (inFlight >= this.concurrencyPerMailbox) {
+			this.rejected.concurrency++;
+			return { reject: { retryAfterSeconds: this.retryAfterSeconds, message: 'Application is over its MailboxConcurrency limit.' } };
+		}
+		history.push(now);
+		this.inFlight.set(mailbox, inFlight + 1);
+		let released = false;
+		return {
+			release: () => {
+				if (released) return;
+				released = true;
+				const n = (this.inFlight.get(mailbox) ?? 1) - 1;
+				if (n <= 0) this.inFlight.delete(mailbox);
+				else this.inFlight.set(mailbox, n);
+			},
+		};
+	}
+
+	state(): unknown {
+		return {
+			concurrencyPerMailbox: this.concurrencyPerMailbox,
+			budget: this.budget,
+			retryAfterSeconds: this.retryAfterSeconds,
+			inFlight: Object.fromEntries(this.inFlight),
+			rejected: this.rejected,
+		};
+	}
+}
