@@ -7,5 +7,6 @@ module.exports = {
 		// Type checking is done once by `npm run typecheck`; tests only transpile.
 		'^.+\\.ts$': ['ts-jest', { diagnostics: false }],
 	},
+	setupFiles: ['<rootDir>/test/setup/env.js'],
 	testTimeout: 30000,
 };

@@ -50,6 +50,17 @@ export interface GraphTransportOptions {
 	onRequest?: (info: GraphRequestInfo) => void;
 	tokenCache?: TokenCache;
 	sleep?: (ms: number) => Promise<void>;
+	/** Concurrency gates shared by every transport of one credential, so limits hold across executions. */
+	gates?: GraphGates;
+}
+
+export interface GraphGates {
+	mailbox: KeyedSemaphore;
+	total: Semaphore;
+}
+
+export function createGates(perMailbox = 4, total = 32): GraphGates {
+	return { mailbox: new KeyedSemaphore(perMailbox), total: new Semaphore(total) };
 }
 
 /** A readable Graph error; never carries a secret. */
@@ -158,8 +169,9 @@ export class GraphTransport {
 		this.tokenCache = options.tokenCache ?? graphTokenCache;
 		this.wait = options.sleep ?? sleep;
 		this.perMailbox = options.perMailboxConcurrency ?? 4;
-		this.mailboxGate = new KeyedSemaphore(this.perMailbox);
-		this.totalGate = new Semaphore(options.totalConcurrency ?? 32);
+		const gates = options.gates ?? createGates(this.perMailbox, options.totalConcurrency ?? 32);
+		this.mailboxGate = gates.mailbox;
+		this.totalGate = gates.total;
 		const base = new URL(connection.graphBaseUrl);
 		this.graphOrigin = base.origin;
 		const customHosts = KNOWN_GRAPH_HOSTS.has(base.hostname) ? undefined : new Set([base.hostname]);
@@ -258,7 +270,7 @@ export class GraphTransport {
 				);
 				answered = (body.responses ?? []).map((r) => ({ id: String(r.id), status: Number(r.status), headers: r.headers ?? {}, body: r.body }));
 			} catch (error) {
-				if (error instanceof GraphApiError && error.status === 0 && !allIdempotent) {
+				if (error instanceof GraphApiError && (error.status === 0 || error.status === 504) && !allIdempotent) {
 					// The batch may or may not have been carried out: let the caller verify before resending.
 					return [...done, ...pending.map((r) => ({ id: r.id, status: 0, headers: {}, body: { error: { code: 'UnknownOutcome', message: error.message } }, unknownOutcome: true }))];
 				}
@@ -468,7 +480,9 @@ class GraphPolicyMiddleware implements Middleware {
 				attempt--;
 				continue;
 			}
-			if ((status === 429 || status === 503 || status === 504) && attempt < policy.maxRetries) {
+			// A 504 may come after the work was done: only requests that are safe to repeat are resent.
+			const retryable = status === 429 || status === 503 || (status === 504 && idempotent);
+			if (retryable && attempt < policy.maxRetries) {
 				const retryAfter = parseRetryAfter(response.headers.get('retry-after'));
 				await this.transport.delay(retryDelay(attempt + 1, policy, retryAfter));
 				continue;

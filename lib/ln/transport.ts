@@ -454,8 +454,9 @@ function toLnApiError(method: string, url: string, response: HttpResponse): LnAp
 	};
 	const statusText = STATUS_TEXT[status] ?? 'Error';
 	const lnMessage = typeof body?.Message === 'string' ? body.Message : undefined;
+	// LN often repeats its message among the details; show each text once.
 	const details = Array.isArray(body?.Details)
-		? body.Details.map((d) => d?.Message).filter((m): m is string => typeof m === 'string' && m !== '')
+		? [...new Set(body.Details.map((d) => d?.Message).filter((m): m is string => typeof m === 'string' && m !== '' && m !== body.Message))]
 		: [];
 	const fallback =
 		typeof parsed === 'string'

@@ -1,0 +1,118 @@
+import type { ICredentialType, INodeProperties } from 'n8n-workflow';
+
+export class InforLnIonApi implements ICredentialType {
+	name = 'inforLnIonApi';
+
+	// The name Infor's own documentation uses for this kind of access; it already ends in "API".
+	// eslint-disable-next-line n8n-nodes-base/cred-class-field-display-name-missing-api
+	displayName = 'Infor LN (ION API)';
+
+	icon = 'file:inforLn.svg' as const;
+
+	documentationUrl = 'https://docs.infor.com/ln/2025.x/en-us/lnesolh/lnrestapiag/default.html';
+
+	// Tested by the Infor LN node (getting a token needs more than one request).
+	properties: INodeProperties[] = [
+		{
+			displayName: 'Input Mode',
+			name: 'inputMode',
+			type: 'options',
+			options: [
+				{ name: 'Paste the .ionapi File', value: 'file' },
+				{ name: 'Enter the Fields One by One', value: 'fields' },
+			],
+			default: 'file',
+		},
+		{
+			displayName: '.ionapi File Content',
+			name: 'ionapiText',
+			type: 'string',
+			typeOptions: { password: true },
+			default: '',
+			placeholder: '{"ti": "ACME_PRD", "ci": "…", "cs": "…", "iu": "https://…", "pu": "https://…", "ot": "token.oauth2", "saak": "…", "sask": "…"}',
+			description:
+				'The whole content of the .ionapi file downloaded from ION API (Authorized Apps → your Backend Service app → Download Credentials)',
+			displayOptions: { show: { inputMode: ['file'] } },
+		},
+		{
+			displayName: 'Tenant (Ti)',
+			name: 'ti',
+			type: 'string',
+			default: '',
+			displayOptions: { show: { inputMode: ['fields'] } },
+		},
+		{
+			displayName: 'Client ID (Ci)',
+			name: 'ci',
+			type: 'string',
+			default: '',
+			displayOptions: { show: { inputMode: ['fields'] } },
+		},
+		{
+			displayName: 'Client Secret (Cs)',
+			name: 'cs',
+			type: 'string',
+			typeOptions: { password: true },
+			default: '',
+			displayOptions: { show: { inputMode: ['fields'] } },
+		},
+		{
+			displayName: 'ION API Gateway URL (Iu)',
+			name: 'iu',
+			type: 'string',
+			default: '',
+			placeholder: 'https://mingle-ionapi.eu1.inforcloudsuite.com',
+			displayOptions: { show: { inputMode: ['fields'] } },
+		},
+		{
+			displayName: 'Authorization Server URL (Pu)',
+			name: 'pu',
+			type: 'string',
+			default: '',
+			placeholder: 'https://mingle-sso.eu1.inforcloudsuite.com:443/ACME_PRD/as/',
+			displayOptions: { show: { inputMode: ['fields'] } },
+		},
+		{
+			displayName: 'Token Path (Ot)',
+			name: 'ot',
+			type: 'string',
+			default: 'token.oauth2',
+			displayOptions: { show: { inputMode: ['fields'] } },
+		},
+		{
+			displayName: 'Service Account Access Key (Saak)',
+			name: 'saak',
+			type: 'string',
+			default: '',
+			description: 'Leave empty for a client-credentials app',
+			displayOptions: { show: { inputMode: ['fields'] } },
+		},
+		{
+			displayName: 'Service Account Secret Key (Sask)',
+			name: 'sask',
+			type: 'string',
+			typeOptions: { password: true },
+			default: '',
+			description: 'Leave empty for a client-credentials app',
+			displayOptions: { show: { inputMode: ['fields'] } },
+		},
+		{
+			displayName: 'LN Company',
+			name: 'company',
+			type: 'string',
+			default: '',
+			required: true,
+			placeholder: '100',
+			description: 'The LN company number, sent as the X-Infor-LnCompany header',
+		},
+		{
+			displayName: 'Language',
+			name: 'language',
+			type: 'string',
+			default: '',
+			placeholder: 'en-US',
+			description:
+				'Optional language tag sent as Content-Language; empty uses the language of the LN service user',
+		},
+	];
+}

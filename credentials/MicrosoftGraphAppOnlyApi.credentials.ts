@@ -1,0 +1,70 @@
+import type { ICredentialType, INodeProperties } from 'n8n-workflow';
+
+export class MicrosoftGraphAppOnlyApi implements ICredentialType {
+	name = 'microsoftGraphAppOnlyApi';
+
+	displayName = 'Microsoft Graph (App-Only) API';
+
+	icon = 'file:microsoftExchange.svg' as const;
+
+	documentationUrl = 'https://learn.microsoft.com/en-us/graph/auth-v2-service';
+
+	// Tested by the Microsoft Exchange node: it gets a token and lists one user.
+	properties: INodeProperties[] = [
+		{
+			displayName: 'Directory (Tenant) ID',
+			name: 'tenantId',
+			type: 'string',
+			default: '',
+			required: true,
+			placeholder: '00000000-0000-0000-0000-000000000000',
+		},
+		{
+			displayName: 'Application (Client) ID',
+			name: 'clientId',
+			type: 'string',
+			default: '',
+			required: true,
+		},
+		{
+			displayName: 'Client Secret',
+			name: 'clientSecret',
+			type: 'string',
+			typeOptions: { password: true },
+			default: '',
+			required: true,
+			description: 'The secret value (not the secret ID) from Certificates & secrets of the app registration',
+		},
+		{
+			displayName: 'Microsoft Cloud',
+			name: 'cloud',
+			type: 'options',
+			options: [
+				{ name: 'Global', value: 'global' },
+				{ name: 'US Government (GCC High)', value: 'usGov' },
+				{ name: 'US Government DoD', value: 'usGovDod' },
+				{ name: 'China (21Vianet)', value: 'china' },
+				{ name: 'Custom', value: 'custom' },
+			],
+			default: 'global',
+		},
+		{
+			displayName: 'Graph Base URL',
+			name: 'graphBaseUrl',
+			type: 'string',
+			default: '',
+			placeholder: 'https://graph.microsoft.com',
+			description: 'The Graph root without version, https only',
+			displayOptions: { show: { cloud: ['custom'] } },
+		},
+		{
+			displayName: 'Login URL',
+			name: 'loginUrl',
+			type: 'string',
+			default: '',
+			placeholder: 'https://login.microsoftonline.com',
+			description: 'The Microsoft Entra ID authority host, https only',
+			displayOptions: { show: { cloud: ['custom'] } },
+		},
+	];
+}

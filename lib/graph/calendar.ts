@@ -1,0 +1,244 @@
+import type { Event } from '@microsoft/microsoft-graph-types';
+
+import {
+	decodeOccurrences,
+	decodeState,
+	expandOurProperties,
+	LN_KEY_PROPERTY,
+	LN_OCCURRENCES_PROPERTY,
+	LN_STATE_PROPERTY,
+	propertyValue,
+	seriesKey,
+	type ExtendedProperty,
+	type OccurrenceLink,
+} from '../sync/link';
+import {
+	planActivitySync,
+	type ActivityPlanItem,
+	type EventPlan,
+	type EventPlanInput,
+	type EventPlanOptions,
+	type ExchangeWrite,
+	type LinkedEvent,
+} from '../sync/event-plan';
+import type { LnActivity, LnDeletedActivity } from '../sync/model';
+import type { SyncUserIndex } from '../sync/sync-users';
+import { GraphApiError, type BatchRequest, type BatchResponse, type GraphTransport } from './transport';
+
+/** The event fields every read asks for (Graph returns far more by default). */
+export const EVENT_FIELDS = [
+	'id',
+	'iCalUId',
+	'subject',
+	'start',
+	'end',
+	'isAllDay',
+	'originalStartTimeZone',
+	'originalEndTimeZone',
+	'location',
+	'body',
+	'showAs',
+	'isReminderOn',
+	'reminderMinutesBeforeStart',
+	'attendees',
+	'organizer',
+	'isOrganizer',
+	'isCancelled',
+	'type',
+	'seriesMasterId',
+	'sensitivity',
+	'createdDateTime',
+	'lastModifiedDateTime',
+	'changeKey',
+	'transactionId',
+	'responseStatus',
+].join(',');
+
+/** Bodies as text, so HTML never reaches LN and hashes compare text with text. */
+export const READ_HEADERS = { Prefer: 'outlook.body-content-type="text"' };
+
+export function userPath(mailbox: string): string {
+	return `/users/${encodeURIComponent(mailbox)}`;
+}
+
+type EventWithProps = Event & { singleValueExtendedProperties?: ExtendedProperty[] };
+
+export function toLinked(event: EventWithProps): LinkedEvent | undefined {
+	const key = propertyValue(event.singleValueExtendedProperties, LN_KEY_PROPERTY);
+	if (!key) return undefined;
+	return { event, key, state: decodeState(propertyValue(event.singleValueExtendedProperties, LN_STATE_PROPERTY)) };
+}
+
+export interface SeriesLinks {
+	master: EventWithProps;
+	links: OccurrenceLink[];
+}
+
+export interface MailboxLinks {
+	/** Single events linked to an activity. */
+	events: LinkedEvent[];
+	/** Series masters holding the links of their occurrences. */
+	series: SeriesLinks[];
+}
+
+/**
+ * Every event of the mailbox linked to this LN company: linked single events and the series masters
+ * that hold occurrence links, in one query (one request per 500 events).
+ */
+export async function readLinks(graph: GraphTransport, mailbox: string, company: string): Promise<MailboxLinks> {
+	const query = new URLSearchParams({
+		$filter: `singleValueExtendedProperties/Any(ep: ep/id eq '${LN_KEY_PROPERTY}' and startswith(ep/value, 'ln:${company}:'))`,
+		$select: EVENT_FIELDS,
+		$expand: expandOurProperties(LN_KEY_PROPERTY, LN_STATE_PROPERTY, LN_OCCURRENCES_PROPERTY),
+		$top: '500',
+	});
+	const events = await graph.getAll<EventWithProps>(`${userPath(mailbox)}/events?${query.toString()}`, READ_HEADERS);
+	const result: MailboxLinks = { events: [], series: [] };
+	for (const event of events) {
+		const key = propertyValue(event.singleValueExtendedProperties, LN_KEY_PROPERTY);
+		if (key === seriesKey(company)) {
+			result.series.push({ master: event, links: decodeOccurrences(propertyValue(event.singleValueExtendedProperties, LN_OCCURRENCES_PROPERTY)) });
+			continue;
+		}
+		const linked = toLinked(event);
+		if (linked && linked.key.startsWith(`ln:${company}:activity:`)) result.events.push(linked);
+	}
+	return result;
+}
+
+/** Activity ids that stand for occurrences of Exchange series (kept in step by Get Changes). */
+export function occurrenceActivities(links: MailboxLinks): Set<string> {
+	return new Set(links.series.flatMap((s) => s.links.map((l) => l.activity)));
+}
+
+/** iCalUId → the event with it in the mailbox, or null. */
+export async function findByICalUIds(graph: GraphTransport, mailbox: string, uids: string[]): Promise<Map<string, Event | null>> {
+	const list = [...new Set(uids)];
+	const requests: BatchRequest[] = list.map((uid, index) => ({
+		id: String(index),
+		method: 'GET',
+		url: `${userPath(mailbox)}/events?${new URLSearchParams({ $filter: `iCalUId eq '${uid.replace(/'/g, "''")}'`, $select: EVENT_FIELDS }).toString()}`,
+		headers: READ_HEADERS,
+	}));
+	const result = new Map<string, Event | null>();
+	const responses = await graph.batch(requests);
+	list.forEach((uid, index) => {
+		const response = responses.get(String(index));
+		if (!response) return;
+		throwIfFailed(response, mailbox);
+		const [event] = (response.body as { value?: Event[] })?.value ?? [];
+		result.set(uid, event ?? null);
+	});
+	return result;
+}
+
+function throwIfFailed(response: BatchResponse, mailbox: string): void {
+	if (response.status >= 200 && response.status < 300) return;
+	const error = (response.body as { error?: { code?: string; message?: string } })?.error;
+	throw new GraphApiError(
+		response.status,
+		`Microsoft Graph answered ${response.status}${error?.code ? ` ${error.code}` : ''} for mailbox ${mailbox}: ${error?.message ?? 'no details'}`,
+		error?.code,
+		mailbox,
+	);
+}
+
+export interface WriteOutcome {
+	write: ExchangeWrite;
+	ok: boolean;
+	status: number;
+	event?: Event;
+	error?: string;
+}
+
+/** Sends the planned writes of one mailbox through $batch. A 404 on cancel or delete means done. */
+export async function applyWrites(graph: GraphTransport, mailbox: string, writes: ExchangeWrite[]): Promise<WriteOutcome[]> {
+	const base = userPath(mailbox);
+	const requests: BatchRequest[] = writes.map((write, index) => {
+		const id = String(index);
+		switch (write.op) {
+			case 'create':
+				return { id, method: 'POST', url: `${base}/events`, body: { ...write.body, transactionId: write.transactionId }, idempotent: true, headers: READ_HEADERS };
+			case 'patch':
+				return { id, method: 'PATCH', url: `${base}/events/${encodeURIComponent(write.eventId)}`, body: write.body, idempotent: true, headers: READ_HEADERS };
+			case 'cancel':
+				return { id, method: 'POST', url: `${base}/events/${encodeURIComponent(write.eventId)}/cancel`, body: { comment: write.comment }, idempotent: true };
+			case 'delete':
+				return { id, method: 'DELETE', url: `${base}/events/${encodeURIComponent(write.eventId)}`, idempotent: true };
+		}
+	});
+	const responses = await graph.batch(requests);
+	return writes.map((write, index) => {
+		const response = responses.get(String(index));
+		if (!response) return { write, ok: false, status: 0, error: 'no answer in the batch' };
+		const gone = (write.op === 'cancel' || write.op === 'delete') && response.status === 404;
+		if ((response.status >= 200 && response.status < 300) || gone) {
+			return { write, ok: true, status: response.status, event: response.body as Event };
+		}
+		const error = (response.body as { error?: { code?: string; message?: string } })?.error;
+		return { write, ok: false, status: response.status, error: `${response.status}${error?.code ? ` ${error.code}` : ''}: ${error?.message ?? 'failed'}` };
+	});
+}
+
+export interface ActivitySyncRequest {
+	mailbox: string;
+	company: string;
+	activities: Array<LnActivity | LnDeletedActivity>;
+	complete: boolean;
+	syncUsers: SyncUserIndex;
+	options: EventPlanOptions;
+	dryRun: boolean;
+}
+
+export interface ActivitySyncResult {
+	plan: EventPlan;
+	items: ActivityPlanItem[];
+}
+
+/**
+ * Reads both sides for one mailbox, plans (SPEC §4), and applies the Exchange writes in batches.
+ * The returned items carry what LN should get (flags, statuses, updates); failed writes are marked
+ * failed and carry no LN flags, so nothing claims an event that does not exist.
+ */
+export async function syncActivities(graph: GraphTransport, request: ActivitySyncRequest): Promise<ActivitySyncResult> {
+	const { mailbox, company } = request;
+	const keys = request.activities.map((a) => `ln:${a.company}:activity:${a.id}`);
+	// One read gives the linked events and the series links; a partial input only looks at its own keys.
+	const links = await readLinks(graph, mailbox, company);
+	const wanted = new Set(keys);
+	const linked = request.complete ? links.events : links.events.filter((l) => wanted.has(l.key));
+	const occurrences = occurrenceActivities(links);
+	// Activities made from occurrences of Exchange series follow their series (Get Changes), not this plan.
+	const activities = request.activities.filter((a) => !occurrences.has(a.id));
+	const input: EventPlanInput = { mailbox, activities, linked, complete: request.complete, syncUsers: request.syncUsers };
+	let plan = planActivitySync(input, request.options);
+	if (plan.presenceNeeded.length > 0) {
+		input.presence = await findByICalUIds(graph, mailbox, plan.presenceNeeded);
+		plan = planActivitySync(input, request.options);
+	}
+	if (request.dryRun) return { plan, items: plan.items };
+	const writes: Array<{ item: ActivityPlanItem; write: ExchangeWrite }> = [];
+	for (const item of plan.items) for (const write of item.exchange) writes.push({ item, write });
+	const outcomes = writes.length ? await applyWrites(graph, mailbox, writes.map((w) => w.write)) : [];
+	outcomes.forEach((outcome, index) => {
+		const { item } = writes[index];
+		if (!outcome.ok) {
+			item.action = 'fail';
+			item.reason = `Exchange refused ${outcome.write.op} for activity ${item.activity} in ${mailbox}: ${outcome.error}`;
+			item.flags = [];
+			item.attendance = [];
+			item.update = undefined;
+			item.link = undefined;
+			return;
+		}
+		if (outcome.write.op === 'create' && outcome.event) {
+			item.eventId = outcome.event.id ?? undefined;
+			item.iCalUId = outcome.event.iCalUId ?? undefined;
+			if (item.update?.referenceFromCreatedEvent) {
+				item.update.fields = { ...item.update.fields, reference: outcome.event.iCalUId };
+				item.update.referenceFromCreatedEvent = false;
+			}
+		}
+	});
+	return { plan, items: plan.items };
+}

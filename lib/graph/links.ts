@@ -1,0 +1,87 @@
+import {
+	decodeOccurrences,
+	encodeOccurrences,
+	encodeState,
+	expandOurProperties,
+	LN_KEY_PROPERTY,
+	LN_OCCURRENCES_PROPERTY,
+	LN_STATE_PROPERTY,
+	propertyValue,
+	seriesKey,
+	type ExtendedProperty,
+	type LinkState,
+} from '../sync/link';
+import { userPath } from './calendar';
+import type { BatchRequest, GraphTransport } from './transport';
+
+export interface LinkRequest {
+	eventId: string;
+	/** For an occurrence: the link goes on its series master, never on the occurrence itself. */
+	seriesMasterId?: string;
+	iCalUId?: string;
+	company: string;
+	activity: string;
+	state: LinkState;
+}
+
+export interface LinkOutcome {
+	request: LinkRequest;
+	ok: boolean;
+	error?: string;
+}
+
+/**
+ * Stores the LN key and content hash on events: single events get the two properties; occurrences
+ * are recorded in their series master's occurrence list (changing an occurrence would turn it into
+ * an exception), one update per master.
+ */
+export async function linkEvents(graph: GraphTransport, mailbox: string, links: LinkRequest[]): Promise<LinkOutcome[]> {
+	const outcomes: LinkOutcome[] = [];
+	const singles = links.filter((l) => !l.seriesMasterId);
+	const requests: BatchRequest[] = singles.map((link, index) => ({
+		id: String(index),
+		method: 'PATCH',
+		url: `${userPath(mailbox)}/events/${encodeURIComponent(link.eventId)}`,
+		body: {
+			singleValueExtendedProperties: [
+				{ id: LN_KEY_PROPERTY, value: `ln:${link.company}:activity:${link.activity}` },
+				{ id: LN_STATE_PROPERTY, value: encodeState(link.state) },
+			],
+		},
+		idempotent: true,
+	}));
+	const responses = requests.length ? await graph.batch(requests) : new Map();
+	singles.forEach((link, index) => {
+		const response = responses.get(String(index));
+		const ok = Boolean(response && response.status >= 200 && response.status < 300);
+		const error = (response?.body as { error?: { code?: string; message?: string } })?.error;
+		outcomes.push({ request: link, ok, error: ok ? undefined : `${response?.status ?? 0} ${error?.code ?? ''} ${error?.message ?? ''}`.trim() });
+	});
+	const byMaster = new Map<string, LinkRequest[]>();
+	for (const link of links.filter((l) => l.seriesMasterId)) byMaster.set(link.seriesMasterId!, [...(byMaster.get(link.seriesMasterId!) ?? []), link]);
+	for (const [masterId, group] of byMaster) {
+		const path = `${userPath(mailbox)}/events/${encodeURIComponent(masterId)}`;
+		try {
+			const master = await graph.get<{ singleValueExtendedProperties?: ExtendedProperty[] }>(
+				`${path}?${new URLSearchParams({ $select: 'id', $expand: expandOurProperties(LN_KEY_PROPERTY, LN_OCCURRENCES_PROPERTY) }).toString()}`,
+			);
+			const entries = decodeOccurrences(propertyValue(master.singleValueExtendedProperties, LN_OCCURRENCES_PROPERTY));
+			for (const link of group) {
+				const entry = { iCalUId: link.iCalUId ?? '', eventId: link.eventId, activity: link.activity, hash: link.state.hash };
+				const index = entries.findIndex((e) => (link.iCalUId && e.iCalUId === link.iCalUId) || e.eventId === link.eventId);
+				if (index >= 0) entries[index] = entry;
+				else entries.push(entry);
+			}
+			await graph.patch(path, {
+				singleValueExtendedProperties: [
+					{ id: LN_KEY_PROPERTY, value: seriesKey(group[0].company) },
+					{ id: LN_OCCURRENCES_PROPERTY, value: encodeOccurrences(entries) },
+				],
+			});
+			for (const link of group) outcomes.push({ request: link, ok: true });
+		} catch (error) {
+			for (const link of group) outcomes.push({ request: link, ok: false, error: (error as Error).message });
+		}
+	}
+	return outcomes;
+}

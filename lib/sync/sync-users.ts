@@ -1,0 +1,73 @@
+import { isValidEmail, normalizeEmail } from './canonical';
+import type { LnAttendee, SyncUser } from './model';
+
+/**
+ * The active sync users (MS Exchange Synchronization Users, ttaad2141m000), looked up by mailbox
+ * and by employee. Exchange addresses are case-insensitive, so matching is too; a casing mismatch
+ * is kept as a warning for the run report.
+ */
+export class SyncUserIndex {
+	private readonly byEmail = new Map<string, SyncUser>();
+	private readonly byEmployee = new Map<string, SyncUser>();
+	readonly warnings: string[] = [];
+
+	constructor(users: SyncUser[]) {
+		for (const user of users) {
+			if (!user.active) continue;
+			if (!isValidEmail(user.email)) {
+				this.warnings.push(`Sync user ${user.user} has no valid e-mail address ("${user.email ?? ''}") and is skipped`);
+				continue;
+			}
+			const email = normalizeEmail(user.email);
+			if (this.byEmail.has(email)) {
+				this.warnings.push(`Sync users ${this.byEmail.get(email)!.user} and ${user.user} share the mailbox ${email}; ${user.user} is skipped`);
+				continue;
+			}
+			this.byEmail.set(email, user);
+			if (user.employee) this.byEmployee.set(user.employee, user);
+		}
+	}
+
+	get size(): number {
+		return this.byEmail.size;
+	}
+
+	all(): SyncUser[] {
+		return [...this.byEmail.values()];
+	}
+
+	byMailbox(email: string | undefined | null): SyncUser | undefined {
+		return email ? this.byEmail.get(normalizeEmail(email)) : undefined;
+	}
+
+	isSyncMailbox(email: string | undefined | null): boolean {
+		return this.byMailbox(email) !== undefined;
+	}
+
+	forEmployee(employee: string | undefined): SyncUser | undefined {
+		return employee ? this.byEmployee.get(employee) : undefined;
+	}
+
+	/**
+	 * The sync user an attendee stands for: an Employee attendee whose employee belongs to a sync user
+	 * and whose e-mail equals that user's sync e-mail (LN's rule). Other attendees never count.
+	 */
+	forAttendee(attendee: LnAttendee, warnings?: string[]): SyncUser | undefined {
+		if (attendee.type !== 'Employee') return undefined;
+		const user = this.forEmployee(attendee.code);
+		if (!user) return undefined;
+		const attendeeEmail = attendee.email ?? user.employeeEmail;
+		if (!attendeeEmail || normalizeEmail(attendeeEmail) !== normalizeEmail(user.email)) return undefined;
+		if (attendeeEmail.trim() !== user.email.trim()) {
+			warnings?.push(
+				`Attendee ${attendee.code} of activity ${attendee.activity} has e-mail "${attendeeEmail}" while sync user ${user.user} has "${user.email}" (matched without regard to case)`,
+			);
+		}
+		return user;
+	}
+
+	/** The employee code of a mailbox, for matching attendees of Exchange events to LN employees. */
+	employeeOfMailbox(email: string): string | undefined {
+		return this.byMailbox(email)?.employee;
+	}
+}

@@ -1,0 +1,220 @@
+import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+
+import type { LnApiMapping } from '../../../../lib/ln/contract';
+import { activityBody, attendeeBody, odataString, toActivity } from '../../../../lib/ln/records';
+import { LnApiError, type LnTransport } from '../../../../lib/ln/transport';
+import { SUBJECT_MAX } from '../../../../lib/sync/canonical';
+import type { LnActivity, SyncUser } from '../../../../lib/sync/model';
+import { ledgerFor } from '../../../../lib/sync/report';
+import { parseInstant } from '../../../../lib/sync/time';
+import { dryRunProperty, syncUsersProperty } from '../../descriptions/common';
+import { matchAttendees, type AttendeeCandidate, type AttendeeRecord } from '../../helpers/attendees';
+import { forEachItem, parseJsonParameter } from '../../helpers/execute';
+import { lnContext } from '../../transport';
+
+const show = { resource: ['appointment'], operation: ['create'] };
+
+export const description: INodeProperties[] = [
+	{
+		displayName: 'Appointment (JSON)',
+		name: 'appointment',
+		type: 'json',
+		required: true,
+		default: '={{ $json.appointment }}',
+		description:
+			'The appointment to create, as Microsoft Exchange → Event → Get Changes outputs it: subject, start, end, allDay, location, text, showTimeAs, reminder, reminderMinutes, sensitivity, reference (the iCalUId) and attendees [{email, name, role, status}]',
+		displayOptions: { show },
+	},
+	{
+		displayName: 'Mailbox',
+		name: 'mailbox',
+		type: 'string',
+		default: '={{ $json.mailbox }}',
+		description: 'The sync user whose calendar the event came from (for the run report)',
+		displayOptions: { show },
+	},
+	syncUsersProperty('appointment', ['create']),
+	{
+		displayName: 'Update If It Exists',
+		name: 'updateIfExists',
+		type: 'boolean',
+		default: true,
+		description:
+			'Whether an appointment that already exists with this reference gets the given content (otherwise it is returned unchanged)',
+		displayOptions: { show },
+	},
+	dryRunProperty('appointment', ['create']),
+];
+
+interface AppointmentInput {
+	subject?: string;
+	start?: string;
+	end?: string;
+	allDay?: boolean;
+	location?: string;
+	text?: string;
+	showTimeAs?: string;
+	reminder?: boolean;
+	reminderMinutes?: number;
+	sensitivity?: string;
+	reference?: string;
+	attendees?: AttendeeCandidate[];
+}
+
+function validate(input: AppointmentInput): string | undefined {
+	if (!input.reference) return 'field reference (the Exchange iCalUId) is empty';
+	if (!input.subject || String(input.subject).trim() === '') return 'field subject is empty';
+	if (String(input.subject).length > SUBJECT_MAX) return `field subject has ${String(input.subject).length} characters (LN allows ${SUBJECT_MAX})`;
+	try {
+		const start = parseInstant(input.start, 'start');
+		const end = parseInstant(input.end, 'end');
+		if (end < start) return `field end (${input.end}) is before start (${input.start})`;
+	} catch (error) {
+		return `field ${(error as Error).message.includes('end') ? 'end' : 'start'}: ${(error as Error).message}`;
+	}
+	return undefined;
+}
+
+function appointmentFields(input: AppointmentInput): Record<string, unknown> {
+	return {
+		type: 'Appointment',
+		subject: String(input.subject).trim(),
+		start: input.start,
+		end: input.end,
+		allDay: Boolean(input.allDay),
+		location: input.location ?? '',
+		text: (input.text ?? '').replace(/\u0000/g, ''),
+		showTimeAs: input.showTimeAs ?? 'Busy',
+		reminder: Boolean(input.reminder),
+		reminderMinutes: Number(input.reminderMinutes ?? 0),
+		sensitivity: input.sensitivity ?? 'Normal',
+		status: 'Planned',
+		synchronize: true,
+		reference: input.reference,
+	};
+}
+
+async function findByReference(transport: LnTransport, mapping: LnApiMapping, company: string, reference: string): Promise<LnActivity | undefined> {
+	const s = mapping.services;
+	const url = transport.url(s.syncService, s.activityEntitySet, {
+		$filter: `${mapping.activity.reference} eq ${odataString(reference)}`,
+		$expand: s.activityAttendeesNavigation,
+		$orderby: mapping.activity.id,
+	});
+	const [first] = await transport.getAll(url, 1);
+	return first ? toActivity(first, mapping, company) : undefined;
+}
+
+/** POST that survives a lost answer: when the outcome is unknown, look before sending again. */
+async function createOnce<T>(attempt: () => Promise<T>, lookup: () => Promise<T | undefined>): Promise<T> {
+	try {
+		return await attempt();
+	} catch (error) {
+		if (!(error instanceof LnApiError) || error.status !== 0) throw error;
+		const existing = await lookup();
+		if (existing) return existing;
+		return attempt();
+	}
+}
+
+async function addAttendees(
+	transport: LnTransport,
+	mapping: LnApiMapping,
+	activityId: string,
+	records: AttendeeRecord[],
+	existing: LnActivity['attendees'],
+): Promise<number> {
+	const s = mapping.services;
+	const have = new Set(existing.map((a) => `${a.type}|${(a.email ?? '').toLowerCase()}`));
+	let added = 0;
+	for (const record of records) {
+		if (have.has(`${record.type}|${record.email.toLowerCase()}`)) continue;
+		const url = transport.url(s.syncService, `${s.activityEntitySet}(${odataString(activityId)})/${s.activityAttendeesNavigation}`);
+		const body = attendeeBody(
+			{
+				role: record.role,
+				type: record.type,
+				code: record.code,
+				name: record.name,
+				email: record.email,
+				status: record.status,
+				invite: record.invite,
+				synchronized: record.synchronized,
+				sentToSynchronizer: record.sentToSynchronizer,
+			},
+			mapping,
+		);
+		await createOnce(
+			() => transport.create(url, body),
+			async () => {
+				const current = await transport.getAll(url);
+				return current.some((a) => String(a[mapping.attendee.email] ?? '').toLowerCase() === record.email.toLowerCase())
+					? { data: {} }
+					: undefined;
+			},
+		);
+		added++;
+	}
+	return added;
+}
+
+/**
+ * An LN appointment for an event that originated in Exchange, with its attendees linked (SPEC §4.2).
+ * Idempotent: the Exchange iCalUId is the activity's reference, and an existing activity with it is
+ * returned (and updated) instead of creating a second one.
+ */
+export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {
+	const { transport, mapping, company } = await lnContext.call(this);
+	const ledger = ledgerFor(this.getExecutionId());
+	const items = this.getInputData();
+	return forEachItem(
+		this,
+		(i) => `Appointment for Exchange event ${String((items[i].json.appointment as IDataObject | undefined)?.reference ?? items[i].json.iCalUId ?? i)}`,
+		async (i) => {
+			const input = parseJsonParameter<AppointmentInput>(this.getNodeParameter('appointment', i), 'Appointment') ?? {};
+			const mailbox = String(this.getNodeParameter('mailbox', i, '') ?? '');
+			const syncUsers = parseJsonParameter<SyncUser[]>(this.getNodeParameter('syncUsers', i, '[]'), 'Sync Users') ?? [];
+			const dryRun = this.getNodeParameter('dryRun', i, false) as boolean;
+			const problem = validate(input);
+			const ref = `event ${input.reference ?? '?'}${mailbox ? ` in ${mailbox}` : ''}`;
+			if (problem) throw new Error(`Exchange event "${input.subject ?? ''}" (${ref}): ${problem}`);
+			const fields = appointmentFields(input);
+			const passThrough = { ...items[i].json };
+			delete passThrough.appointment;
+			if (dryRun) {
+				ledger.plan(mailbox, ref, `create LN appointment "${fields.subject}" with ${input.attendees?.length ?? 0} attendees`);
+				return { ...passThrough, dryRun: true, action: 'create', request: { method: 'POST', entitySet: mapping.services.activityEntitySet, body: activityBody(fields, mapping) } };
+			}
+			const warnings: string[] = [];
+			const records = await matchAttendees(transport, mapping, input.attendees ?? [], syncUsers, warnings);
+			for (const warning of warnings) ledger.warn(mailbox, ref, warning);
+			const s = mapping.services;
+			let activity = await findByReference(transport, mapping, company, input.reference!);
+			let action = 'existing';
+			if (!activity) {
+				const created = await createOnce(
+					async () => toActivity((await transport.create(transport.url(s.syncService, s.activityEntitySet), activityBody(fields, mapping))).data, mapping, company),
+					() => findByReference(transport, mapping, company, input.reference!),
+				);
+				activity = { ...created, attendees: created.attendees ?? [] };
+				action = 'created';
+				ledger.count(mailbox, 'lnAppointmentsCreated');
+			} else if (this.getNodeParameter('updateIfExists', i, true)) {
+				const changes: Record<string, unknown> = {};
+				for (const [name, value] of Object.entries(fields)) {
+					if (name === 'status' || name === 'synchronize' || name === 'type') continue;
+					if (String((activity as unknown as Record<string, unknown>)[name] ?? '') !== String(value ?? '')) changes[name] = value;
+				}
+				if (Object.keys(changes).length > 0) {
+					const url = transport.url(s.syncService, `${s.activityEntitySet}(${odataString(activity.id)})`);
+					await transport.update(url, activityBody(changes, mapping), activity.etag);
+					action = 'updated';
+					ledger.count(mailbox, 'lnActivitiesUpdated');
+				}
+			}
+			const added = await addAttendees(transport, mapping, activity.id, records, activity.attendees);
+			if (action === 'existing' && added > 0) action = 'updated';
+			return { ...passThrough, company, activity: activity.id, action, attendeesAdded: added, warnings };
+		},
+	);
+}

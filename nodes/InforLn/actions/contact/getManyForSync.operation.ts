@@ -1,0 +1,49 @@
+import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+import { DateTime } from 'luxon';
+
+import { odataString, toContact } from '../../../../lib/ln/records';
+import { forEachItem } from '../../helpers/execute';
+import { lnContext } from '../../transport';
+
+const show = { resource: ['contact'], operation: ['getManyForSync'] };
+
+export const description: INodeProperties[] = [
+	{
+		displayName: 'Changed Since',
+		name: 'changedSince',
+		type: 'string',
+		default: '',
+		placeholder: '2026-01-01T00:00:00Z',
+		description:
+			'Only contacts changed after this time (ISO). Needs a modification date in the LN API (API mapping contact.modifiedAt); leave empty to read all contacts marked Synchronize, which lets Sync to Folder also remove the others.',
+		displayOptions: { show },
+	},
+];
+
+/** The contacts whose Synchronize flag is set, all pages, with business partner name and work address. */
+export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {
+	const { transport, mapping, company } = await lnContext.call(this);
+	return forEachItem(this, () => 'Contacts for synchronization', async (i) => {
+		const f = mapping.contact;
+		const s = mapping.services;
+		const filters = [`${f.synchronize} eq ${odataString('Yes')}`];
+		const changedSince = String(this.getNodeParameter('changedSince', i, '') ?? '').trim();
+		if (changedSince) {
+			if (!f.modifiedAt) {
+				throw new Error('Changed Since needs a modification date field: set "contact.modifiedAt" in the API mapping');
+			}
+			const since = DateTime.fromISO(changedSince, { zone: 'UTC' });
+			if (!since.isValid) throw new Error(`Changed Since "${changedSince}" is not an ISO date and time`);
+			filters.push(`${f.modifiedAt} gt ${since.toUTC().toISO({ suppressMilliseconds: true })}`);
+		}
+		const select = Object.values(f).filter(Boolean);
+		const url = transport.url(s.contactService, s.contactEntitySet, {
+			$filter: filters.join(' and '),
+			$select: select.join(','),
+			$expand: `${s.contactBusinessPartnerNavigation}($select=${mapping.businessPartner.id},${mapping.businessPartner.name}),${s.contactWorkAddressNavigation}`,
+			$orderby: f.id,
+		});
+		const contacts = await transport.getAll(url);
+		return contacts.map((raw) => toContact(raw, mapping, company)) as unknown as Array<Record<string, never>>;
+	});
+}

@@ -1,0 +1,75 @@
+import type { ICredentialDataDecryptedObject, IExecuteFunctions } from 'n8n-workflow';
+import { NodeOperationError } from 'n8n-workflow';
+
+import { resolveMapping, type LnApiMapping, type LnMappingOverrides } from '../../../lib/ln/contract';
+import { parseIonApiText, toIonApiConfig, type IonApiConfig } from '../../../lib/ln/ionapi';
+import { LnTransport, type HttpRequester } from '../../../lib/ln/transport';
+import { ledgerFor } from '../../../lib/sync/report';
+
+export const CREDENTIAL_NAME = 'inforLnIonApi';
+
+/** The ION API configuration from the credential: the pasted .ionapi file or the single fields. */
+export function ionConfigFromCredential(data: ICredentialDataDecryptedObject): IonApiConfig {
+	if (data.inputMode === 'fields') {
+		const field = (name: string) => (typeof data[name] === 'string' ? (data[name] as string) : undefined);
+		return toIonApiConfig({
+			ti: field('ti'),
+			ci: field('ci'),
+			cs: field('cs'),
+			iu: field('iu'),
+			pu: field('pu'),
+			ot: field('ot'),
+			saak: field('saak') || undefined,
+			sask: field('sask') || undefined,
+		});
+	}
+	return toIonApiConfig(parseIonApiText(String(data.ionapiText ?? '')));
+}
+
+export interface LnContext {
+	transport: LnTransport;
+	mapping: LnApiMapping;
+	company: string;
+}
+
+export function mappingFromParameter(value: unknown): LnApiMapping {
+	if (value === undefined || value === null || value === '') return resolveMapping();
+	let overrides: unknown = value;
+	if (typeof value === 'string') {
+		try {
+			overrides = JSON.parse(value);
+		} catch {
+			throw new Error('API Mapping is not valid JSON, e.g. {"services": {"syncService": "txcrm.calendar"}, "activity": {"subject": "Title"}}');
+		}
+	}
+	if (typeof overrides !== 'object' || Array.isArray(overrides)) {
+		throw new Error('API Mapping must be a JSON object of groups (services, contact, activity, attendee, syncUser, …)');
+	}
+	return resolveMapping(overrides as LnMappingOverrides);
+}
+
+/** The LN transport for this node run: credential, company, mapping, request counting into the run report. */
+export async function lnContext(this: IExecuteFunctions): Promise<LnContext> {
+	const credential = await this.getCredentials(CREDENTIAL_NAME);
+	let ion: IonApiConfig;
+	let mapping: LnApiMapping;
+	try {
+		ion = ionConfigFromCredential(credential);
+		mapping = mappingFromParameter(this.getNodeParameter('apiMapping', 0, '{}'));
+	} catch (error) {
+		throw new NodeOperationError(this.getNode(), (error as Error).message);
+	}
+	const company = String(credential.company ?? '').trim();
+	const ledger = ledgerFor(this.getExecutionId());
+	const http: HttpRequester = async (options) =>
+		(await this.helpers.httpRequest(options)) as Awaited<ReturnType<HttpRequester>>;
+	let transport: LnTransport;
+	try {
+		transport = new LnTransport({ ion, company, language: String(credential.language ?? '').trim() || undefined }, http, {
+			onRequest: (info) => ledger.request('ln', info.kind),
+		});
+	} catch (error) {
+		throw new NodeOperationError(this.getNode(), `Infor LN credential: ${(error as Error).message}`);
+	}
+	return { transport, mapping, company };
+}

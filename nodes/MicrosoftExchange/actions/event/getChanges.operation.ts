@@ -1,0 +1,118 @@
+import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+import { DateTime } from 'luxon';
+
+import { getChanges, type DeltaCursor, type ExchangeChange } from '../../../../lib/graph/changes';
+import type { SyncUser } from '../../../../lib/sync/model';
+import { ledgerFor, type RunLedger } from '../../../../lib/sync/report';
+import { SyncUserIndex } from '../../../../lib/sync/sync-users';
+import { syncWindow } from '../../../../lib/sync/time';
+import { company, horizon, mailbox, mailboxValue, show, syncUsers } from '../../descriptions/common';
+import { errorClassOf, output, parseJson, toNodeError } from '../../helpers/execute';
+import { graphTransport } from '../../transport';
+
+const operations = ['getChanges'];
+const where = show('event', operations);
+
+export const description: INodeProperties[] = [
+	mailbox('event', operations),
+	company('event', operations),
+	syncUsers('event', operations),
+	horizon('event', operations),
+	{
+		displayName: 'Private Events',
+		name: 'allowPrivate',
+		type: 'boolean',
+		default: false,
+		description: 'Whether private events are created in LN (by default they are skipped)',
+		displayOptions: where,
+	},
+	{
+		displayName: 'Occurrences per Series',
+		name: 'occurrenceCap',
+		type: 'number',
+		typeOptions: { minValue: 1 },
+		default: 100,
+		description: 'A recurring series becomes one LN appointment per occurrence in the window, up to this many',
+		displayOptions: where,
+	},
+	{
+		displayName: 'Output',
+		name: 'output',
+		type: 'options',
+		options: [
+			{ name: 'Changes for LN', value: 'actionable', description: 'Only events to create, update or cancel in LN' },
+			{ name: 'Every Change', value: 'all', description: 'Also linked, skipped and removed events, with the reason' },
+		],
+		default: 'actionable',
+		displayOptions: where,
+	},
+	{
+		displayName: 'Start Over',
+		name: 'resetCursor',
+		type: 'boolean',
+		default: false,
+		description: 'Whether to forget the delta link and read the whole window again (creates no duplicates)',
+		displayOptions: where,
+	},
+];
+
+interface Cursors {
+	[mailboxAndCompany: string]: DeltaCursor;
+}
+
+/** Events of a mailbox changed since the last call (calendarView delta; the delta link is kept in the node's static data). */
+export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {
+	const items = this.getInputData();
+	const ledger = ledgerFor(this.getExecutionId());
+	const staticData = this.getWorkflowStaticData('node');
+	const cursors = (staticData.cursors ?? {}) as Cursors;
+	const graph = await graphTransport.call(this);
+	const out: INodeExecutionData[] = [];
+	const done = new Set<string>();
+	for (let i = 0; i < items.length; i++) {
+		const mailboxAddress = mailboxValue(this.getNodeParameter('mailbox', i));
+		const lnCompany = String(this.getNodeParameter('company', i, '')).trim();
+		const key = `${lnCompany}|${mailboxAddress}`;
+		// One read per mailbox, however many input items name it.
+		if (done.has(key)) continue;
+		done.add(key);
+		try {
+			if (!mailboxAddress) throw new Error('field Mailbox is empty');
+			if (!/^\d{1,4}$/.test(lnCompany)) throw new Error(`field LN Company "${lnCompany}" must be an LN company number`);
+			const horizonDays = Number(this.getNodeParameter('horizonDays', i, 365));
+			const now = DateTime.utc();
+			syncWindow(now, horizonDays);
+			const users = new SyncUserIndex(parseJson<SyncUser[]>(this.getNodeParameter('syncUsers', i, '[]'), 'Sync Users') ?? []);
+			if (!users.isSyncMailbox(mailboxAddress)) throw new Error(`${mailboxAddress} is not an active sync user: only sync users' mailboxes are synchronized`);
+			const result = await getChanges(graph, {
+				mailbox: mailboxAddress,
+				company: lnCompany,
+				syncUsers: users,
+				now,
+				horizonDays,
+				allowPrivate: this.getNodeParameter('allowPrivate', i, false) as boolean,
+				occurrenceCap: Number(this.getNodeParameter('occurrenceCap', i, 100)),
+				cursor: this.getNodeParameter('resetCursor', i, false) ? undefined : cursors[key],
+			});
+			cursors[key] = result.cursor;
+			staticData.cursors = cursors;
+			if (result.fullRead) ledger.warn(mailboxAddress, 'calendar', `read the whole window: ${result.fullReadReason}`);
+			const wanted = this.getNodeParameter('output', i, 'actionable') === 'all';
+			for (const change of result.changes) {
+				record(ledger, change);
+				if (!wanted && !['createInLn', 'updateLn', 'cancelInLn'].includes(change.action)) continue;
+				out.push(output(change as unknown as IDataObject, i));
+			}
+		} catch (error) {
+			const nodeError = toNodeError(this, error, i, `Changes of ${mailboxAddress}`);
+			ledger.error(mailboxAddress, 'calendar', errorClassOf(error), nodeError.message);
+			if (!this.continueOnFail()) throw nodeError;
+			out.push(output({ mailbox: mailboxAddress, action: 'failed', error: nodeError.message }, i));
+		}
+	}
+	return out;
+}
+
+function record(ledger: RunLedger, change: ExchangeChange): void {
+	if (change.action === 'skip' && change.reason) ledger.skip(change.mailbox, `event "${change.subject ?? change.eventId}"`, change.reason);
+}

@@ -1,0 +1,249 @@
+import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+import { DateTime } from 'luxon';
+
+import { syncActivities } from '../../../../lib/graph/calendar';
+import type { ActivityPlanItem } from '../../../../lib/sync/event-plan';
+import { CONFLICT_POLICIES, type ConflictPolicy, type LnActivity, type LnDeletedActivity, type SyncUser } from '../../../../lib/sync/model';
+import { ledgerFor, type RunLedger } from '../../../../lib/sync/report';
+import { SyncUserIndex } from '../../../../lib/sync/sync-users';
+import { isValidZone, syncWindow } from '../../../../lib/sync/time';
+import { company, dryRun, horizon, mailbox, mailboxValue, show, syncUsers } from '../../descriptions/common';
+import { errorClassOf, isEmptyItem, mapLimit, output, parseJson, toNodeError } from '../../helpers/execute';
+import { graphTransport } from '../../transport';
+
+const operations = ['syncFromLnActivity'];
+const where = show('event', operations);
+
+export const description: INodeProperties[] = [
+	{
+		displayName: 'Mailboxes',
+		name: 'target',
+		type: 'options',
+		options: [
+			{ name: 'One Mailbox', value: 'mailbox', description: 'The calendar of one sync user (a pull run per user)' },
+			{
+				name: 'Every Sync User Involved',
+				value: 'involved',
+				description: 'The organizer and the attendees who are sync users (push of one LN activity); a deleted activity is looked for in every sync user\'s calendar',
+			},
+		],
+		default: 'mailbox',
+		displayOptions: where,
+	},
+	{
+		...mailbox('event', operations, 'The sync user whose calendar this run writes; the plan decides by the organizer and the invited attendees (SPEC §4.1)'),
+		displayOptions: { show: { resource: ['event'], operation: operations, target: ['mailbox'] } },
+	},
+	company('event', operations),
+	syncUsers('event', operations),
+	{
+		displayName: 'Input Holds All Activities of the Mailbox',
+		name: 'complete',
+		type: 'boolean',
+		default: false,
+		description:
+			'Whether the input is every LN activity of this mailbox (a pull run): linked events of activities not in it are then cancelled or deleted',
+		displayOptions: where,
+	},
+	{
+		displayName: 'Conflict Policy',
+		name: 'conflictPolicy',
+		type: 'options',
+		options: [
+			{ name: 'Origin Wins', value: 'originWins', description: 'The side the event came from wins' },
+			{ name: 'LN Wins', value: 'lnWins' },
+			{ name: 'Exchange Wins', value: 'exchangeWins' },
+		],
+		default: 'originWins',
+		description: 'Who wins when an event changed in LN and in Exchange since the last sync',
+		displayOptions: where,
+	},
+	horizon('event', operations),
+	{
+		displayName: 'Time Zone',
+		name: 'timeZone',
+		type: 'string',
+		default: '',
+		placeholder: 'Europe/Berlin',
+		description: 'The zone events are written in (IANA or Windows name); empty uses the time zone of the workflow',
+		displayOptions: where,
+	},
+	{
+		displayName: 'Brake Share',
+		name: 'brakeShare',
+		type: 'number',
+		typeOptions: { minValue: 0, maxValue: 1, numberPrecision: 2 },
+		default: 0.2,
+		description: "Cancellations stop when one run would cancel more than this share of the mailbox's linked future events",
+		displayOptions: where,
+	},
+	{
+		displayName: 'Brake Minimum',
+		name: 'brakeMinimum',
+		type: 'number',
+		default: 5,
+		description: 'The brake applies only from this many cancellations on',
+		displayOptions: where,
+	},
+	dryRun('event', operations),
+];
+
+/**
+ * LN activities → Exchange events for a mailbox: create, update only what changed, cancel or
+ * delete; Exchange-side changes and responses come back as LN updates, flags and statuses.
+ */
+export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {
+	const items = this.getInputData();
+	const ledger = ledgerFor(this.getExecutionId());
+	const graph = await graphTransport.call(this);
+	const groups = new Map<string, number[]>();
+	for (const index of items.map((_, i) => i)) {
+		const lnCompany = String(this.getNodeParameter('company', index, '')).trim();
+		const mailboxes =
+			this.getNodeParameter('target', index, 'mailbox') === 'involved'
+				? involvedMailboxes(items[index].json, parseJson<SyncUser[]>(this.getNodeParameter('syncUsers', index, '[]'), 'Sync Users') ?? [])
+				: [mailboxValue(this.getNodeParameter('mailbox', index))];
+		for (const mailbox of mailboxes) {
+			const key = `${mailbox}|${lnCompany}`;
+			groups.set(key, [...(groups.get(key) ?? []), index]);
+		}
+	}
+	const out: INodeExecutionData[] = [];
+	type Run =
+		| { kind: 'done'; items: Array<{ item: ActivityPlanItem; inputs: number[] }>; isDryRun: boolean; mailbox: string }
+		| { kind: 'failed'; error: Error; indexes: number[]; mailbox: string };
+	const runs = await mapLimit([...groups.entries()], 8, async ([key, indexes]): Promise<Run> => {
+		const [mailbox, lnCompany] = key.split('|');
+		const first = indexes[0];
+		try {
+			if (!mailbox) throw new Error('field Mailbox is empty');
+			if (!/^\d{1,4}$/.test(lnCompany)) throw new Error(`field LN Company "${lnCompany}" must be an LN company number`);
+			const users = parseJson<SyncUser[]>(this.getNodeParameter('syncUsers', first, '[]'), 'Sync Users') ?? [];
+			const policy = this.getNodeParameter('conflictPolicy', first, 'originWins') as ConflictPolicy;
+			if (!CONFLICT_POLICIES.includes(policy)) throw new Error(`Conflict Policy "${policy}" is not one of ${CONFLICT_POLICIES.join(', ')}`);
+			const horizonDays = Number(this.getNodeParameter('horizonDays', first, 365));
+			syncWindow(DateTime.utc(), horizonDays);
+			const timeZone = String(this.getNodeParameter('timeZone', first, '') || this.getTimezone() || 'UTC');
+			if (!isValidZone(timeZone)) throw new Error(`Time Zone "${timeZone}" is not a known IANA or Windows zone`);
+			const activities: Array<LnActivity | LnDeletedActivity> = [];
+			const inputOf = new Map<string, number>();
+			let readAt: string | undefined;
+			for (const index of indexes) {
+				const json = items[index].json;
+				if (isEmptyItem(json) || json.id === undefined) continue;
+				const activity = json as unknown as LnActivity | LnDeletedActivity;
+				if (String(activity.company) !== lnCompany) continue;
+				activities.push(activity);
+				inputOf.set(activity.id, index);
+				readAt ??= (activity as LnActivity).readAt;
+			}
+			const index = new SyncUserIndex(users);
+			for (const warning of index.warnings) ledger.warn(mailbox, 'sync users', warning);
+			if (!index.isSyncMailbox(mailbox)) throw new Error(`${mailbox} is not an active sync user: only sync users' mailboxes are synchronized`);
+			const isDryRun = this.getNodeParameter('dryRun', first, false) as boolean;
+			const result = await syncActivities(graph, {
+				mailbox,
+				company: lnCompany,
+				activities,
+				complete: this.getNodeParameter('complete', first, false) as boolean,
+				syncUsers: index,
+				dryRun: isDryRun,
+				options: {
+					now: DateTime.utc(),
+					horizonDays,
+					policy,
+					timeZone,
+					brakeShare: Number(this.getNodeParameter('brakeShare', first, 0.2)),
+					brakeMinimum: Number(this.getNodeParameter('brakeMinimum', first, 5)),
+					readAt: readAt ? DateTime.fromISO(readAt, { zone: 'UTC' }) : undefined,
+				},
+			});
+			if (result.plan.brake) {
+				ledger.brakes.push(`${mailbox}: ${result.plan.brake.removals} of ${result.plan.brake.linked} linked future events would be cancelled; nothing cancelled — confirm in LN, or raise the brake share for one run`);
+			}
+			return {
+				kind: 'done',
+				items: result.items.map((item) => ({ item, inputs: inputOf.has(item.activity) ? [inputOf.get(item.activity)!] : indexes })),
+				isDryRun,
+				mailbox,
+			};
+		} catch (error) {
+			return { kind: 'failed', error: error as Error, indexes, mailbox };
+		}
+	});
+	for (const run of runs) {
+		if (run.kind === 'failed') {
+			const nodeError = toNodeError(this, run.error, run.indexes[0], `Events of ${run.mailbox}`);
+			ledger.error(run.mailbox, 'calendar', errorClassOf(run.error), nodeError.message);
+			if (!this.continueOnFail()) throw nodeError;
+			out.push(output({ mailbox: run.mailbox, action: 'failed', error: nodeError.message }, run.indexes));
+			continue;
+		}
+		for (const { item, inputs } of run.items) {
+			record(ledger, item, run.isDryRun);
+			out.push(output(toJson(item, run.isDryRun), inputs));
+		}
+	}
+	return out;
+}
+
+/** The sync users an activity concerns: its organizer and attendees; for a deleted one, everyone. */
+function involvedMailboxes(json: IDataObject, users: SyncUser[]): string[] {
+	const index = new SyncUserIndex(users);
+	if (isEmptyItem(json)) return [];
+	if ((json as unknown as LnDeletedActivity).deleted) return index.all().map((u) => u.email.toLowerCase());
+	const activity = json as unknown as LnActivity;
+	const mailboxes = (activity.attendees ?? [])
+		.map((attendee) => index.forAttendee(attendee)?.email.toLowerCase())
+		.filter((email): email is string => Boolean(email));
+	return [...new Set(mailboxes)];
+}
+
+function toJson(item: ActivityPlanItem, isDryRun: boolean): IDataObject {
+	const withMailbox = <T extends object>(list: T[]) => list.map((entry) => ({ ...entry, mailbox: item.mailbox }));
+	return {
+		company: item.company,
+		activity: item.activity,
+		mailbox: item.mailbox,
+		action: item.action,
+		reason: item.reason,
+		mode: item.mode,
+		eventId: item.eventId,
+		iCalUId: item.iCalUId,
+		conflict: item.conflict,
+		warnings: item.warnings,
+		flags: withMailbox(item.flags),
+		attendance: withMailbox(item.attendance),
+		update: item.update ? { ...item.update, mailbox: item.mailbox } : undefined,
+		link: item.link,
+		...(isDryRun ? { dryRun: true, planned: item.exchange } : {}),
+	} as unknown as IDataObject;
+}
+
+function record(ledger: RunLedger, item: ActivityPlanItem, isDryRun: boolean): void {
+	const { mailbox } = item;
+	const ref = `activity ${item.activity}`;
+	for (const warning of item.warnings) ledger.warn(mailbox, ref, warning);
+	if (item.conflict) ledger.conflict(mailbox, ref, `changed on both sides; ${item.conflict.winner === 'ln' ? 'LN' : 'Exchange'} wins (${item.conflict.policy})`);
+	if (item.action === 'fail') {
+		ledger.error(mailbox, ref, 'data', item.reason ?? 'failed');
+		return;
+	}
+	if (item.action === 'skip') {
+		if (item.reason) ledger.skip(mailbox, ref, item.reason);
+		return;
+	}
+	if (isDryRun) {
+		for (const write of item.exchange) ledger.plan(mailbox, ref, `${write.op} Exchange event${item.reason ? ` (${item.reason})` : ''}`);
+		if (item.update) ledger.plan(mailbox, ref, `update LN activity: ${Object.keys(item.update.fields).join(', ') || 'attendees'}`);
+		return;
+	}
+	for (const write of item.exchange) {
+		if (write.op === 'create') ledger.count(mailbox, 'eventsCreated');
+		else if (write.op === 'cancel') ledger.count(mailbox, 'eventsCancelled');
+		else if (write.op === 'delete') ledger.count(mailbox, 'eventsDeleted');
+		else if (item.action === 'link') ledger.count(mailbox, 'eventsLinked');
+		else ledger.count(mailbox, 'eventsUpdated');
+	}
+	if (item.action === 'unchanged' && item.exchange.length === 0) ledger.count(mailbox, 'eventsUnchanged');
+}

@@ -1,0 +1,159 @@
+import * as path from 'node:path';
+
+import type { ICredentialDataDecryptedObject, IDataObject, INode, INodeExecutionData, INodeType } from 'n8n-workflow';
+
+import type { LnApiMapping } from '../../lib/ln/contract';
+import { GraphEmulator, type GraphSeed } from '../emulators/graph/emulator';
+import { LnEmulator, type LnSeed } from '../emulators/ln/emulator';
+import { NodeTypeRegistry, PlainCredentials, WorkflowRunner, type RunResult, type WorkflowJson } from './workflow-runner';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { ensureTestCertificate } = require('../../scripts/tls.js') as { ensureTestCertificate: () => { keyPath: string; certPath: string } };
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const packageJson = require('../../package.json') as { name: string; n8n: { nodes: string[] } };
+
+export const PACKAGE = packageJson.name;
+export const LN_CREDENTIAL_ID = 'ln-1';
+export const GRAPH_CREDENTIAL_ID = 'graph-1';
+
+/** Stock n8n nodes the templates use, from n8n-nodes-base, by type name. */
+const STOCK_NODES: Record<string, string> = {
+	manualTrigger: 'ManualTrigger/ManualTrigger.node.js',
+	scheduleTrigger: 'Schedule/ScheduleTrigger.node.js',
+	executeWorkflow: 'ExecuteWorkflow/ExecuteWorkflow/ExecuteWorkflow.node.js',
+	executeWorkflowTrigger: 'ExecuteWorkflow/ExecuteWorkflowTrigger/ExecuteWorkflowTrigger.node.js',
+	set: 'Set/Set.node.js',
+	if: 'If/If.node.js',
+	switch: 'Switch/Switch.node.js',
+	splitOut: 'Transform/SplitOut/SplitOut.node.js',
+	merge: 'Merge/Merge.node.js',
+	noOp: 'NoOp/NoOp.node.js',
+	filter: 'Filter/Filter.node.js',
+	webhook: 'Webhook/Webhook.node.js',
+	respondToWebhook: 'RespondToWebhook/RespondToWebhook.node.js',
+	stickyNote: 'StickyNote/StickyNote.node.js',
+	splitInBatches: 'SplitInBatches/SplitInBatches.node.js',
+	aggregate: 'Transform/Aggregate/Aggregate.node.js',
+};
+
+function loadStock(registry: NodeTypeRegistry): void {
+	for (const [name, file] of Object.entries(STOCK_NODES)) {
+		// eslint-disable-next-line @typescript-eslint/no-require-imports
+		const module = require(`n8n-nodes-base/dist/nodes/${file}`) as Record<string, new () => INodeType>;
+		const Type = Object.values(module)[0];
+		registry.register(`n8n-nodes-base.${name}`, new Type());
+	}
+}
+
+/** Our nodes from the TypeScript sources (node tests) or from the built package (workflow tests). */
+function loadOurs(registry: NodeTypeRegistry, from: 'source' | 'dist'): void {
+	for (const file of packageJson.n8n.nodes) {
+		const modulePath =
+			from === 'dist'
+				? path.join(__dirname, '..', '..', file)
+				: path.join(__dirname, '..', '..', file.replace(/^dist\//, '').replace(/\.js$/, '.ts'));
+		// eslint-disable-next-line @typescript-eslint/no-require-imports
+		const module = require(modulePath) as Record<string, new () => INodeType>;
+		const Type = Object.values(module)[0];
+		const instance = new Type();
+		registry.register(`${PACKAGE}.${instance.description.name}`, instance);
+	}
+}
+
+export interface Environment {
+	ln: LnEmulator;
+	graph: GraphEmulator;
+	nodeTypes: NodeTypeRegistry;
+	credentials: PlainCredentials;
+	runner: WorkflowRunner;
+	lnCredentialData: IDataObject;
+	graphCredentialData: IDataObject;
+	stop(): Promise<void>;
+}
+
+export interface EnvironmentOptions {
+	lnSeed?: LnSeed;
+	graphSeed?: GraphSeed;
+	lnMapping?: LnApiMapping;
+	lnPageSize?: number;
+	nodes?: 'source' | 'dist';
+	workflows?: Record<string, WorkflowJson>;
+	company?: string;
+}
+
+/** Both emulators, credentials that point at them, and a runner with our nodes and the stock ones. */
+export async function startEnvironment(options: EnvironmentOptions = {}): Promise<Environment> {
+	const ln = new LnEmulator({ mapping: options.lnMapping, pageSize: options.lnPageSize });
+	const graph = new GraphEmulator({ tls: ensureTestCertificate() });
+	await Promise.all([ln.start(), graph.start()]);
+	if (options.lnSeed) ln.seed(options.lnSeed);
+	if (options.graphSeed) graph.seed(options.graphSeed);
+	const lnCredentialData: IDataObject = { inputMode: 'file', ionapiText: JSON.stringify(ln.ionapi()), company: options.company ?? '100', language: '' };
+	const graphCredentialData: IDataObject = {
+		tenantId: graph.tenantId,
+		clientId: graph.app.clientId,
+		clientSecret: graph.app.clientSecret,
+		cloud: 'custom',
+		graphBaseUrl: graph.url,
+		loginUrl: graph.loginUrl,
+	};
+	const credentials = new PlainCredentials({
+		[LN_CREDENTIAL_ID]: { type: 'inforLnIonApi', data: lnCredentialData as ICredentialDataDecryptedObject },
+		[GRAPH_CREDENTIAL_ID]: { type: 'microsoftGraphAppOnlyApi', data: graphCredentialData as ICredentialDataDecryptedObject },
+	});
+	const nodeTypes = new NodeTypeRegistry();
+	loadStock(nodeTypes);
+	loadOurs(nodeTypes, options.nodes ?? 'source');
+	const runner = new WorkflowRunner({ nodeTypes, credentials, workflows: options.workflows });
+	return {
+		ln,
+		graph,
+		nodeTypes,
+		credentials,
+		runner,
+		lnCredentialData,
+		graphCredentialData,
+		stop: async () => {
+			await Promise.all([ln.stop(), graph.stop()]);
+			stopN8nCoreTimers();
+		},
+	};
+}
+
+/** n8n-core starts an SSH-client cleanup interval on first use; stop it so test processes can exit. */
+function stopN8nCoreTimers(): void {
+	// eslint-disable-next-line @typescript-eslint/no-require-imports
+	const { Container } = require('@n8n/di') as { Container: { get<T>(type: new (...args: never[]) => T): T } };
+	// eslint-disable-next-line @typescript-eslint/no-require-imports
+	const { SSHClientsManager } = require('n8n-core/dist/execution-engine/ssh-clients-manager') as { SSHClientsManager: new (...args: never[]) => { onShutdown(): void } };
+	Container.get(SSHClientsManager).onShutdown();
+}
+
+let nodeCounter = 0;
+
+/** A node of ours with its credential, for a one-node workflow. */
+export function ourNode(type: 'inforLn' | 'microsoftExchange' | 'microsoftGraphTrigger', parameters: IDataObject, extra: Partial<INode> = {}): INode {
+	const credential =
+		type === 'inforLn'
+			? { inforLnIonApi: { id: LN_CREDENTIAL_ID, name: 'LN' } }
+			: { microsoftGraphAppOnlyApi: { id: GRAPH_CREDENTIAL_ID, name: 'Graph' } };
+	return {
+		id: `node-${++nodeCounter}`,
+		name: extra.name ?? `${type} ${nodeCounter}`,
+		type: `${PACKAGE}.${type}`,
+		typeVersion: 1,
+		position: [0, 0],
+		parameters,
+		credentials: credential,
+		...extra,
+	} as INode;
+}
+
+/** Runs one node on the given input items (as if an upstream node produced them). */
+export async function runNode(env: Environment, node: INode, input: IDataObject[] = [{}], workflowId = 'node-test'): Promise<RunResult & { items: INodeExecutionData[] }> {
+	const result = await env.runner.run(
+		{ id: workflowId, name: workflowId, nodes: [node], connections: {} },
+		{ startNode: node.name, inputItems: input.map((json) => ({ json })), mode: 'cli' },
+	);
+	return { ...result, items: result.output(node.name) };
+}

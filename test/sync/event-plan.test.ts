@@ -1,0 +1,210 @@
+import { planActivitySync, type EventPlanOptions, type EventPlanInput } from '../../lib/sync/event-plan';
+import { decodeState, LN_KEY_PROPERTY, LN_STATE_PROPERTY } from '../../lib/sync/link';
+import { SyncUserIndex } from '../../lib/sync/sync-users';
+import { activity, attendee, employee, eventFor, NOW, USERS } from './builders';
+
+const options: EventPlanOptions = {
+	now: NOW,
+	horizonDays: 365,
+	policy: 'originWins',
+	timeZone: 'Europe/Berlin',
+	brakeShare: 0.2,
+	brakeMinimum: 5,
+};
+
+function plan(partial: Partial<EventPlanInput> & Pick<EventPlanInput, 'activities'>, extra: Partial<EventPlanOptions> = {}) {
+	return planActivitySync(
+		{ mailbox: 'ann@contoso.com', linked: [], complete: false, syncUsers: new SyncUserIndex(USERS), ...partial },
+		{ ...options, ...extra },
+	);
+}
+
+describe('planning LN activities into Exchange events', () => {
+	it("creates a meeting in the organizer's mailbox with the invited attendees and sets the flags two-phase", () => {
+		const result = plan({ activities: [activity()] });
+		const [item] = result.items;
+		expect(item.action).toBe('create');
+		expect(item.mode).toBe('meeting');
+		const write = item.exchange[0];
+		if (write.op !== 'create') throw new Error('expected a create');
+		expect(write.transactionId).toMatch(/^lnsync-[0-9a-f]{32}$/);
+		expect(write.body.attendees?.map((a) => `${a.emailAddress?.address}/${a.type}`)).toEqual(['bob@contoso.com/required', 'xena@fabrikam.com/required']);
+		expect(write.body.start).toEqual({ dateTime: '2026-11-25T11:00:00', timeZone: 'W. Europe Standard Time' });
+		expect(write.body.singleValueExtendedProperties?.find((p) => p.id === LN_KEY_PROPERTY)?.value).toBe('ln:100:activity:A1');
+		expect(decodeState(write.body.singleValueExtendedProperties?.find((p) => p.id === LN_STATE_PROPERTY)?.value)?.origin).toBe('ln');
+		// organizer and the external contact are synchronized at once; the sync user Bob only when his calendar has it
+		expect(item.flags).toEqual([
+			{ activity: 'A1', sequence: 1, sentToSynchronizer: true, synchronized: true },
+			{ activity: 'A1', sequence: 2, sentToSynchronizer: true, synchronized: false },
+			{ activity: 'A1', sequence: 3, sentToSynchronizer: true, synchronized: true },
+		]);
+		expect(item.update).toMatchObject({ activity: 'A1', referenceFromCreatedEvent: true });
+	});
+
+	it('uses the same transactionId for the same activity and content, so a retried create makes no second event', () => {
+		const first = plan({ activities: [activity()] }).items[0].exchange[0];
+		const second = plan({ activities: [activity()] }).items[0].exchange[0];
+		expect(first.op === 'create' && second.op === 'create' && first.transactionId === second.transactionId).toBe(true);
+	});
+
+	it('writes nothing when neither side changed, but writes back attendee responses', () => {
+		const source = activity({ attendees: [
+			employee('E001', 'ann@contoso.com', 'MeetingOrganizer', { invite: false, sentToSynchronizer: true, synchronized: true }),
+			attendee({ role: 'Required', type: 'Contact', code: 'C9', email: 'xena@fabrikam.com', sentToSynchronizer: true, synchronized: true }),
+		] });
+		const linked = eventFor(source);
+		const unchanged = plan({ activities: [source], linked: [linked] }).items[0];
+		expect(unchanged).toMatchObject({ action: 'unchanged', exchange: [], flags: [], attendance: [] });
+
+		linked.event.attendees![0].status = { response: 'declined' };
+		const declined = plan({ activities: [source], linked: [linked] }).items[0];
+		expect(declined.exchange).toEqual([]);
+		expect(declined.attendance).toEqual([{ activity: 'A1', sequence: 2, status: 'Declined' }]);
+	});
+
+	it('patches only the fields LN changed', () => {
+		const before = activity();
+		const linked = eventFor(before);
+		const after = activity({ subject: 'Quarterly review (moved)' });
+		const [item] = plan({ activities: [after], linked: [linked] }).items;
+		expect(item.action).toBe('update');
+		const write = item.exchange[0];
+		if (write.op !== 'patch') throw new Error('expected a patch');
+		expect(Object.keys(write.body).sort()).toEqual(['singleValueExtendedProperties', 'subject']);
+		expect(write.body.subject).toBe('Quarterly review (moved)');
+	});
+
+	it('turns an Exchange change into an LN update and links the new state only after it', () => {
+		const source = activity();
+		const linked = eventFor(source, { changes: { location: { displayName: 'Room 9' } } });
+		const [item] = plan({ activities: [source], linked: [linked] }).items;
+		expect(item.exchange).toEqual([]);
+		expect(item.update?.fields).toEqual({ location: 'Room 9' });
+		expect(item.link?.state.hash).not.toBe(linked.state!.hash);
+	});
+
+	it('resolves a conflict by the policy: origin wins, LN wins, Exchange wins', () => {
+		const before = activity();
+		const linked = eventFor(before, { changes: { location: { displayName: 'Room 9' } } });
+		const after = activity({ subject: 'Renamed in LN' });
+		const origin = plan({ activities: [after], linked: [linked] }).items[0];
+		expect(origin.conflict).toEqual({ policy: 'originWins', winner: 'ln' });
+		expect(origin.exchange[0].op).toBe('patch');
+		const exchange = plan({ activities: [after], linked: [linked] }, { policy: 'exchangeWins' }).items[0];
+		expect(exchange.conflict?.winner).toBe('exchange');
+		expect(exchange.update?.fields).toMatchObject({ subject: 'Quarterly review', location: 'Room 9' });
+		const exchangeOrigin = eventFor(before, { state: { origin: 'exchange' }, changes: { location: { displayName: 'Room 9' } } });
+		expect(plan({ activities: [after], linked: [exchangeOrigin] }).items[0].conflict?.winner).toBe('exchange');
+	});
+
+	it("cancels the organizer's event when LN cancels the activity or clears Synchronize", () => {
+		const source = activity();
+		const linked = eventFor(source);
+		for (const change of [{ status: 'Cancelled' }, { synchronize: false }] as const) {
+			const [item] = plan({ activities: [activity(change)], linked: [linked] }).items;
+			expect(item.action).toBe('cancel');
+			expect(item.exchange).toEqual([{ op: 'cancel', eventId: 'ev-A1', comment: 'Cancelled in Infor LN' }]);
+		}
+	});
+
+	it('writes straight into an invited sync user\'s calendar without attendees when the organizer is not a sync user', () => {
+		const source = activity({ attendees: [
+			employee('E099', 'zoe@contoso.com', 'MeetingOrganizer', { invite: false }),
+			employee('E002', 'bob@contoso.com'),
+			attendee({ role: 'Required', type: 'Other', email: 'xena@fabrikam.com' }),
+		] });
+		const forBob = plan({ activities: [source], mailbox: 'bob@contoso.com' }).items[0];
+		expect(forBob.mode).toBe('copy');
+		const write = forBob.exchange[0];
+		if (write.op !== 'create') throw new Error('expected a create');
+		expect(write.body.attendees).toBeUndefined();
+		expect(forBob.flags).toEqual([{ activity: 'A1', sequence: 2, sentToSynchronizer: true, synchronized: true }]);
+		const forAnn = plan({ activities: [source] }).items[0];
+		expect(forAnn).toMatchObject({ action: 'skip', exchange: [] });
+	});
+
+	it("confirms a sync-user attendee's copy by its iCalUId before setting Synchronized", () => {
+		const source = activity({ reference: 'uid-A1' });
+		const first = plan({ activities: [source], mailbox: 'bob@contoso.com' });
+		expect(first.presenceNeeded).toEqual(['uid-A1']);
+		const present = plan({ activities: [source], mailbox: 'bob@contoso.com', presence: new Map([['uid-A1', { id: 'bob-copy', iCalUId: 'uid-A1' }]]) });
+		expect(present.items[0].flags).toEqual([{ activity: 'A1', sequence: 2, sentToSynchronizer: true, synchronized: true }]);
+		expect(present.items[0].exchange).toEqual([]);
+		const absent = plan({ activities: [source], mailbox: 'bob@contoso.com', presence: new Map([['uid-A1', null]]) });
+		expect(absent.items[0].flags).toEqual([]);
+	});
+
+	it('never touches past events', () => {
+		const past = activity({ start: NOW.minus({ days: 2 }).toISO()!, end: NOW.minus({ days: 2, hours: -1 }).toISO()! });
+		const [item] = plan({ activities: [past], linked: [eventFor(past)] }).items;
+		expect(item).toMatchObject({ action: 'skip', exchange: [], flags: [] });
+		expect(item.reason).toMatch(/past/);
+	});
+
+	it('removes linked events whose activity is gone when the input is complete, but not links made during this run', () => {
+		const gone = eventFor(activity({ id: 'A7' }));
+		const fresh = eventFor(activity({ id: 'A8' }), { state: { linkedAt: NOW.toSeconds() } });
+		const result = plan({ activities: [], linked: [gone, fresh], complete: true }, { readAt: NOW });
+		expect(result.items.map((i) => `${i.activity}:${i.action}`)).toEqual(['A7:cancel', 'A8:skip']);
+		expect(plan({ activities: [], linked: [gone], complete: false }).items).toEqual([]);
+	});
+
+	it('stops mass cancellations above the brake share and says so', () => {
+		const linked = Array.from({ length: 10 }, (_, i) => eventFor(activity({ id: `A${i}` })));
+		const keep = Array.from({ length: 4 }, (_, i) => activity({ id: `A${i}` }));
+		const result = plan({ activities: keep, linked, complete: true });
+		expect(result.brake).toEqual({ removals: 6, linked: 10, share: 0.2 });
+		const removals = result.items.filter((i) => i.reason?.startsWith('mass-change brake'));
+		expect(removals).toHaveLength(6);
+		expect(removals.every((i) => i.exchange.length === 0 && i.action === 'skip')).toBe(true);
+		// one cancellation is normal work, not a mass change
+		expect(plan({ activities: keep.slice(0, 3), linked: linked.slice(0, 4), complete: true }).brake).toBeUndefined();
+	});
+
+	it("cancels the LN activity when the organizer's linked event disappeared from Exchange", () => {
+		const source = activity({ reference: 'uid-A1', attendees: [
+			employee('E001', 'ann@contoso.com', 'MeetingOrganizer', { invite: false, synchronized: true, sentToSynchronizer: true }),
+			employee('E002', 'bob@contoso.com'),
+		] });
+		const [item] = plan({ activities: [source], presence: new Map([['uid-A1', null]]) }).items;
+		expect(item.update?.fields).toEqual({ status: 'Cancelled' });
+		expect(item.exchange).toEqual([]);
+	});
+
+	it('links instead of creating when the event is already in the mailbox (lost link)', () => {
+		const source = activity({ reference: 'uid-A1' });
+		const existing = eventFor(source).event;
+		const [item] = plan({ activities: [source], presence: new Map([['uid-A1', existing]]) }).items;
+		expect(item.action).toBe('link');
+		expect(item.exchange).toHaveLength(1);
+		expect(item.exchange[0].op).toBe('patch');
+	});
+
+	it('refuses bad activities with a message that names the field, and plans the others', () => {
+		const bad = activity({ id: 'B1', start: NOW.plus({ days: 3 }).toISO()!, end: NOW.plus({ days: 2 }).toISO()! });
+		const noStart = activity({ id: 'B2', start: '' });
+		const longSubject = activity({ id: 'B3', subject: 'x'.repeat(256) });
+		const good = activity({ id: 'G1' });
+		const result = plan({ activities: [bad, noStart, longSubject, good] });
+		expect(result.items.map((i) => i.action)).toEqual(['fail', 'fail', 'fail', 'create']);
+		expect(result.items[0].reason).toMatch(/Activity B1: field end .* is before start/);
+		expect(result.items[1].reason).toMatch(/Activity B2: field start: missing start/);
+		expect(result.items[2].reason).toMatch(/Activity B3: field subject has 256 characters/);
+	});
+
+	it('removes duplicates of the same activity in one mailbox', () => {
+		const source = activity();
+		const first = eventFor(source, { id: 'ev-1' });
+		const second = eventFor(source, { id: 'ev-2' });
+		second.event.createdDateTime = '2026-11-22T00:00:00Z';
+		first.event.createdDateTime = '2026-11-21T00:00:00Z';
+		const [item] = plan({ activities: [source], linked: [second, first] }).items;
+		expect(item.exchange).toEqual([{ op: 'delete', eventId: 'ev-2' }]);
+	});
+
+	it('removes the event of an activity deleted in LN', () => {
+		const source = activity();
+		const [item] = plan({ activities: [{ company: '100', id: 'A1', deleted: true }], linked: [eventFor(source)] }).items;
+		expect(item).toMatchObject({ action: 'cancel', removal: true });
+	});
+});
