@@ -22,6 +22,8 @@ export interface LinkRequest {
 	company: string;
 	activity: string;
 	state: LinkState;
+	/** Forget an occurrence's link (its LN appointment was cancelled because the occurrence is gone). */
+	remove?: boolean;
 }
 
 export interface LinkOutcome {
@@ -37,7 +39,11 @@ export interface LinkOutcome {
  */
 export async function linkEvents(graph: GraphTransport, mailbox: string, links: LinkRequest[]): Promise<LinkOutcome[]> {
 	const outcomes: LinkOutcome[] = [];
-	const singles = links.filter((l) => !l.seriesMasterId);
+	const singles = links.filter((l) => !l.seriesMasterId && !l.remove);
+	for (const link of links.filter((l) => !l.seriesMasterId && l.remove)) {
+		// A single event keeps its link: Sync From LN Activity reconciles it with the LN activity.
+		outcomes.push({ request: link, ok: true });
+	}
 	const requests: BatchRequest[] = singles.map((link, index) => ({
 		id: String(index),
 		method: 'PATCH',
@@ -69,7 +75,9 @@ export async function linkEvents(graph: GraphTransport, mailbox: string, links: 
 			for (const link of group) {
 				const entry = { iCalUId: link.iCalUId ?? '', eventId: link.eventId, activity: link.activity, hash: link.state.hash };
 				const index = entries.findIndex((e) => (link.iCalUId && e.iCalUId === link.iCalUId) || e.eventId === link.eventId);
-				if (index >= 0) entries[index] = entry;
+				if (link.remove) {
+					if (index >= 0) entries.splice(index, 1);
+				} else if (index >= 0) entries[index] = entry;
 				else entries.push(entry);
 			}
 			await graph.patch(path, {

@@ -11,7 +11,6 @@ import {
 	parseInstant,
 	toGraphDate,
 	toGraphDateTime,
-	toIanaZone,
 	type DateTimeTimeZone,
 } from './time';
 
@@ -205,19 +204,15 @@ export function eventAttendees(event: Event): CanonicalAttendee[] {
 }
 
 /**
- * Canonical content of a Graph event read in UTC (no outlook.timezone preference). All-day events
- * are read back in the zone they were created in, since Graph reports their midnights in UTC.
+ * Canonical content of a Graph event read in UTC (no outlook.timezone preference).
  */
 export function canonicalFromEvent(event: Event, includeAttendees: boolean): CanonicalEvent {
 	const start = fromGraphDateTime(event.start as DateTimeTimeZone);
 	const end = fromGraphDateTime(event.end as DateTimeTimeZone);
-	let range: { start: string; end: string };
-	if (event.isAllDay) {
-		const zone = safeZone(event.originalStartTimeZone);
-		range = { start: start.setZone(zone).toISODate()!, end: end.setZone(zone).toISODate()! };
-	} else {
-		range = { start: canonicalInstant(start), end: canonicalInstant(end) };
-	}
+	// All-day events are floating dates: Graph gives their midnights in whatever zone it answers in.
+	const range = event.isAllDay
+		? { start: String(event.start?.dateTime).slice(0, 10), end: String(event.end?.dateTime).slice(0, 10) }
+		: { start: canonicalInstant(start), end: canonicalInstant(end) };
 	const canonical: CanonicalEvent = {
 		subject: normalizeText(event.subject),
 		allDay: Boolean(event.isAllDay),
@@ -230,14 +225,6 @@ export function canonicalFromEvent(event: Event, includeAttendees: boolean): Can
 	};
 	if (includeAttendees) canonical.attendees = eventAttendees(event);
 	return canonical;
-}
-
-function safeZone(name: string | null | undefined): string {
-	try {
-		return toIanaZone(name ?? 'UTC');
-	} catch {
-		return 'UTC';
-	}
 }
 
 export function hashCanonical(canonical: CanonicalEvent | Record<string, unknown>): string {

@@ -5,7 +5,7 @@ import type { SyncUser } from '../../../../lib/sync/model';
 import { SyncUserIndex } from '../../../../lib/sync/sync-users';
 import { ledgerFor } from '../../../../lib/sync/report';
 import { forEachItem } from '../../helpers/execute';
-import { lnContext } from '../../transport';
+import { CREDENTIAL_NAME, lnContext } from '../../transport';
 
 const show = { resource: ['syncUser'], operation: ['getMany'] };
 
@@ -55,6 +55,8 @@ export const description: INodeProperties[] = [
 /** One item per active sync user, from LN or from the list typed into the node. */
 export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {
 	const context = this.getNodeParameter('source', 0) === 'api' ? await lnContext.call(this) : undefined;
+	// Every user item names the LN company, so later nodes can build link keys from it.
+	const company = context?.company ?? String((await this.getCredentials(CREDENTIAL_NAME)).company ?? '').trim();
 	const ledger = ledgerFor(this.getExecutionId());
 	return forEachItem(this, () => 'Sync users', async (i) => {
 		let users: SyncUser[];
@@ -83,6 +85,7 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 		const attachAll = this.getNodeParameter('attachAll', i, false) as boolean;
 		return active.map((user) => ({
 			...user,
+			company,
 			...(attachAll ? { syncUsers: active as unknown as IDataObject[] } : {}),
 		})) as unknown as IDataObject[];
 	});

@@ -20,13 +20,27 @@ const text = (name: string, displayName: string, value: string, description?: st
 });
 
 export const description: INodeProperties[] = [
+	{
+		displayName: 'Action',
+		name: 'linkAction',
+		type: 'options',
+		options: [
+			{ name: 'Link', value: 'link', description: 'Store the LN key and the content hash' },
+			{ name: 'Unlink Occurrence', value: 'unlink', description: 'Forget the link of a series occurrence that is gone (after LN cancelled its appointment)' },
+		],
+		default: 'link',
+		displayOptions: where,
+	},
 	mailbox('event', operations),
 	text('eventId', 'Event ID', '={{ $json.eventId }}', undefined, true),
 	text('seriesMasterId', 'Series Master ID', '={{ $json.seriesMasterId ?? "" }}', 'For an occurrence: the link is kept on its series'),
 	text('iCalUId', 'iCalUId', '={{ $json.iCalUId ?? "" }}'),
 	text('company', 'LN Company', '={{ $json.company }}', undefined, true),
 	text('activity', 'LN Activity', '={{ $json.activity }}', undefined, true),
-	text('hash', 'Content Hash', '={{ $json.hash }}', 'The hash of the content both sides now hold (from Get Changes or Sync From LN Activity)', true),
+	{
+		...text('hash', 'Content Hash', '={{ $json.hash }}', 'The hash of the content both sides now hold (from Get Changes or Sync From LN Activity)', true),
+		displayOptions: { show: { resource: ['event'], operation: operations, linkAction: ['link'] } },
+	},
 	{
 		displayName: 'Origin',
 		name: 'origin',
@@ -59,12 +73,13 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 				company: value('company'),
 				activity: value('activity'),
 				state: { origin: value('origin') === 'ln' ? 'ln' : 'exchange', hash: value('hash'), linkedAt: Math.floor(Date.now() / 1000) },
+				remove: this.getNodeParameter('linkAction', i, 'link') === 'unlink',
 			};
 			for (const [field, label] of [['eventId', 'Event ID'], ['activity', 'LN Activity']] as const) {
 				if (!link[field]) throw new Error(`field ${label} is empty`);
 			}
 			if (!/^\d{1,4}$/.test(link.company)) throw new Error(`field LN Company "${link.company}" must be an LN company number`);
-			if (!/^[0-9a-f]{8,64}$/.test(link.state.hash)) throw new Error(`field Content Hash "${link.state.hash}" is not a hash from this package`);
+			if (!link.remove && !/^[0-9a-f]{8,64}$/.test(link.state.hash)) throw new Error(`field Content Hash "${link.state.hash}" is not a hash from this package`);
 			if (!mailboxAddress) throw new Error('field Mailbox is empty');
 			byMailbox.set(mailboxAddress, [...(byMailbox.get(mailboxAddress) ?? []), { index: i, link }]);
 		} catch (error) {
@@ -93,8 +108,8 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 				out.push(output({ mailbox: mailboxAddress, ...outcome.request, action: 'failed', error: message } as unknown as IDataObject, index));
 				continue;
 			}
-			ledger.count(mailboxAddress, 'eventsLinked');
-			out.push(output({ mailbox: mailboxAddress, ...outcome.request, action: 'linked' } as unknown as IDataObject, index));
+			if (!outcome.request.remove) ledger.count(mailboxAddress, 'eventsLinked');
+			out.push(output({ mailbox: mailboxAddress, ...outcome.request, action: outcome.request.remove ? 'unlinked' : 'linked' } as unknown as IDataObject, index));
 		}
 	}
 	return out;
