@@ -130,8 +130,34 @@ export interface RunnerOptions {
  */
 export class WorkflowRunner {
 	readonly staticData = new Map<string, IDataObject>();
+	/** Base URL of n8n's webhooks (ends with /); a webhook host changes it to its own address. */
+	webhookBase: string;
 
-	constructor(private readonly options: RunnerOptions) {}
+	constructor(private readonly options: RunnerOptions) {
+		this.webhookBase = options.webhookBaseUrl ?? 'http://127.0.0.1:5678/';
+	}
+
+	/** The Workflow object n8n would build for this JSON, with the stored static data. */
+	workflowOf(workflowJson: WorkflowJson): Workflow {
+		const id = workflowJson.id ?? 'workflow';
+		return new Workflow({
+			id,
+			name: workflowJson.name ?? id,
+			nodes: workflowJson.nodes,
+			connections: workflowJson.connections,
+			active: true,
+			nodeTypes: this.options.nodeTypes,
+			staticData: JSON.parse(JSON.stringify(this.staticData.get(id) ?? workflowJson.staticData ?? {})) as IDataObject,
+			settings: { executionOrder: 'v1', timezone: this.options.timezone ?? 'UTC', ...(workflowJson.settings ?? {}) },
+		});
+	}
+
+	/** Keeps a workflow's static data, as n8n saves it after an execution or a webhook call. */
+	saveStaticData(workflow: Workflow): void {
+		const copy = { ...workflow.staticData } as IDataObject;
+		delete copy.__dataChanged;
+		this.staticData.set(String(workflow.id), JSON.parse(JSON.stringify(copy)));
+	}
 
 	async run(
 		workflowJson: WorkflowJson,
@@ -197,8 +223,8 @@ export class WorkflowRunner {
 		return workflowJson.nodes[0].name;
 	}
 
-	private additionalData(executionId: string, hooks: ExecutionLifecycleHooks): IWorkflowExecuteAdditionalData {
-		const base = this.options.webhookBaseUrl ?? 'http://127.0.0.1:5678/';
+	additionalData(executionId: string, hooks: ExecutionLifecycleHooks): IWorkflowExecuteAdditionalData {
+		const base = this.webhookBase;
 		return {
 			credentialsHelper: this.options.credentials,
 			executeWorkflow: (info: IExecuteWorkflowInfo, additionalData: IWorkflowExecuteAdditionalData, options: { inputData?: INodeExecutionData[] }) =>

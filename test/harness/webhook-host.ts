@@ -1,0 +1,233 @@
+import { randomUUID } from 'node:crypto';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+import { ExecutionLifecycleHooks, HookContext, WebhookContext } from 'n8n-core';
+import type { IDataObject, INode, INodeExecutionData, INodeType, IWebhookData, IWebhookDescription, IWorkflowBase, Workflow } from 'n8n-workflow';
+
+import type { RunResult, WorkflowJson, WorkflowRunner } from './workflow-runner';
+
+/** The parts of an Express response that nodes use, over a plain Node response. */
+class ResponseAdapter {
+	headersSent = false;
+	private statusCode = 200;
+	private readonly headers: Record<string, string> = {};
+
+	constructor(private readonly res: http.ServerResponse) {}
+
+	status(code: number): this {
+		this.statusCode = code;
+		return this;
+	}
+
+	type(contentType: string): this {
+		this.headers['content-type'] = contentType.includes('/') ? contentType : contentType === 'json' ? 'application/json' : `text/${contentType}`;
+		return this;
+	}
+
+	setHeader(name: string, value: string): this {
+		this.headers[name.toLowerCase()] = value;
+		return this;
+	}
+
+	set(name: string, value: string): this {
+		return this.setHeader(name, value);
+	}
+
+	json(body: unknown): void {
+		this.headers['content-type'] ??= 'application/json';
+		this.send(JSON.stringify(body));
+	}
+
+	send(body?: unknown): void {
+		if (this.headersSent) return;
+		this.headersSent = true;
+		const payload = body === undefined ? undefined : typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body);
+		if (payload !== undefined && typeof body === 'string') this.headers['content-type'] ??= 'text/html; charset=utf-8';
+		this.res.writeHead(this.statusCode, this.headers);
+		this.res.end(payload);
+	}
+
+	end(): void {
+		this.send();
+	}
+}
+
+export interface WebhookCall {
+	path: string;
+	status: number;
+	emitted: INodeExecutionData[];
+	run?: RunResult;
+	ms: number;
+}
+
+/**
+ * Serves the production webhooks of a workflow over real HTTP, as n8n's webhook server does:
+ * activation runs the nodes' webhookMethods (checkExists → create), a request runs the node's
+ * webhook() with n8n-core's WebhookContext, and emitted items start an execution of the rest of the
+ * workflow. Deactivation runs delete.
+ */
+export class WebhookHost {
+	private server?: http.Server;
+	readonly calls: WebhookCall[] = [];
+	private pending: Array<Promise<unknown>> = [];
+	url = '';
+
+	constructor(
+		private readonly runner: WorkflowRunner,
+		private readonly workflowJson: WorkflowJson,
+		private readonly options: { runWorkflow?: boolean; maxBodyBytes?: number } = {},
+	) {}
+
+	async start(): Promise<void> {
+		this.server = http.createServer((req, res) => {
+			const task = this.handle(req, res).catch((error) => {
+				if (!res.headersSent) {
+					res.writeHead(500, { 'content-type': 'text/plain' });
+					res.end(String((error as Error).message));
+				}
+			});
+			this.pending.push(task);
+		});
+		await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', () => resolve()));
+		this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/`;
+		this.runner.webhookBase = this.url;
+	}
+
+	async stop(): Promise<void> {
+		await this.settle();
+		await new Promise<void>((resolve) => this.server?.close(() => resolve()) ?? resolve());
+	}
+
+	/** Waits for webhook calls in progress (and the executions they started). */
+	async settle(): Promise<void> {
+		while (this.pending.length > 0) {
+			const batch = this.pending;
+			this.pending = [];
+			await Promise.allSettled(batch);
+		}
+	}
+
+	webhookNodes(): INode[] {
+		return this.workflowJson.nodes.filter((node) => {
+			const type = this.nodeType(node);
+			return Boolean(type.description.webhooks?.length) && !node.disabled;
+		});
+	}
+
+	/** The production URL of a node's webhook. */
+	webhookUrl(node: INode, name = 'default'): string {
+		const description = this.nodeType(node).description.webhooks!.find((w) => w.name === name)!;
+		return `${this.url}webhook/${node.webhookId}/${String(description.path)}`;
+	}
+
+	async activate(): Promise<void> {
+		await this.lifecycle('activate');
+	}
+
+	async deactivate(): Promise<void> {
+		await this.lifecycle('deactivate');
+	}
+
+	private nodeType(node: INode): INodeType {
+		return this.runner['options'].nodeTypes.getByNameAndVersion(node.type, node.typeVersion);
+	}
+
+	private webhookData(workflow: Workflow, node: INode, description: IWebhookDescription): IWebhookData {
+		return {
+			httpMethod: description.httpMethod as IWebhookData['httpMethod'],
+			node: node.name,
+			path: `${node.webhookId}/${String(description.path)}`,
+			webhookDescription: description,
+			workflowId: String(workflow.id),
+			workflowExecuteAdditionalData: this.additionalData(workflow),
+			webhookId: node.webhookId,
+		} as IWebhookData;
+	}
+
+	private additionalData(workflow: Workflow) {
+		const executionId = randomUUID();
+		const hooks = new ExecutionLifecycleHooks('webhook', executionId, { id: workflow.id, name: workflow.name, nodes: [], connections: {}, active: true } as unknown as IWorkflowBase);
+		return this.runner.additionalData(executionId, hooks);
+	}
+
+	private async lifecycle(which: 'activate' | 'deactivate'): Promise<void> {
+		const workflow = this.runner.workflowOf(this.workflowJson);
+		for (const node of this.webhookNodes()) {
+			const type = this.nodeType(node);
+			const methods = type.webhookMethods?.default;
+			if (!methods) continue;
+			for (const description of type.description.webhooks ?? []) {
+				const data = this.webhookData(workflow, node, description);
+				const context = new HookContext(workflow, workflow.getNode(node.name)!, data.workflowExecuteAdditionalData, 'trigger', which === 'activate' ? 'activate' : 'manual', data);
+				if (which === 'activate') {
+					if (!(await methods.checkExists.call(context))) await methods.create.call(context);
+				} else {
+					await methods.delete.call(context);
+				}
+			}
+		}
+		this.runner.saveStaticData(workflow);
+	}
+
+	private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+		const started = Date.now();
+		const url = new URL(req.url ?? '/', this.url);
+		const match = /^\/webhook\/([^/]+)\/(.+)$/.exec(url.pathname);
+		const node = match ? this.webhookNodes().find((n) => n.webhookId === match[1]) : undefined;
+		const description = node ? this.nodeType(node).description.webhooks?.find((w) => String(w.path) === match![2] && String(w.httpMethod).toUpperCase() === req.method) : undefined;
+		if (!node || !description) {
+			res.writeHead(404, { 'content-type': 'application/json' });
+			res.end(JSON.stringify({ code: 404, message: 'The requested webhook is not registered.' }));
+			return;
+		}
+		const raw = await readBody(req, this.options.maxBodyBytes ?? 16 * 1024 * 1024);
+		if (raw === undefined) {
+			res.writeHead(413, { 'content-type': 'text/plain' });
+			res.end('Request body too large');
+			return;
+		}
+		let body: unknown = {};
+		if (raw.length > 0) {
+			try {
+				body = JSON.parse(raw);
+			} catch {
+				body = raw;
+			}
+		}
+		const request = Object.assign(req, { body, query: Object.fromEntries(url.searchParams), rawBody: Buffer.from(raw), params: {} });
+		const response = new ResponseAdapter(res);
+		const workflow = this.runner.workflowOf(this.workflowJson);
+		const data = this.webhookData(workflow, node, description);
+		const additionalData = { ...data.workflowExecuteAdditionalData, httpRequest: request, httpResponse: response };
+		const context = new WebhookContext(workflow, workflow.getNode(node.name)!, additionalData as never, 'webhook', data, [], null);
+		const result = await this.nodeType(node).webhook!.call(context);
+		this.runner.saveStaticData(workflow);
+		if (!result.noWebhookResponse && !response.headersSent) response.status(200).json({ message: 'Workflow was started' });
+		const emitted = result.workflowData?.[0] ?? [];
+		const call: WebhookCall = { path: url.pathname, status: res.statusCode, emitted, ms: Date.now() - started };
+		this.calls.push(call);
+		if (emitted.length > 0 && this.options.runWorkflow !== false) {
+			call.run = await this.runner.run(this.workflowJson, { startNode: node.name, inputItems: emitted, mode: 'webhook' });
+		}
+	}
+
+	emitted(): IDataObject[] {
+		return this.calls.flatMap((call) => call.emitted.map((item) => item.json));
+	}
+}
+
+function readBody(req: http.IncomingMessage, limit: number): Promise<string | undefined> {
+	return new Promise((resolve, reject) => {
+		const chunks: Buffer[] = [];
+		let size = 0;
+		let tooLarge = false;
+		req.on('data', (chunk: Buffer) => {
+			size += chunk.length;
+			if (size > limit) tooLarge = true;
+			else chunks.push(chunk);
+		});
+		req.on('end', () => resolve(tooLarge ? undefined : Buffer.concat(chunks).toString('utf8')));
+		req.on('error', reject);
+	});
+}
