@@ -188,6 +188,8 @@ export interface ActivitySyncRequest {
 	syncUsers: SyncUserIndex;
 	options: EventPlanOptions;
 	dryRun: boolean;
+	/** Told about every write that went through, with the changeKey it left ('deleted' when gone). */
+	onWritten?: (eventId: string, changeKey: string) => void;
 }
 
 export interface ActivitySyncResult {
@@ -231,6 +233,9 @@ export async function syncActivities(graph: GraphTransport, request: ActivitySyn
 			item.link = undefined;
 			return;
 		}
+		const written = outcome.write.op === 'create' ? outcome.event?.id : (outcome.write as { eventId: string }).eventId;
+		const changeKey = outcome.write.op === 'cancel' || outcome.write.op === 'delete' ? 'deleted' : outcome.event?.changeKey;
+		if (written && changeKey) request.onWritten?.(written, changeKey);
 		if (outcome.write.op === 'create' && outcome.event) {
 			item.eventId = outcome.event.id ?? undefined;
 			item.iCalUId = outcome.event.iCalUId ?? undefined;
@@ -240,5 +245,30 @@ export async function syncActivities(graph: GraphTransport, request: ActivitySyn
 			}
 		}
 	});
+	await confirmInvitations(graph, request, plan.items);
 	return { plan, items: plan.items };
+}
+
+/**
+ * Just after a meeting is created, its sync-user attendees may already have Exchange's copy: their
+ * Synchronized flag is then set at once rather than on their own next run.
+ */
+async function confirmInvitations(graph: GraphTransport, request: ActivitySyncRequest, items: ActivityPlanItem[]): Promise<void> {
+	const byMailbox = new Map<string, Array<{ item: ActivityPlanItem; flag: ActivityPlanItem['flags'][number] }>>();
+	for (const item of items) {
+		if (item.mode !== 'meeting' || item.action !== 'create' || !item.iCalUId) continue;
+		const activity = request.activities.find((a) => a.id === item.activity) as LnActivity | undefined;
+		for (const flag of item.flags) {
+			if (flag.synchronized !== false) continue;
+			const attendee = activity?.attendees.find((a) => a.sequence === flag.sequence);
+			const user = attendee ? request.syncUsers.forAttendee(attendee) : undefined;
+			if (!user) continue;
+			const mailbox = user.email.toLowerCase();
+			byMailbox.set(mailbox, [...(byMailbox.get(mailbox) ?? []), { item, flag }]);
+		}
+	}
+	for (const [mailbox, entries] of byMailbox) {
+		const present = await findByICalUIds(graph, mailbox, entries.map((e) => e.item.iCalUId!));
+		for (const { item, flag } of entries) if (present.get(item.iCalUId!)) flag.synchronized = true;
+	}
 }

@@ -28,6 +28,7 @@ import {
 import type { SyncUserIndex } from '../sync/sync-users';
 import { fromGraphDateTime, type DateTimeTimeZone } from '../sync/time';
 import { EVENT_FIELDS, readLinks, READ_HEADERS, userPath, type MailboxLinks } from './calendar';
+import { normalizeKey } from './echoes';
 import { GraphApiError, type GraphTransport } from './transport';
 
 /** What LN's Appointment → Create needs, in LN terms (logical names). */
@@ -95,6 +96,8 @@ export interface DeltaCursor {
 
 export interface ChangesRequest {
 	mailbox: string;
+	/** Items we wrote since the last call, with the changeKey each write left (see echoes.ts). */
+	echoes?: Map<string, string>;
 	company: string;
 	syncUsers: SyncUserIndex;
 	now: DateTime;
@@ -225,13 +228,29 @@ async function classifyAll(
 ): Promise<ExchangeChange[]> {
 	const { mailbox } = request;
 	const changes: ExchangeChange[] = [];
-	const needsLinks = pending.length > 0 || items.some((i) => i['@removed']?.reason === 'deleted' || (!i['@removed'] && i.type !== 'seriesMaster'));
+	const echoes = request.echoes ?? new Map<string, string>();
+	const isEcho = (item: EventWithProps) => {
+		const noted = echoes.get(item.id ?? '');
+		if (noted === undefined) return false;
+		if (item['@removed']) return noted === 'deleted';
+		const key = item.changeKey ?? (item as { '@odata.etag'?: string })['@odata.etag'];
+		return typeof key === 'string' && normalizeKey(key) === noted;
+	};
+	// A change handed to LN last time whose event we have written since (linked) is done.
+	pending = pending.filter((change) => !echoes.has(change.eventId));
+	const echoed = items.filter(isEcho);
+	for (const item of echoed) changes.push({ ...base(item, mailbox, item['@removed'] ? 'removed' : 'changed'), reason: 'an echo of our own write' , echo: true });
+	const fresh = items.filter((item) => !isEcho(item));
+	// Reading links and series costs requests; only what is not decided without them needs them.
+	const needsLinks =
+		pending.length > 0 ||
+		fresh.some((i) => (i['@removed'] ? i['@removed'].reason === 'deleted' : i.type !== 'seriesMaster' && !ownedElsewhere(i, request)));
 	const links: MailboxLinks = needsLinks ? await readLinks(graph, mailbox, request.company) : { events: [], series: [] };
 	const linkedById = new Map(links.events.map((l) => [l.event.id!, l]));
 	const series = new Map<string, SeriesInfo>(links.series.map((s) => [s.master.id!, { master: s.master, instances: new Map(), links: s.links }]));
-	const reported = new Set(items.map((i) => i.id));
+	const reported = new Set(fresh.map((i) => i.id));
 	const again = await pendingStillOpen(graph, mailbox, pending, linkedById, series, reported);
-	const all = [...items, ...again];
+	const all = [...fresh, ...again];
 	for (const id of new Set(all.filter((i) => i.seriesMasterId && !i['@removed']).map((i) => i.seriesMasterId!))) {
 		series.set(id, await loadSeries(graph, mailbox, id, request, series.get(id)?.links));
 	}
@@ -295,6 +314,13 @@ function mergeOccurrence(master: EventWithProps | undefined, occurrence: EventWi
 	if (!master) return occurrence;
 	const defined = Object.fromEntries(Object.entries(occurrence).filter(([, value]) => value !== undefined && value !== null));
 	return { ...master, singleValueExtendedProperties: undefined, ...defined };
+}
+
+/** An attendee's copy of a meeting another sync user organizes: that user's run handles it. */
+function ownedElsewhere(event: EventWithProps, request: ChangesRequest): boolean {
+	if (event.isOrganizer || event.seriesMasterId) return false;
+	const organizer = eventOrganizer(event);
+	return Boolean(organizer && organizer !== normalizeEmail(request.mailbox) && request.syncUsers.isSyncMailbox(organizer));
 }
 
 function base(event: EventWithProps, mailbox: string, changeType: ExchangeChange['changeType']): ExchangeChange {

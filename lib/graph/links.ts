@@ -37,7 +37,12 @@ export interface LinkOutcome {
  * are recorded in their series master's occurrence list (changing an occurrence would turn it into
  * an exception), one update per master.
  */
-export async function linkEvents(graph: GraphTransport, mailbox: string, links: LinkRequest[]): Promise<LinkOutcome[]> {
+export async function linkEvents(
+	graph: GraphTransport,
+	mailbox: string,
+	links: LinkRequest[],
+	onWritten?: (eventId: string, changeKey: string) => void,
+): Promise<LinkOutcome[]> {
 	const outcomes: LinkOutcome[] = [];
 	const singles = links.filter((l) => !l.seriesMasterId && !l.remove);
 	for (const link of links.filter((l) => !l.seriesMasterId && l.remove)) {
@@ -60,6 +65,7 @@ export async function linkEvents(graph: GraphTransport, mailbox: string, links: 
 	singles.forEach((link, index) => {
 		const response = responses.get(String(index));
 		const ok = Boolean(response && response.status >= 200 && response.status < 300);
+		if (ok) onWritten?.(link.eventId, String((response?.body as { changeKey?: string })?.changeKey ?? ''));
 		const error = (response?.body as { error?: { code?: string; message?: string } })?.error;
 		outcomes.push({ request: link, ok, error: ok ? undefined : `${response?.status ?? 0} ${error?.code ?? ''} ${error?.message ?? ''}`.trim() });
 	});
@@ -87,6 +93,14 @@ export async function linkEvents(graph: GraphTransport, mailbox: string, links: 
 				],
 			});
 			for (const link of group) outcomes.push({ request: link, ok: true });
+			if (onWritten) {
+				// Writing the master changes every occurrence's etag: note them, so the next delta round knows it was us.
+				const now = new Date();
+				const query = new URLSearchParams({ startDateTime: now.toISOString(), endDateTime: new Date(now.getTime() + 1825 * 86_400_000).toISOString(), $select: 'id', $top: '500' });
+				for (const occurrence of await graph.getAll<{ id: string; '@odata.etag'?: string }>(`${path}/instances?${query.toString()}`)) {
+					onWritten(occurrence.id, String(occurrence['@odata.etag'] ?? ''));
+				}
+			}
 		} catch (error) {
 			for (const link of group) outcomes.push({ request: link, ok: false, error: (error as Error).message });
 		}

@@ -18,8 +18,6 @@ export interface KnownSubscription {
 	id: string;
 	mailbox: string;
 	expiration: string;
-	/** Random mode: the clientState given to Graph. Absent in secret mode (derived). */
-	clientState?: string;
 	resource: string;
 }
 
@@ -36,17 +34,24 @@ export function constantTimeEqual(a: string, b: string): boolean {
 }
 
 /**
- * With a shared secret, each subscription's clientState is a random nonce with its HMAC, so any node
- * holding the secret can make one and the trigger can check one without having stored it.
+ * The key that signs clientStates, derived from the app's client secret: every node holding the
+ * Graph credential (the trigger, and Subscription → Keep for Mailboxes in a scheduled workflow) can
+ * make a clientState the trigger accepts, and nothing secret is stored in a workflow.
  */
-export function secretClientState(secret: string, nonce = randomBytes(18).toString('base64url')): string {
-	return `${nonce}.${createHmac('sha256', secret).update(nonce).digest('base64url')}`;
+export function clientStateKey(clientSecret: string): Buffer {
+	return createHmac('sha256', clientSecret).update('ln-exchange-sync/clientState/v1').digest();
 }
 
-export function verifySecretClientState(secret: string, clientState: string): boolean {
-	const [nonce, mac] = clientState.split('.');
-	if (!nonce || !mac) return false;
-	const expected = createHmac('sha256', secret).update(nonce).digest('base64url');
+/** A random nonce with its HMAC: random per subscription, checkable without having been stored. */
+export function signedClientState(key: Buffer, nonce = randomBytes(18).toString('base64url')): string {
+	return `${nonce}.${createHmac('sha256', key).update(nonce).digest('base64url')}`;
+}
+
+export function verifyClientState(key: Buffer, clientState: unknown): boolean {
+	if (typeof clientState !== 'string' || clientState.length > 128) return false;
+	const [nonce, mac, extra] = clientState.split('.');
+	if (!nonce || !mac || extra !== undefined) return false;
+	const expected = createHmac('sha256', key).update(nonce).digest('base64url');
 	return constantTimeEqual(mac, expected);
 }
 
@@ -55,25 +60,12 @@ export interface NotificationCheck {
 	rejected: number;
 }
 
-/**
- * Keeps notifications whose clientState matches the subscription's (stored, or derived from the
- * secret). Anything else — unknown subscription, wrong or missing clientState — is dropped.
- */
-export function checkNotifications(
-	notifications: GraphNotification[],
-	known: Record<string, KnownSubscription>,
-	secret?: string,
-): NotificationCheck {
-	const byId = new Map(Object.values(known).map((s) => [s.id, s]));
+/** Keeps notifications whose clientState was signed with our key; anything else is dropped. */
+export function checkNotifications(notifications: GraphNotification[], key: Buffer): NotificationCheck {
 	const accepted: GraphNotification[] = [];
 	let rejected = 0;
 	for (const notification of notifications) {
-		const clientState = typeof notification.clientState === 'string' ? notification.clientState : '';
-		const subscription = notification.subscriptionId ? byId.get(notification.subscriptionId) : undefined;
-		let ok = false;
-		if (secret) ok = clientState !== '' && verifySecretClientState(secret, clientState);
-		else if (subscription?.clientState) ok = constantTimeEqual(clientState, subscription.clientState);
-		if (ok) accepted.push(notification);
+		if (notification && typeof notification === 'object' && verifyClientState(key, notification.clientState)) accepted.push(notification);
 		else rejected++;
 	}
 	return { accepted, rejected };
@@ -117,7 +109,7 @@ export function changeKey(notification: GraphNotification): string {
 
 /** The item a change notification becomes. */
 export function toChangeItem(notification: GraphNotification, known: Record<string, KnownSubscription>): ChangeItem {
-	const subscription = Object.values(known).find((s) => s.id === notification.subscriptionId);
+	const subscription = notification.subscriptionId ? known[notification.subscriptionId] : undefined;
 	const fromResource = /\/(?:events|contacts|messages)\/([^/]+)$/i.exec(notification.resource ?? '')?.[1];
 	return {
 		kind: 'change',

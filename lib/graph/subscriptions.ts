@@ -24,11 +24,6 @@ export function resourcePath(mailbox: string, resource: SubscriptionResource): s
 	return `/users/${mailbox}/${resource}`;
 }
 
-/** A random clientState (≤ 128 characters, URL-safe). */
-export function newClientState(): string {
-	return randomBytes(32).toString('base64url');
-}
-
 export function expirationIn(minutes: number, now = Date.now()): string {
 	return new Date(now + Math.min(minutes, MAX_SUBSCRIPTION_MINUTES) * 60_000).toISOString();
 }
@@ -43,7 +38,7 @@ export async function createSubscription(graph: GraphTransport, request: CreateS
 		lifecycleNotificationUrl: request.lifecycleNotificationUrl ?? request.notificationUrl,
 		resource: resourcePath(request.mailbox, request.resource),
 		expirationDateTime: expirationIn(request.minutes ?? MAX_SUBSCRIPTION_MINUTES, request.now),
-		clientState: request.clientState ?? newClientState(),
+		clientState: request.clientState ?? randomBytes(32).toString('base64url'),
 	});
 }
 
@@ -70,4 +65,87 @@ export async function listSubscriptions(graph: GraphTransport): Promise<Subscrip
 export function mailboxOfResource(resource: string | null | undefined): string | undefined {
 	const match = /^\/?users\/([^/]+)\//i.exec(resource ?? '');
 	return match ? decodeURIComponent(match[1]).toLowerCase() : undefined;
+}
+
+export type KeepAction = 'created' | 'renewed' | 'kept' | 'deleted' | 'failed';
+
+export interface KeepResult {
+	mailbox: string;
+	action: KeepAction;
+	subscriptionId?: string;
+	expiration?: string;
+	reason?: string;
+}
+
+export interface KeepRequest {
+	mailboxes: string[];
+	notificationUrl: string;
+	resource: SubscriptionResource;
+	changeTypes: string[];
+	/** Makes a clientState for a new subscription (signed, see notifications.ts). */
+	clientState: () => string;
+	/** Tells whether an existing subscription's clientState is one we can check. */
+	acceptsClientState: (clientState: unknown) => boolean;
+	/** Renew what expires within this many milliseconds. */
+	renewWithinMs: number;
+	/** Delete our subscriptions (same notification URL) of mailboxes not in the list. */
+	removeOthers: boolean;
+	now?: number;
+}
+
+/**
+ * One live subscription per mailbox to this notification URL: missing ones are created, those near
+ * expiry renewed, unusable ones (unknown clientState, wrong resource) replaced, and — on request —
+ * those of mailboxes no longer listed deleted. One failing mailbox does not stop the others.
+ */
+export async function keepSubscriptions(graph: GraphTransport, request: KeepRequest): Promise<KeepResult[]> {
+	const now = request.now ?? Date.now();
+	const wanted = new Set(request.mailboxes.map((m) => m.toLowerCase()));
+	const ours = (await listSubscriptions(graph)).filter((s) => s.notificationUrl === request.notificationUrl);
+	const results: KeepResult[] = [];
+	const byMailbox = new Map<string, Subscription[]>();
+	for (const subscription of ours) {
+		const mailbox = mailboxOfResource(subscription.resource) ?? '';
+		byMailbox.set(mailbox, [...(byMailbox.get(mailbox) ?? []), subscription]);
+	}
+	for (const [mailbox, subscriptions] of byMailbox) {
+		if (wanted.has(mailbox) || !request.removeOthers) continue;
+		for (const subscription of subscriptions) {
+			await deleteSubscription(graph, subscription.id!);
+			results.push({ mailbox, action: 'deleted', subscriptionId: subscription.id!, reason: 'no longer a sync user' });
+		}
+	}
+	for (const mailbox of wanted) {
+		try {
+			const path = resourcePath(mailbox, request.resource).toLowerCase();
+			const existing = (byMailbox.get(mailbox) ?? []).filter((s) => s.resource?.toLowerCase() === path);
+			const usable = existing.find((s) => request.acceptsClientState(s.clientState));
+			for (const stale of existing.filter((s) => s !== usable)) await deleteSubscription(graph, stale.id!);
+			if (usable) {
+				if (Date.parse(usable.expirationDateTime ?? '') - now > request.renewWithinMs) {
+					results.push({ mailbox, action: 'kept', subscriptionId: usable.id!, expiration: usable.expirationDateTime ?? undefined });
+					continue;
+				}
+				try {
+					const renewed = await renewSubscription(graph, usable.id!, MAX_SUBSCRIPTION_MINUTES, now);
+					results.push({ mailbox, action: 'renewed', subscriptionId: renewed.id ?? usable.id!, expiration: renewed.expirationDateTime ?? undefined });
+					continue;
+				} catch (error) {
+					if (!(error instanceof GraphApiError) || error.status !== 404) throw error;
+				}
+			}
+			const created = await createSubscription(graph, {
+				mailbox,
+				resource: request.resource,
+				changeTypes: request.changeTypes,
+				notificationUrl: request.notificationUrl,
+				clientState: request.clientState(),
+				now,
+			});
+			results.push({ mailbox, action: 'created', subscriptionId: created.id!, expiration: created.expirationDateTime ?? undefined });
+		} catch (error) {
+			results.push({ mailbox, action: 'failed', reason: (error as Error).message });
+		}
+	}
+	return results;
 }

@@ -6,25 +6,27 @@ import type {
 	IWebhookFunctions,
 	IWebhookResponseData,
 } from 'n8n-workflow';
-import { NodeApiError, NodeConnectionTypes, NodeOperationError, type JsonObject } from 'n8n-workflow';
+import { NodeApiError, NodeConnectionTypes, type JsonObject } from 'n8n-workflow';
 
 import {
 	changeKey,
 	checkNotifications,
+	clientStateKey,
 	RecentChanges,
-	secretClientState,
+	signedClientState,
 	toChangeItem,
+	verifyClientState,
 	type GraphNotification,
 	type KnownSubscription,
 } from '../../lib/graph/notifications';
 import {
 	createSubscription,
 	deleteSubscription,
+	keepSubscriptions,
 	listSubscriptions,
+	mailboxOfResource,
 	MAX_SUBSCRIPTION_MINUTES,
-	newClientState,
 	renewSubscription,
-	resourcePath,
 	type SubscriptionResource,
 } from '../../lib/graph/subscriptions';
 import { GraphApiError, type GraphTransport } from '../../lib/graph/transport';
@@ -32,8 +34,9 @@ import { mailboxList } from '../MicrosoftExchange/helpers/execute';
 import { GRAPH_CREDENTIAL, graphTransport } from '../MicrosoftExchange/transport';
 
 interface TriggerState {
+	/** Subscriptions by id (including those Subscription → Keep for Mailboxes made). */
 	subscriptions?: Record<string, KnownSubscription>;
-	/** Notifications refused because their clientState did not match. */
+	/** Notifications refused because their clientState did not check out. */
 	rejected?: number;
 }
 
@@ -43,6 +46,8 @@ const recent = new RecentChanges(60_000);
 /** Renew when less than this is left (a third of the longest lifetime). */
 const RENEW_MARGIN_MS = (MAX_SUBSCRIPTION_MINUTES * 60_000) / 3;
 
+const DEFAULT_TRIGGER_PATH = 'ln-exchange-sync/graph';
+
 export class MicrosoftGraphTrigger implements INodeType {
 	description: INodeTypeDescription = {
 		displayName: 'Microsoft Graph Trigger',
@@ -51,7 +56,7 @@ export class MicrosoftGraphTrigger implements INodeType {
 		group: ['trigger'],
 		version: 1,
 		subtitle: '={{ "Changes in " + $parameter["watch"] }}',
-		description: 'Starts the workflow when events (or contacts) change in the watched Exchange mailboxes, with Graph subscriptions it keeps alive',
+		description: 'Starts the workflow when events (or contacts) change in Exchange mailboxes, through Graph subscriptions it keeps alive',
 		defaults: { name: 'Microsoft Graph Trigger' },
 		inputs: [],
 		outputs: [NodeConnectionTypes.Main],
@@ -61,7 +66,8 @@ export class MicrosoftGraphTrigger implements INodeType {
 				name: 'default',
 				httpMethod: 'POST',
 				responseMode: 'onReceived',
-				path: 'webhook',
+				path: '={{$parameter["path"]}}',
+				isFullPath: true,
 			},
 		],
 		properties: [
@@ -69,10 +75,18 @@ export class MicrosoftGraphTrigger implements INodeType {
 				displayName: 'Mailboxes',
 				name: 'mailboxes',
 				type: 'string',
-				required: true,
 				default: '',
 				placeholder: 'name@email.com, other@email.com',
-				description: 'The sync users whose mailboxes are watched; one subscription each',
+				description:
+					'Mailboxes subscribed when the workflow is activated. May stay empty when Subscription → Keep for Mailboxes subscribes the LN sync users on a schedule.',
+			},
+			{
+				displayName: 'Path',
+				name: 'path',
+				type: 'string',
+				default: DEFAULT_TRIGGER_PATH,
+				required: true,
+				description: 'The webhook path; Subscription → Keep for Mailboxes uses the same one',
 			},
 			{
 				displayName: 'Watch',
@@ -95,73 +109,65 @@ export class MicrosoftGraphTrigger implements INodeType {
 				],
 				default: ['created', 'updated', 'deleted'],
 			},
-			{
-				displayName: 'Client State Secret',
-				name: 'clientStateSecret',
-				type: 'string',
-				typeOptions: { password: true },
-				default: '',
-				description:
-					'Optional. With a secret, each subscription gets a random clientState signed with it, so Subscription → Renew in another workflow can add subscriptions this trigger accepts. Without one, each clientState is random and kept here.',
-			},
 		],
 	};
 
 	webhookMethods = {
 		default: {
-			/** True when every watched mailbox has a live subscription to this webhook. */
+			/** True when every listed mailbox has a live, usable subscription to this webhook. */
 			async checkExists(this: IHookFunctions): Promise<boolean> {
-				const state = this.getWorkflowStaticData('node') as TriggerState;
-				const url = this.getNodeWebhookUrl('default')!;
-				const wanted = mailboxList(this.getNodeParameter('mailboxes'));
-				const resource = this.getNodeParameter('watch') as SubscriptionResource;
 				const graph = await graphTransport.call(this, false);
-				const live = new Map((await listSubscriptions(graph)).map((s) => [s.id!, s]));
-				const known = state.subscriptions ?? {};
-				for (const [mailbox, subscription] of Object.entries(known)) {
-					const current = live.get(subscription.id);
-					if (!current || current.notificationUrl !== url || !wanted.includes(mailbox)) delete known[mailbox];
-				}
-				state.subscriptions = known;
-				return wanted.every((mailbox) => known[mailbox] && known[mailbox].resource === resourcePath(mailbox, resource));
+				const key = clientStateKey(graph.connection.clientSecret);
+				const url = this.getNodeWebhookUrl('default')!;
+				const resource = this.getNodeParameter('watch') as SubscriptionResource;
+				const live = (await listSubscriptions(graph)).filter(
+					(s) => s.notificationUrl === url && verifyClientState(key, s.clientState) && Date.parse(s.expirationDateTime ?? '') - Date.now() > RENEW_MARGIN_MS,
+				);
+				const state = this.getWorkflowStaticData('node') as TriggerState;
+				state.subscriptions = Object.fromEntries(
+					live.map((s) => [s.id!, { id: s.id!, mailbox: mailboxOfResource(s.resource) ?? '', expiration: s.expirationDateTime!, resource: s.resource! }]),
+				);
+				return mailboxList(this.getNodeParameter('mailboxes')).every((mailbox) =>
+					live.some((s) => s.resource?.toLowerCase() === `/users/${mailbox}/${resource}`),
+				);
 			},
 
-			/** One subscription per watched mailbox, reusing live ones; the longest lifetime Graph allows. */
+			/** One subscription per listed mailbox (live ones reused), with the longest lifetime Graph allows. */
 			async create(this: IHookFunctions): Promise<boolean> {
-				const state = this.getWorkflowStaticData('node') as TriggerState;
-				const url = this.getNodeWebhookUrl('default')!;
-				const resource = this.getNodeParameter('watch') as SubscriptionResource;
-				const changeTypes = this.getNodeParameter('changeTypes') as string[];
-				const secret = String(this.getNodeParameter('clientStateSecret', '') ?? '');
 				const graph = await graphTransport.call(this, false);
+				const key = clientStateKey(graph.connection.clientSecret);
+				const results = await keepSubscriptions(graph, {
+					mailboxes: mailboxList(this.getNodeParameter('mailboxes')),
+					notificationUrl: this.getNodeWebhookUrl('default')!,
+					resource: this.getNodeParameter('watch') as SubscriptionResource,
+					changeTypes: this.getNodeParameter('changeTypes') as string[],
+					clientState: () => signedClientState(key),
+					acceptsClientState: (clientState) => verifyClientState(key, clientState),
+					renewWithinMs: RENEW_MARGIN_MS,
+					removeOthers: false,
+				});
+				const failed = results.filter((r) => r.action === 'failed');
+				if (failed.length > 0) {
+					const message = failed.map((r) => `${r.mailbox}: ${r.reason}`).join('; ');
+					throw new NodeApiError(this.getNode(), { message } as JsonObject, { message: `Could not subscribe to ${message}` });
+				}
+				const state = this.getWorkflowStaticData('node') as TriggerState;
 				const known = (state.subscriptions ??= {});
-				const existing = await listSubscriptions(graph);
-				for (const mailbox of mailboxList(this.getNodeParameter('mailboxes'))) {
-					if (known[mailbox]) continue;
-					const path = resourcePath(mailbox, resource);
-					// A subscription of ours that we cannot verify (its clientState is unknown) is replaced, since Graph refuses duplicates.
-					for (const stale of existing.filter((s) => s.notificationUrl === url && s.resource?.toLowerCase() === path.toLowerCase())) {
-						await deleteSubscription(graph, stale.id!);
-					}
-					const clientState = secret ? secretClientState(secret) : newClientState();
-					try {
-						const created = await createSubscription(graph, { mailbox, resource, changeTypes, notificationUrl: url, clientState });
-						known[mailbox] = { id: created.id!, mailbox, expiration: created.expirationDateTime!, resource: path, ...(secret ? {} : { clientState }) };
-					} catch (error) {
-						throw new NodeApiError(this.getNode(), { message: (error as Error).message } as JsonObject, {
-							message: `Could not subscribe to ${mailbox}: ${(error as Error).message}`,
-						});
-					}
+				for (const result of results) {
+					if (!result.subscriptionId) continue;
+					known[result.subscriptionId] = { id: result.subscriptionId, mailbox: result.mailbox, expiration: result.expiration ?? '', resource: `/users/${result.mailbox}/${String(this.getNodeParameter('watch'))}` };
 				}
 				return true;
 			},
 
-			/** Deletes the subscriptions; one that is already gone is fine. */
+			/** Deletes every subscription to this webhook; one already gone is fine. */
 			async delete(this: IHookFunctions): Promise<boolean> {
-				const state = this.getWorkflowStaticData('node') as TriggerState;
 				const graph = await graphTransport.call(this, false);
-				for (const subscription of Object.values(state.subscriptions ?? {})) await deleteSubscription(graph, subscription.id);
-				state.subscriptions = {};
+				const url = this.getNodeWebhookUrl('default')!;
+				for (const subscription of await listSubscriptions(graph)) {
+					if (subscription.notificationUrl === url) await deleteSubscription(graph, subscription.id!);
+				}
+				(this.getWorkflowStaticData('node') as TriggerState).subscriptions = {};
 				return true;
 			},
 		},
@@ -176,7 +182,7 @@ export class MicrosoftGraphTrigger implements INodeType {
 			return { noWebhookResponse: true };
 		}
 		const body = this.getBodyData() as { value?: unknown };
-		if (!body || !Array.isArray(body.value)) {
+		if (!body || typeof body !== 'object' || !Array.isArray(body.value)) {
 			response.status(400).type('text/plain').send('Expected a Microsoft Graph notification');
 			return { noWebhookResponse: true };
 		}
@@ -184,52 +190,71 @@ export class MicrosoftGraphTrigger implements INodeType {
 		response.status(202).end();
 		const state = this.getWorkflowStaticData('node') as TriggerState;
 		const known = (state.subscriptions ??= {});
-		const secret = String(this.getNodeParameter('clientStateSecret', '') ?? '');
-		const { accepted, rejected } = checkNotifications(body.value as GraphNotification[], known, secret || undefined);
+		const graph = await graphTransport.call(this, false);
+		const key = clientStateKey(graph.connection.clientSecret);
+		const { accepted, rejected } = checkNotifications(body.value as GraphNotification[], key);
 		if (rejected > 0) state.rejected = (state.rejected ?? 0) + rejected;
 		const items: IDataObject[] = [];
-		let graph: GraphTransport | undefined;
-		const transport = async () => (graph ??= await graphTransport.call(this, false));
 		for (const notification of accepted) {
+			const subscription = await knownSubscription(graph, known, notification.subscriptionId);
+			if (!subscription) continue;
 			if (notification.lifecycleEvent) {
-				const item = await handleLifecycle.call(this, notification, known, await transport(), secret);
+				const item = await handleLifecycle.call(this, notification, subscription, known, graph, key);
 				if (item) items.push(item);
 				continue;
 			}
 			if (!recent.firstTime(changeKey(notification))) continue;
 			items.push(toChangeItem(notification, known) as unknown as IDataObject);
 		}
-		await renewExpiring.call(this, known, transport);
+		await renewExpiring(known, graph);
 		if (items.length === 0) return { noWebhookResponse: true };
 		return { noWebhookResponse: true, workflowData: [this.helpers.returnJsonArray(items)] };
+	}
+}
+
+/** The subscription a notification belongs to; one made elsewhere is read once and remembered. */
+async function knownSubscription(
+	graph: GraphTransport,
+	known: Record<string, KnownSubscription>,
+	id: string | undefined,
+): Promise<KnownSubscription | undefined> {
+	if (!id) return undefined;
+	if (known[id]) return known[id];
+	try {
+		const subscription = await graph.get<{ id: string; resource: string; expirationDateTime: string }>(`/subscriptions/${encodeURIComponent(id)}`);
+		const mailbox = mailboxOfResource(subscription.resource);
+		if (!mailbox) return undefined;
+		known[id] = { id, mailbox, expiration: subscription.expirationDateTime, resource: subscription.resource };
+		return known[id];
+	} catch (error) {
+		if (error instanceof GraphApiError && error.status === 404) return undefined;
+		throw error;
 	}
 }
 
 async function handleLifecycle(
 	this: IWebhookFunctions,
 	notification: GraphNotification,
+	subscription: KnownSubscription,
 	known: Record<string, KnownSubscription>,
 	graph: GraphTransport,
-	secret: string,
+	key: Buffer,
 ): Promise<IDataObject | undefined> {
-	const subscription = Object.values(known).find((s) => s.id === notification.subscriptionId);
-	if (!subscription) return undefined;
 	if (notification.lifecycleEvent === 'reauthorizationRequired') {
 		const renewed = await renewSubscription(graph, subscription.id);
 		subscription.expiration = renewed.expirationDateTime ?? subscription.expiration;
 		return undefined;
 	}
 	if (notification.lifecycleEvent === 'subscriptionRemoved') {
-		const resource = /\/contacts$/i.test(subscription.resource) ? 'contacts' : 'events';
-		const clientState = secret ? secretClientState(secret) : newClientState();
 		const created = await createSubscription(graph, {
 			mailbox: subscription.mailbox,
-			resource,
+			resource: /\/contacts$/i.test(subscription.resource) ? 'contacts' : 'events',
 			changeTypes: this.getNodeParameter('changeTypes') as string[],
 			notificationUrl: this.getNodeWebhookUrl('default')!,
-			clientState,
+			clientState: signedClientState(key),
 		});
-		known[subscription.mailbox] = { ...subscription, id: created.id!, expiration: created.expirationDateTime!, ...(secret ? {} : { clientState }) };
+		delete known[subscription.id];
+		known[created.id!] = { ...subscription, id: created.id!, expiration: created.expirationDateTime! };
 		// Changes may have happened while there was no subscription.
 		return { kind: 'resync', mailbox: subscription.mailbox, subscriptionId: created.id!, reason: 'subscription removed and recreated' };
 	}
@@ -240,19 +265,18 @@ async function handleLifecycle(
 }
 
 /** Renews subscriptions close to expiry whenever notifications arrive (the schedule renews the rest). */
-async function renewExpiring(
-	this: IWebhookFunctions,
-	known: Record<string, KnownSubscription>,
-	transport: () => Promise<GraphTransport>,
-): Promise<void> {
+async function renewExpiring(known: Record<string, KnownSubscription>, graph: GraphTransport): Promise<void> {
 	for (const subscription of Object.values(known)) {
 		if (Date.parse(subscription.expiration) - Date.now() > RENEW_MARGIN_MS) continue;
 		try {
-			const renewed = await renewSubscription(await transport(), subscription.id);
+			const renewed = await renewSubscription(graph, subscription.id);
 			subscription.expiration = renewed.expirationDateTime ?? subscription.expiration;
 		} catch (error) {
-			if (error instanceof GraphApiError && error.status === 404) continue;
-			throw new NodeOperationError(this.getNode(), `Could not renew the subscription of ${subscription.mailbox}: ${(error as Error).message}`);
+			if (error instanceof GraphApiError && error.status === 404) {
+				delete known[subscription.id];
+				continue;
+			}
+			throw error;
 		}
 	}
 }

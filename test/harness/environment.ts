@@ -54,7 +54,8 @@ function loadOurs(registry: NodeTypeRegistry, from: 'source' | 'dist'): void {
 				: path.join(__dirname, '..', '..', file.replace(/^dist\//, '').replace(/\.js$/, '.ts'));
 		// eslint-disable-next-line @typescript-eslint/no-require-imports
 		const module = require(modulePath) as Record<string, new () => INodeType>;
-		const Type = Object.values(module)[0];
+		// As n8n's loader: the class is named after the file.
+		const Type = module[path.basename(file).replace(/\.node\.js$/, '')];
 		const instance = new Type();
 		registry.register(`${PACKAGE}.${instance.description.name}`, instance);
 	}

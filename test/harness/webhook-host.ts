@@ -3,7 +3,7 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 import { ExecutionLifecycleHooks, HookContext, WebhookContext } from 'n8n-core';
-import type { IDataObject, INode, INodeExecutionData, INodeType, IWebhookData, IWebhookDescription, IWorkflowBase, Workflow } from 'n8n-workflow';
+import type { IDataObject, INode, INodeExecutionData, INodeType, IWebhookData, IWebhookDescription, IWorkflowBase, WebhookType, Workflow } from 'n8n-workflow';
 
 import type { RunResult, WorkflowJson, WorkflowRunner } from './workflow-runner';
 
@@ -115,10 +115,24 @@ export class WebhookHost {
 		});
 	}
 
-	/** The production URL of a node's webhook. */
-	webhookUrl(node: INode, name = 'default'): string {
+	/** The production URL of a node's webhook, as n8n computes it (webhook id, or a full path). */
+	webhookUrl(node: INode, name: WebhookType = 'default'): string {
+		const workflow = this.runner.workflowOf(this.workflowJson);
 		const description = this.nodeType(node).description.webhooks!.find((w) => w.name === name)!;
-		return `${this.url}webhook/${node.webhookId}/${String(description.path)}`;
+		const data = this.webhookData(workflow, node, description);
+		const context = new HookContext(workflow, workflow.getNode(node.name)!, data.workflowExecuteAdditionalData, 'trigger', 'activate', data);
+		return context.getNodeWebhookUrl(name)!;
+	}
+
+	private route(pathname: string, method: string): { node: INode; description: IWebhookDescription } | undefined {
+		for (const node of this.webhookNodes()) {
+			for (const description of this.nodeType(node).description.webhooks ?? []) {
+				const url = new URL(this.webhookUrl(node, description.name));
+				const methods = String(this.runner.workflowOf(this.workflowJson).expression.getSimpleParameterValue(node, description.httpMethod, 'webhook', {}) ?? description.httpMethod);
+				if (url.pathname === pathname && methods.toUpperCase().includes(method)) return { node, description };
+			}
+		}
+		return undefined;
 	}
 
 	async activate(): Promise<void> {
@@ -137,7 +151,7 @@ export class WebhookHost {
 		return {
 			httpMethod: description.httpMethod as IWebhookData['httpMethod'],
 			node: node.name,
-			path: `${node.webhookId}/${String(description.path)}`,
+			path: String(description.path),
 			webhookDescription: description,
 			workflowId: String(workflow.id),
 			workflowExecuteAdditionalData: this.additionalData(workflow),
@@ -173,14 +187,13 @@ export class WebhookHost {
 	private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
 		const started = Date.now();
 		const url = new URL(req.url ?? '/', this.url);
-		const match = /^\/webhook\/([^/]+)\/(.+)$/.exec(url.pathname);
-		const node = match ? this.webhookNodes().find((n) => n.webhookId === match[1]) : undefined;
-		const description = node ? this.nodeType(node).description.webhooks?.find((w) => String(w.path) === match![2] && String(w.httpMethod).toUpperCase() === req.method) : undefined;
-		if (!node || !description) {
+		const target = this.route(url.pathname, req.method ?? 'GET');
+		if (!target) {
 			res.writeHead(404, { 'content-type': 'application/json' });
 			res.end(JSON.stringify({ code: 404, message: 'The requested webhook is not registered.' }));
 			return;
 		}
+		const { node, description } = target;
 		const raw = await readBody(req, this.options.maxBodyBytes ?? 16 * 1024 * 1024);
 		if (raw === undefined) {
 			res.writeHead(413, { 'content-type': 'text/plain' });

@@ -202,11 +202,8 @@ export class WorkflowRunner {
 		} else {
 			run = await execute.run(workflow, startNode);
 		}
-		if (workflow.staticData.__dataChanged === true || mode !== 'manual') {
-			const copy = { ...workflow.staticData } as IDataObject;
-			delete copy.__dataChanged;
-			this.staticData.set(id, JSON.parse(JSON.stringify(copy)));
-		}
+		// As n8n: saved after a run outside manual mode, and only when a node changed it.
+		if (workflow.staticData.__dataChanged === true && mode !== 'manual') this.saveStaticData(workflow);
 		return {
 			run,
 			executionId,

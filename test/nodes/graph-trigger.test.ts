@@ -34,7 +34,7 @@ beforeEach(async () => {
 	env.graph.seed(seed());
 	env.graph.setNotificationMode({});
 	counter++;
-	const trigger = ourNode('microsoftGraphTrigger', { mailboxes: 'ann@contoso.com, bob@contoso.com', watch: 'events', changeTypes: ['created', 'updated', 'deleted'] }, { name: 'Graph Trigger', webhookId: `hook-${counter}` });
+	const trigger = ourNode('microsoftGraphTrigger', { mailboxes: 'ann@contoso.com, bob@contoso.com', path: `ln-exchange-sync/graph-${counter}`, watch: 'events', changeTypes: ['created', 'updated', 'deleted'] }, { name: 'Graph Trigger', webhookId: `hook-${counter}` });
 	workflow = { id: `trigger-${counter}`, name: 'trigger test', nodes: [trigger], connections: {} };
 	host = new WebhookHost(env.runner, workflow, { runWorkflow: false });
 	await host.start();
@@ -45,7 +45,9 @@ afterEach(async () => {
 });
 
 const subscriptions = () => (env.graph.state() as { subscriptions: Array<{ id: string; resource: string; notificationUrl: string; expirationDateTime: string }> }).subscriptions;
-const triggerState = () => env.runner.staticData.get(workflow.id!)?.['node:Graph Trigger'] as { subscriptions: Record<string, { id: string; expiration: string }>; rejected?: number };
+const triggerState = () => env.runner.staticData.get(workflow.id!)?.['node:Graph Trigger'] as { subscriptions: Record<string, { id: string; mailbox: string; expiration: string }>; rejected?: number };
+/** The trigger's subscription of a mailbox, from its static data. */
+const subscriptionOf = (mailbox: string) => Object.values(triggerState().subscriptions).find((s) => s.mailbox === mailbox)!;
 
 async function settled(): Promise<void> {
 	await env.graph.flushNotifications();
@@ -59,7 +61,7 @@ it('creates one subscription per mailbox on activation, after the validation han
 	expect(first.every((s) => s.notificationUrl === host.webhookUrl(workflow.nodes[0]))).toBe(true);
 	// The longest lifetime Graph allows (10,080 minutes), read back from Graph.
 	expect(Date.parse(first[0].expirationDateTime) - Date.now()).toBeGreaterThan(6.9 * 24 * 3_600_000);
-	expect(Object.keys(triggerState().subscriptions).sort()).toEqual(['ann@contoso.com', 'bob@contoso.com']);
+	expect(Object.values(triggerState().subscriptions).map((s) => s.mailbox).sort()).toEqual(['ann@contoso.com', 'bob@contoso.com']);
 	await host.activate();
 	expect(subscriptions().map((s) => s.id).sort()).toEqual(first.map((s) => s.id).sort());
 });
@@ -79,14 +81,14 @@ it('emits each change once, with mailbox, event id, change type and subscription
 	await settled();
 	const items = host.emitted();
 	expect(items).toEqual([
-		{ kind: 'change', mailbox: 'ann@contoso.com', eventId: event.id, changeType: 'created', subscriptionId: triggerState().subscriptions['ann@contoso.com'].id, etag: expect.any(String) },
+		{ kind: 'change', mailbox: 'ann@contoso.com', eventId: event.id, changeType: 'created', subscriptionId: subscriptionOf('ann@contoso.com').id, etag: expect.any(String) },
 	]);
 	expect(host.calls.filter((call) => call.emitted.length > 0).map((call) => call.status)).toEqual([202]);
 });
 
 it('refuses notifications with a wrong clientState and emits nothing for them', async () => {
 	await host.activate();
-	const subscriptionId = triggerState().subscriptions['ann@contoso.com'].id;
+	const subscriptionId = subscriptionOf('ann@contoso.com').id;
 	const response = await fetch(host.webhookUrl(workflow.nodes[0]), {
 		method: 'POST',
 		headers: { 'content-type': 'application/json' },
@@ -111,11 +113,11 @@ it('emits each of a burst of 200 changes once, even when Graph repeats them', as
 
 it('handles the three lifecycle notifications', async () => {
 	await host.activate();
-	const before = { ...triggerState().subscriptions['ann@contoso.com'] };
+	const before = { ...subscriptionOf('ann@contoso.com') };
 	env.graph.clockOffsetMs = 0;
 	await env.graph.fireLifecycle(before.id, 'reauthorizationRequired');
 	await settled();
-	expect(triggerState().subscriptions['ann@contoso.com'].id).toBe(before.id);
+	expect(subscriptionOf('ann@contoso.com').id).toBe(before.id);
 	expect(host.emitted()).toEqual([]);
 
 	await env.graph.fireLifecycle(before.id, 'missed');
@@ -124,7 +126,7 @@ it('handles the three lifecycle notifications', async () => {
 
 	await env.graph.fireLifecycle(before.id, 'subscriptionRemoved');
 	await settled();
-	const after = triggerState().subscriptions['ann@contoso.com'];
+	const after = subscriptionOf('ann@contoso.com');
 	expect(after.id).not.toBe(before.id);
 	expect(subscriptions().map((s) => s.id)).toContain(after.id);
 	expect(subscriptions().map((s) => s.id)).not.toContain(before.id);
@@ -133,14 +135,14 @@ it('handles the three lifecycle notifications', async () => {
 
 it('renews subscriptions that near their expiry when a notification arrives (shortened clock)', async () => {
 	await host.activate();
-	const before = triggerState().subscriptions['ann@contoso.com'].expiration;
+	const before = subscriptionOf('ann@contoso.com').expiration;
 	// Six days later for both sides: a day of the subscription is left, under the renewal margin.
 	const sixDays = 6 * 24 * 3_600_000;
 	const realNow = Date.now.bind(Date);
 	jest.spyOn(Date, 'now').mockImplementation(() => realNow() + sixDays);
 	env.graph.createEvent('bob@contoso.com', meeting('Six days later'));
 	await settled();
-	const after = triggerState().subscriptions['ann@contoso.com'].expiration;
+	const after = subscriptionOf('ann@contoso.com').expiration;
 	expect(Date.parse(after)).toBeGreaterThan(Date.parse(before) + sixDays - 60_000);
 	const stored = subscriptions().find((s) => s.resource === '/users/ann@contoso.com/events')!;
 	expect(stored.expirationDateTime).toBe(after);
@@ -148,7 +150,7 @@ it('renews subscriptions that near their expiry when a notification arrives (sho
 
 it('deletes its subscriptions on deactivation, and a subscription already gone is fine', async () => {
 	await host.activate();
-	const annId = triggerState().subscriptions['ann@contoso.com'].id;
+	const annId = subscriptionOf('ann@contoso.com').id;
 	await fetch(`${env.graph.url}/v1.0/subscriptions/${annId}`, { method: 'DELETE', headers: { authorization: `Bearer ${await token()}` } });
 	await host.deactivate();
 	expect(subscriptions()).toEqual([]);
@@ -163,3 +165,30 @@ async function token(): Promise<string> {
 	});
 	return ((await response.json()) as { access_token: string }).access_token;
 }
+
+it('accepts notifications of subscriptions that Subscription → Keep for Mailboxes made, and keeps exactly the listed mailboxes', async () => {
+	// A trigger with no mailboxes of its own: the scheduled keeper subscribes the LN sync users.
+	const trigger = ourNode('microsoftGraphTrigger', { mailboxes: '', path: 'ln-exchange-sync/kept', watch: 'events', changeTypes: ['created', 'updated', 'deleted'] }, { name: 'Graph Trigger', webhookId: 'kept-hook' });
+	const keeper = ourNode('microsoftExchange', { resource: 'subscription', operation: 'keep', mailboxes: '={{ $json.mailboxes }}', triggerPath: 'ln-exchange-sync/kept', watch: 'events', changeTypes: ['created', 'updated', 'deleted'], keepMarginHours: 56 }, { name: 'Keep' });
+	const keptWorkflow: WorkflowJson = { id: 'kept', name: 'kept', nodes: [trigger, keeper], connections: {} };
+	const keptHost = new WebhookHost(env.runner, keptWorkflow, { runWorkflow: false });
+	await keptHost.start();
+	try {
+		await keptHost.activate();
+		expect(subscriptions()).toEqual([]);
+		const keep = (mailboxes: string) => env.runner.run(keptWorkflow, { startNode: 'Keep', inputItems: [{ json: { mailboxes } }] });
+		const first = await keep('ann@contoso.com, bob@contoso.com');
+		expect(first.output('Keep').map((i) => `${i.json.mailbox}:${i.json.action}`).sort()).toEqual(['ann@contoso.com:created', 'bob@contoso.com:created']);
+		expect(subscriptions().every((s) => s.notificationUrl === keptHost.webhookUrl(trigger))).toBe(true);
+		const second = await keep('ann@contoso.com');
+		expect(second.output('Keep').map((i) => `${i.json.mailbox}:${i.json.action}`).sort()).toEqual(['ann@contoso.com:kept', 'bob@contoso.com:deleted']);
+		const event = env.graph.createEvent('ann@contoso.com', meeting('Kept'));
+		await env.graph.flushNotifications();
+		await keptHost.settle();
+		expect(keptHost.emitted()).toEqual([expect.objectContaining({ kind: 'change', mailbox: 'ann@contoso.com', eventId: event.id })]);
+		await keptHost.deactivate();
+		expect(subscriptions()).toEqual([]);
+	} finally {
+		await keptHost.stop();
+	}
+});

@@ -186,26 +186,24 @@ describe('Event → Sync From LN Activity', () => {
 		expect(prop(event, LN_KEY_PROPERTY)).toBe('ln:100:activity:A1');
 		// Exchange delivered the invitation to Bob (a mailbox of the tenant) with the same iCalUId.
 		expect(env.graph.events('bob@contoso.com').map((e) => e.iCalUId)).toEqual([event.iCalUId]);
+		// Bob's copy is already in his calendar when Ann's run looks, so he counts as synchronized at once.
 		expect(item.json.flags).toEqual([
 			{ activity: 'A1', sequence: 1, sentToSynchronizer: true, synchronized: true, mailbox: 'ann@contoso.com' },
-			{ activity: 'A1', sequence: 2, sentToSynchronizer: true, synchronized: false, mailbox: 'ann@contoso.com' },
+			{ activity: 'A1', sequence: 2, sentToSynchronizer: true, synchronized: true, mailbox: 'ann@contoso.com' },
 			{ activity: 'A1', sequence: 3, sentToSynchronizer: true, synchronized: true, mailbox: 'ann@contoso.com' },
 		]);
 		expect(item.json.update).toMatchObject({ activity: 'A1', fields: { reference: event.iCalUId } });
 
 		// LN now holds the flags and the reference; a second run changes nothing.
-		const synced: LnActivity = {
-			...source,
-			reference: event.iCalUId!,
-			attendees: source.attendees.map((a) => ({ ...a, sentToSynchronizer: true, synchronized: a.sequence !== 2 })),
-		};
+		const synced: LnActivity = { ...source, reference: event.iCalUId!, attendees: source.attendees.map((a) => ({ ...a, sentToSynchronizer: true, synchronized: true })) };
 		env.graph.log.clear();
 		const second = await runNode(env, syncNode('ann@contoso.com'), [synced as unknown as IDataObject]);
 		expect(second.items[0].json).toMatchObject({ action: 'unchanged', flags: [], attendance: [] });
 		expect(writes()).toHaveLength(0);
 
-		// Bob's run confirms his copy by its iCalUId.
-		const bobRun = await runNode(env, syncNode('bob@contoso.com'), [synced as unknown as IDataObject]);
+		// Had LN not got Bob's flag yet, Bob's own run confirms his copy by its iCalUId.
+		const pendingForBob: LnActivity = { ...synced, attendees: synced.attendees.map((a) => (a.sequence === 2 ? { ...a, synchronized: false } : a)) };
+		const bobRun = await runNode(env, syncNode('bob@contoso.com'), [pendingForBob as unknown as IDataObject]);
 		expect(bobRun.items[0].json.flags).toEqual([{ activity: 'A1', sequence: 2, sentToSynchronizer: true, synchronized: true, mailbox: 'bob@contoso.com' }]);
 		expect(ourEvents('bob@contoso.com')).toHaveLength(0);
 	});

@@ -26,6 +26,6 @@ export const syncUsersProperty = (resource: string, operations: string[]): INode
 	type: 'json',
 	default: '[]',
 	description:
-		'The sync users (output of Sync User → Get Many), used to match attendees to LN employees by e-mail',
+		'The sync users (output of Sync User → Get Many), used to match attendees to LN employees by e-mail; empty reads them from LN when needed',
 	displayOptions: { show: { resource: [resource], operation: operations } },
 });

@@ -1,5 +1,5 @@
 import type { LnApiMapping } from '../../../lib/ln/contract';
-import { odataString, yesNo } from '../../../lib/ln/records';
+import { odataString, toSyncUser, yesNo } from '../../../lib/ln/records';
 import type { LnTransport } from '../../../lib/ln/transport';
 import { isValidEmail, normalizeEmail } from '../../../lib/sync/canonical';
 import type { SyncUser } from '../../../lib/sync/model';
@@ -24,6 +24,16 @@ export interface AttendeeRecord {
 	invite: boolean;
 	synchronized: boolean;
 	sentToSynchronizer: boolean;
+}
+
+/** The sync users given to the node, or, when none were given, read from LN. */
+export async function syncUsersOrRead(transport: LnTransport, mapping: LnApiMapping, given: SyncUser[]): Promise<SyncUser[]> {
+	if (given.length > 0) return given;
+	const f = mapping.syncUser;
+	const url = transport.url(mapping.services.syncService, mapping.services.syncUserEntitySet, {
+		$filter: `${f.active} eq ${odataString('Yes')}`,
+	});
+	return (await transport.getAll(url)).map((raw) => toSyncUser(raw, mapping));
 }
 
 /**

@@ -18,7 +18,7 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 		if (operation === 'linkToLnActivity') return [await linkToLnActivity.execute.call(this)];
 		if (operation === 'get') return [await get.execute.call(this)];
 	}
-	if (resource === 'subscription' && ['create', 'renew', 'delete', 'getMany'].includes(operation)) {
+	if (resource === 'subscription' && ['create', 'keep', 'renew', 'delete', 'getMany'].includes(operation)) {
 		return [await subscription.execute.call(this, operation)];
 	}
 	throw new NodeOperationError(this.getNode(), `The operation "${operation}" of "${resource}" is not supported`);

@@ -6,7 +6,7 @@ import type { ActivityUpdate } from '../../../../lib/sync/event-plan';
 import type { SyncUser } from '../../../../lib/sync/model';
 import { ledgerFor } from '../../../../lib/sync/report';
 import { dryRunProperty, syncUsersProperty } from '../../descriptions/common';
-import { matchAttendees } from '../../helpers/attendees';
+import { matchAttendees, syncUsersOrRead } from '../../helpers/attendees';
 import { forEachItem, parseJsonParameter } from '../../helpers/execute';
 import { lnContext } from '../../transport';
 
@@ -118,7 +118,7 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 					transport,
 					mapping,
 					addAttendees.map((a) => ({ ...a, invite: true })),
-					syncUsers,
+					await syncUsersOrRead(transport, mapping, syncUsers),
 					warnings,
 				);
 				for (const warning of warnings) ledger.warn(mailbox, `activity ${id}`, warning);

@@ -8,7 +8,7 @@ import type { LnActivity, SyncUser } from '../../../../lib/sync/model';
 import { ledgerFor } from '../../../../lib/sync/report';
 import { parseInstant } from '../../../../lib/sync/time';
 import { dryRunProperty, syncUsersProperty } from '../../descriptions/common';
-import { matchAttendees, type AttendeeCandidate, type AttendeeRecord } from '../../helpers/attendees';
+import { matchAttendees, syncUsersOrRead, type AttendeeCandidate, type AttendeeRecord } from '../../helpers/attendees';
 import { forEachItem, parseJsonParameter } from '../../helpers/execute';
 import { lnContext } from '../../transport';
 
@@ -183,10 +183,11 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 			delete passThrough.appointment;
 			if (dryRun) {
 				ledger.plan(mailbox, ref, `create LN appointment "${fields.subject}" with ${input.attendees?.length ?? 0} attendees`);
-				return { ...passThrough, dryRun: true, action: 'create', request: { method: 'POST', entitySet: mapping.services.activityEntitySet, body: activityBody(fields, mapping) } };
+				// A placeholder id lets the planned link that follows show what it would store.
+				return { ...passThrough, company, activity: '(planned)', dryRun: true, action: 'create', request: { method: 'POST', entitySet: mapping.services.activityEntitySet, body: activityBody(fields, mapping) } };
 			}
 			const warnings: string[] = [];
-			const records = await matchAttendees(transport, mapping, input.attendees ?? [], syncUsers, warnings);
+			const records = await matchAttendees(transport, mapping, input.attendees ?? [], await syncUsersOrRead(transport, mapping, syncUsers), warnings);
 			for (const warning of warnings) ledger.warn(mailbox, ref, warning);
 			const s = mapping.services;
 			let activity = await findByReference(transport, mapping, company, input.reference!);

@@ -1,6 +1,14 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 
-import { buildReports, dropLedger, ledgerFor, type RunReport } from '../../../../lib/sync/report';
+import { buildReports, dropLedger, ledgerFor, type ErrorClass, type RunReport } from '../../../../lib/sync/report';
+
+/** The class of an error from its message (it arrives as text from a sub-execution). */
+function classify(message: string): ErrorClass {
+	if (/ErrorAccessDenied|403|Forbidden|ErrorInvalidUser/i.test(message)) return 'permission';
+	if (/AADSTS|401|refused the|token/i.test(message)) return 'authentication';
+	if (/429|503|504|timed? ?out|could not be reached|ECONNRESET/i.test(message)) return 'transient';
+	return 'other';
+}
 
 const show = { resource: ['report'], operation: ['build'] };
 
@@ -40,6 +48,14 @@ export const description: INodeProperties[] = [
 		default: '',
 		displayOptions: { show: { ...show, scope: ['user'] } },
 	},
+	{
+		displayName: 'Mailbox of a Failed Run',
+		name: 'failedMailbox',
+		type: 'string',
+		default: '={{ $json.mailbox }}',
+		description: 'For an input item that is an error (a per-user run that failed): the mailbox it was for',
+		displayOptions: { show: { ...show, scope: ['run'] } },
+	},
 ];
 
 /**
@@ -60,6 +76,13 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 		for (const report of ledger.all()) if (report.mailbox === '') Object.assign(report, { mailbox });
 		reports = buildReports(ledger, [], [{ mailbox, user }], { includeTotal: false }).filter((r) => r.mailbox === mailbox);
 	} else {
+		items.forEach((item, i) => {
+			if (item.json.kind === undefined && typeof item.json.error === 'string') {
+				// A per-user run that stopped (e.g. the mailbox may not be accessed): the user is skipped and reported.
+				const mailbox = String(this.getNodeParameter('failedMailbox', i, '') ?? '').toLowerCase();
+				ledger.error(mailbox, 'per-user run', classify(item.json.error), item.json.error);
+			}
+		});
 		const incoming = items.map((item) => item.json as Partial<RunReport>).filter((json) => json && json.kind === 'user');
 		const users = incoming.map((r) => ({ mailbox: String(r.mailbox), user: r.user }));
 		reports = buildReports(ledger, incoming, users, { includeTotal: true });

@@ -42,13 +42,28 @@ export const description: INodeProperties[] = [
 		],
 	},
 	{
+		displayName: 'Output',
+		name: 'output',
+		type: 'options',
+		options: [
+			{ name: 'One Item per Sync User', value: 'users' },
+			{
+				name: 'The Input Items, with the Sync Users Added',
+				value: 'attach',
+				description: 'Each input item gets the fields syncUsers and company; LN is read once',
+			},
+		],
+		default: 'users',
+		displayOptions: { show },
+	},
+	{
 		displayName: 'Attach the Full List to Each Item',
 		name: 'attachAll',
 		type: 'boolean',
 		default: false,
 		description:
 			'Whether each output item also carries all sync users (field syncUsers), so a per-user run knows who the others are',
-		displayOptions: { show },
+		displayOptions: { show: { ...show, output: ['users'] } },
 	},
 ];
 
@@ -58,7 +73,7 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 	// Every user item names the LN company, so later nodes can build link keys from it.
 	const company = context?.company ?? String((await this.getCredentials(CREDENTIAL_NAME)).company ?? '').trim();
 	const ledger = ledgerFor(this.getExecutionId());
-	return forEachItem(this, () => 'Sync users', async (i) => {
+	const read = async (i: number): Promise<SyncUser[]> => {
 		let users: SyncUser[];
 		if (context) {
 			const { transport, mapping } = context;
@@ -81,11 +96,21 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 		}
 		const index = new SyncUserIndex(users);
 		for (const warning of index.warnings) ledger.warn(undefined, 'sync users', warning);
-		const active = index.all();
+		return index.all().map((user) => ({ ...user, company }) as SyncUser);
+	};
+	if (this.getNodeParameter('output', 0, 'users') === 'attach') {
+		// Read once; every input item (a notification, an LN message) gets the list.
+		let users: SyncUser[] | undefined;
+		return forEachItem(this, () => 'Sync users', async (i) => {
+			users ??= await read(i);
+			return { ...this.getInputData()[i].json, syncUsers: users as unknown as IDataObject[], company };
+		});
+	}
+	return forEachItem(this, () => 'Sync users', async (i) => {
+		const active = await read(i);
 		const attachAll = this.getNodeParameter('attachAll', i, false) as boolean;
 		return active.map((user) => ({
 			...user,
-			company,
 			...(attachAll ? { syncUsers: active as unknown as IDataObject[] } : {}),
 		})) as unknown as IDataObject[];
 	});

@@ -2,6 +2,7 @@ import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodePropertie
 import { DateTime } from 'luxon';
 
 import { getChanges, type DeltaCursor, type ExchangeChange } from '../../../../lib/graph/changes';
+import { takeEchoes } from '../../../../lib/graph/echoes';
 import type { SyncUser } from '../../../../lib/sync/model';
 import { ledgerFor, type RunLedger } from '../../../../lib/sync/report';
 import { SyncUserIndex } from '../../../../lib/sync/sync-users';
@@ -85,6 +86,7 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 			const users = new SyncUserIndex(parseJson<SyncUser[]>(this.getNodeParameter('syncUsers', i, '[]'), 'Sync Users') ?? []);
 			if (!users.isSyncMailbox(mailboxAddress)) throw new Error(`${mailboxAddress} is not an active sync user: only sync users' mailboxes are synchronized`);
 			const result = await getChanges(graph, {
+				echoes: takeEchoes(this.getWorkflowStaticData('global'), mailboxAddress),
 				mailbox: mailboxAddress,
 				company: lnCompany,
 				syncUsers: users,

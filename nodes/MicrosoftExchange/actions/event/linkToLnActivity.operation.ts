@@ -1,5 +1,6 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 
+import { noteEcho } from '../../../../lib/graph/echoes';
 import { linkEvents, type LinkRequest } from '../../../../lib/graph/links';
 import { ledgerFor } from '../../../../lib/sync/report';
 import { dryRun, mailbox, mailboxValue, show } from '../../descriptions/common';
@@ -98,7 +99,8 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 			}
 			continue;
 		}
-		const outcomes = await linkEvents(graph, mailboxAddress, entries.map((e) => e.link));
+		const global = this.getWorkflowStaticData('global');
+		const outcomes = await linkEvents(graph, mailboxAddress, entries.map((e) => e.link), (eventId, changeKey) => noteEcho(global, mailboxAddress, eventId, changeKey));
 		for (const outcome of outcomes) {
 			const index = entries.find((e) => e.link === outcome.request)!.index;
 			if (!outcome.ok) {

@@ -2,6 +2,7 @@ import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodePropertie
 import { DateTime } from 'luxon';
 
 import { syncActivities } from '../../../../lib/graph/calendar';
+import { noteEcho } from '../../../../lib/graph/echoes';
 import type { ActivityPlanItem } from '../../../../lib/sync/event-plan';
 import { CONFLICT_POLICIES, type ConflictPolicy, type LnActivity, type LnDeletedActivity, type SyncUser } from '../../../../lib/sync/model';
 import { ledgerFor, type RunLedger } from '../../../../lib/sync/report';
@@ -96,15 +97,18 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 	const items = this.getInputData();
 	const ledger = ledgerFor(this.getExecutionId());
 	const graph = await graphTransport.call(this);
+	// Items are grouped by mailbox, company and completeness, each read from the item itself, so one
+	// node can serve several paths (a pull per user, a pushed event, a pushed LN activity).
 	const groups = new Map<string, number[]>();
 	for (const index of items.map((_, i) => i)) {
 		const lnCompany = String(this.getNodeParameter('company', index, '')).trim();
+		const complete = this.getNodeParameter('complete', index, false) ? 'all' : 'some';
 		const mailboxes =
 			this.getNodeParameter('target', index, 'mailbox') === 'involved'
 				? involvedMailboxes(items[index].json, parseJson<SyncUser[]>(this.getNodeParameter('syncUsers', index, '[]'), 'Sync Users') ?? [])
 				: [mailboxValue(this.getNodeParameter('mailbox', index))];
 		for (const mailbox of mailboxes) {
-			const key = `${mailbox}|${lnCompany}`;
+			const key = `${mailbox}|${lnCompany}|${complete}`;
 			groups.set(key, [...(groups.get(key) ?? []), index]);
 		}
 	}
@@ -113,7 +117,7 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 		| { kind: 'done'; items: Array<{ item: ActivityPlanItem; inputs: number[] }>; isDryRun: boolean; mailbox: string }
 		| { kind: 'failed'; error: Error; indexes: number[]; mailbox: string };
 	const runs = await mapLimit([...groups.entries()], 8, async ([key, indexes]): Promise<Run> => {
-		const [mailbox, lnCompany] = key.split('|');
+		const [mailbox, lnCompany, completeness] = key.split('|');
 		const first = indexes[0];
 		try {
 			if (!mailbox) throw new Error('field Mailbox is empty');
@@ -141,11 +145,13 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 			for (const warning of index.warnings) ledger.warn(mailbox, 'sync users', warning);
 			if (!index.isSyncMailbox(mailbox)) throw new Error(`${mailbox} is not an active sync user: only sync users' mailboxes are synchronized`);
 			const isDryRun = this.getNodeParameter('dryRun', first, false) as boolean;
+			const global = this.getWorkflowStaticData('global');
 			const result = await syncActivities(graph, {
+				onWritten: (eventId, changeKey) => noteEcho(global, mailbox, eventId, changeKey),
 				mailbox,
 				company: lnCompany,
 				activities,
-				complete: this.getNodeParameter('complete', first, false) as boolean,
+				complete: completeness === 'all',
 				syncUsers: index,
 				dryRun: isDryRun,
 				options: {

@@ -1,8 +1,10 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 
+import { clientStateKey, signedClientState, verifyClientState } from '../../../../lib/graph/notifications';
 import {
 	createSubscription,
 	deleteSubscription,
+	keepSubscriptions,
 	listSubscriptions,
 	MAX_SUBSCRIPTION_MINUTES,
 	renewSubscription,
@@ -21,8 +23,26 @@ export const description: INodeProperties[] = [
 		required: true,
 		default: '',
 		placeholder: 'name@email.com, other@email.com',
-		description: 'One subscription per mailbox',
-		displayOptions: show('subscription', ['create']),
+		description: 'One subscription per mailbox (a comma-separated list, or a list from an expression)',
+		displayOptions: show('subscription', ['create', 'keep']),
+	},
+	{
+		displayName: 'Trigger Path',
+		name: 'triggerPath',
+		type: 'string',
+		required: true,
+		default: 'ln-exchange-sync/graph',
+		description: 'The Path of the Microsoft Graph Trigger that receives the notifications',
+		displayOptions: show('subscription', ['keep']),
+	},
+	{
+		displayName: 'Webhook Base URL',
+		name: 'webhookBaseUrl',
+		type: 'string',
+		default: '',
+		placeholder: 'https://n8n.example.com/webhook/',
+		description: "Where n8n's production webhooks are; empty takes it from this n8n instance",
+		displayOptions: show('subscription', ['keep']),
 	},
 	{
 		displayName: 'Watch',
@@ -33,7 +53,7 @@ export const description: INodeProperties[] = [
 			{ name: 'Contacts', value: 'contacts' },
 		],
 		default: 'events',
-		displayOptions: show('subscription', ['create']),
+		displayOptions: show('subscription', ['create', 'keep']),
 	},
 	{
 		displayName: 'Change Types',
@@ -45,7 +65,7 @@ export const description: INodeProperties[] = [
 			{ name: 'Deleted', value: 'deleted' },
 		],
 		default: ['created', 'updated', 'deleted'],
-		displayOptions: show('subscription', ['create']),
+		displayOptions: show('subscription', ['create', 'keep']),
 	},
 	{
 		displayName: 'Notification URL',
@@ -103,6 +123,15 @@ export const description: INodeProperties[] = [
 		displayOptions: { show: { resource: ['subscription'], operation: ['renew'], renewWhich: ['expiring'] } },
 	},
 	{
+		displayName: 'Margin (Hours)',
+		name: 'keepMarginHours',
+		type: 'number',
+		typeOptions: { minValue: 1 },
+		default: 56,
+		description: 'Subscriptions expiring within this many hours are renewed; run this more often than that',
+		displayOptions: show('subscription', ['keep']),
+	},
+	{
 		displayName: 'Notification URL Contains',
 		name: 'urlContains',
 		type: 'string',
@@ -149,6 +178,19 @@ export async function execute(this: IExecuteFunctions, operation: string): Promi
 					if (contains && !String(subscription.notificationUrl ?? '').includes(contains)) continue;
 					out.push(output(withoutSecret(subscription), i));
 				}
+			} else if (operation === 'keep') {
+				const key = clientStateKey(graph.connection.clientSecret);
+				const results = await keepSubscriptions(graph, {
+					mailboxes: mailboxList(this.getNodeParameter('mailboxes', i)),
+					notificationUrl: notificationUrlOf.call(this, i),
+					resource: this.getNodeParameter('watch', i) as SubscriptionResource,
+					changeTypes: this.getNodeParameter('changeTypes', i) as string[],
+					clientState: () => signedClientState(key),
+					acceptsClientState: (clientState) => verifyClientState(key, clientState),
+					renewWithinMs: Number(this.getNodeParameter('keepMarginHours', i)) * 3_600_000,
+					removeOthers: true,
+				});
+				for (const result of results) out.push(output(result as unknown as IDataObject, i));
 			} else if (operation === 'renew') {
 				const minutes = Number(this.getNodeParameter('minutes', i));
 				if (this.getNodeParameter('renewWhich', i) === 'one') {
@@ -179,6 +221,19 @@ export async function execute(this: IExecuteFunctions, operation: string): Promi
 		}
 	}
 	return out;
+}
+
+/** The trigger's production URL: this instance's webhook base plus the trigger's path. */
+function notificationUrlOf(this: IExecuteFunctions, i: number): string {
+	let base = String(this.getNodeParameter('webhookBaseUrl', i, '') ?? '').trim();
+	if (!base) {
+		// n8n exposes its webhook base only through the resume URL of the execution.
+		const resumeUrl = String(this.evaluateExpression('{{ $execution.resumeUrl }}', i) ?? '');
+		base = resumeUrl.replace(/webhook-waiting\/[^/]*$/, 'webhook/');
+		if (!/^https?:\/\//.test(base) || base === resumeUrl) throw new Error('The webhook base URL of this n8n is unknown; set Webhook Base URL');
+	}
+	const path = String(this.getNodeParameter('triggerPath', i)).trim().replace(/^\/+/, '');
+	return `${base.replace(/\/+$/, '')}/${path}`;
 }
 
 /** A subscription without its clientState: that secret never goes into node output. */

@@ -1,0 +1,317 @@
+import { CREDENTIALS, ifNode, ours, setNode, splitOut, sticky, switchNode, WorkflowBuilder, type Workflow } from './builder';
+
+export const PULL_WORKFLOW_ID = 'lnExchangePull01';
+
+/** Reads a setting in the per-user part (the settings arrive with each user's item). */
+const setting = (name: string) => `={{ $('Per-user start').first().json.settings.${name} }}`;
+const user = (name: string) => `={{ $('Per-user start').first().json.${name} }}`;
+const mailboxOfUser = { __rl: true, mode: 'email', value: user('email') };
+
+/**
+ * LN ⇄ Exchange pull sync (SPEC §3–§4, §6–§7): on a schedule (or by hand), contacts LN → every sync
+ * user's contact folder, then, per sync user in its own execution (this same workflow, called through
+ * "Per-user start"), LN activities ⇄ Exchange events; ends with the run report.
+ */
+export function pullSyncWorkflow(): Workflow {
+	const w = new WorkflowBuilder(PULL_WORKFLOW_ID, 'LN ⇄ Exchange: pull sync');
+
+	w.add(sticky('About', [
+		'## LN ⇄ Exchange pull sync',
+		'Runs every hour (change it in **Every hour**) or by hand (**Run now**, also `n8n execute`).',
+		'1. Reads the active **sync users** from LN.',
+		'2. Writes the LN contacts marked *Synchronize* into each user\'s contact folder.',
+		'3. Runs **Per-user start** once per sync user: LN activities ⇄ Exchange events, attendee flags and responses back to LN, new Exchange meetings into LN.',
+		'4. Ends with **Run report**: one item per user and a total.',
+		'',
+		'**Credentials:** *Infor LN (ION API)* on the Infor LN nodes, *Microsoft Graph (app-only)* on the Microsoft Exchange nodes.',
+	].join('\n'), [-240, -420], 620, 300, 5));
+	w.add(sticky('Settings area', '## ⚙️ Settings\nThe pull interval is **Every hour**; everything else is in **Settings**. Dry run = plan only, change nothing.', [-240, -100], 620, 400, 3));
+	w.add({ name: 'Every hour', type: 'n8n-nodes-base.scheduleTrigger', typeVersion: 1.2, position: [-180, 20], parameters: { rule: { interval: [{ field: 'hours', hoursInterval: 1 }] } } });
+	w.add({ name: 'Run now', type: 'n8n-nodes-base.manualTrigger', typeVersion: 1, position: [-180, 180], parameters: {} });
+	w.add(setNode('Settings', [120, 100], {
+		horizonDays: 365,
+		conflictPolicy: 'originWins',
+		contactFolder: 'LN Contacts',
+		privateEvents: false,
+		occurrenceCap: 100,
+		brakeShare: 0.2,
+		dryRun: false,
+		timeZone: '',
+	}));
+	w.connect('Every hour', 'Settings').connect('Run now', 'Settings');
+
+	w.add({ name: 'LN sync users', type: ours('inforLn'), typeVersion: 1, position: [460, 100], credentials: CREDENTIALS.ln, parameters: { resource: 'syncUser', operation: 'getMany', source: 'api', output: 'users', attachAll: true } });
+	w.connect('Settings', 'LN sync users');
+
+	// Contacts: read LN once, write every mailbox's folder.
+	w.add({ name: 'LN contacts', type: ours('inforLn'), typeVersion: 1, position: [720, -60], credentials: CREDENTIALS.ln, executeOnce: true, alwaysOutputData: true, onError: 'continueErrorOutput', parameters: { resource: 'contact', operation: 'getManyForSync' } });
+	w.add({
+		name: 'Contacts → Exchange folders',
+		type: ours('microsoftExchange'),
+		typeVersion: 1,
+		position: [980, -60],
+		credentials: CREDENTIALS.graph,
+		onError: 'continueRegularOutput',
+		parameters: {
+			resource: 'contact',
+			operation: 'syncToFolder',
+			mailboxes: "={{ $('LN sync users').all().map(item => item.json.email) }}",
+			folderName: "={{ $('Settings').first().json.contactFolder }}",
+			options: { output: 'summary', brakeShare: "={{ $('Settings').first().json.brakeShare }}" },
+			dryRun: "={{ $('Settings').first().json.dryRun }}",
+		},
+	});
+	w.connect('LN sync users', 'LN contacts').connect('LN contacts', 'Contacts → Exchange folders');
+
+	// Calendars: one execution per sync user.
+	w.add(setNode('Prepare per-user run', [720, 260], { settings: "={{ $('Settings').first().json }}" }, true));
+	w.add({
+		name: 'Calendar of each user',
+		type: 'n8n-nodes-base.executeWorkflow',
+		typeVersion: 1.3,
+		position: [980, 260],
+		onError: 'continueRegularOutput',
+		parameters: {
+			source: 'database',
+			workflowId: { __rl: true, mode: 'id', value: '={{ $workflow.id }}' },
+			mode: 'each',
+			options: { waitForSubWorkflow: true },
+		},
+	});
+	w.add({
+		name: 'Run report',
+		type: ours('inforLn'),
+		typeVersion: 1,
+		position: [1240, 260],
+		credentials: CREDENTIALS.ln,
+		parameters: { resource: 'report', operation: 'build', scope: 'run', failedMailbox: "={{ $('Prepare per-user run').item.json.email }}" },
+	});
+	w.connect('LN sync users', 'Prepare per-user run').connect('Prepare per-user run', 'Calendar of each user').connect('Calendar of each user', 'Run report');
+
+	// ---------- The per-user run (called by "Calendar of each user") ----------
+	w.add(sticky('Per-user area', [
+		'## Per-user run',
+		'Called once per sync user by **Calendar of each user**, each in its own execution.',
+		'**Top:** LN activities → Exchange events (created, updated, cancelled), then what LN must get back: attendee flags, responses, changes made in Exchange.',
+		'**Middle:** new events in Exchange → LN appointments, linked back; occurrences of series followed one by one.',
+		'**Bottom:** the user\'s report.',
+	].join('\n'), [-240, 560], 620, 260, 4));
+	w.add({ name: 'Per-user start', type: 'n8n-nodes-base.executeWorkflowTrigger', typeVersion: 1.1, position: [120, 900], parameters: { inputSource: 'passthrough' } });
+
+	w.add({
+		name: 'LN activities of user',
+		type: ours('inforLn'),
+		typeVersion: 1,
+		position: [460, 760],
+		credentials: CREDENTIALS.ln,
+		alwaysOutputData: true,
+		parameters: { resource: 'activity', operation: 'getManyForSync', employee: '={{ $json.employee }}', horizonDays: '={{ $json.settings.horizonDays }}' },
+	});
+	w.add({
+		name: 'LN activities → Exchange',
+		type: ours('microsoftExchange'),
+		typeVersion: 1,
+		position: [720, 760],
+		credentials: CREDENTIALS.graph,
+		parameters: {
+			resource: 'event',
+			operation: 'syncFromLnActivity',
+			target: 'mailbox',
+			mailbox: mailboxOfUser,
+			company: user('company'),
+			syncUsers: user('syncUsers'),
+			complete: true,
+			conflictPolicy: setting('conflictPolicy'),
+			horizonDays: setting('horizonDays'),
+			timeZone: setting('timeZone'),
+			brakeShare: setting('brakeShare'),
+			dryRun: setting('dryRun'),
+		},
+	});
+	w.connect('Per-user start', 'LN activities of user').connect('LN activities of user', 'LN activities → Exchange');
+	addLnWriteBack(w, 'LN activities → Exchange', [980, 760], setting('dryRun'), user('syncUsers'));
+
+	w.add({
+		name: 'Exchange changes of user',
+		type: ours('microsoftExchange'),
+		typeVersion: 1,
+		position: [460, 1180],
+		credentials: CREDENTIALS.graph,
+		parameters: {
+			resource: 'event',
+			operation: 'getChanges',
+			mailbox: mailboxOfUser,
+			company: user('company'),
+			syncUsers: user('syncUsers'),
+			horizonDays: setting('horizonDays'),
+			allowPrivate: setting('privateEvents'),
+			occurrenceCap: setting('occurrenceCap'),
+			output: 'actionable',
+		},
+	});
+	w.connect('Per-user start', 'Exchange changes of user');
+	addExchangeChangesToLn(w, 'Exchange changes of user', [720, 1180], setting('dryRun'), user('syncUsers'), user('email'));
+
+	w.add({
+		name: 'User report',
+		type: ours('inforLn'),
+		typeVersion: 1,
+		position: [460, 1520],
+		credentials: CREDENTIALS.ln,
+		parameters: { resource: 'report', operation: 'build', scope: 'user', mailbox: user('email'), user: user('user') },
+	});
+	w.connect('Per-user start', 'User report');
+	return w.build();
+}
+
+/**
+ * What LN must get after "Sync From LN Activity": attendee flags, attendance statuses, and changes
+ * made in Exchange (then the new state is linked on the event). Shared by pull and push.
+ */
+export function addLnWriteBack(w: WorkflowBuilder, syncNode: string, at: [number, number], dryRun: string, syncUsers: string): void {
+	const [x, y] = at;
+	w.add(splitOut('Flags to write', [x, y - 140], 'flags'));
+	w.add({
+		name: 'LN: attendee flags',
+		type: ours('inforLn'),
+		typeVersion: 1,
+		position: [x + 260, y - 140],
+		credentials: CREDENTIALS.ln,
+		onError: 'continueRegularOutput',
+		parameters: {
+			resource: 'attendee',
+			operation: 'updateSyncFlags',
+			activityId: '={{ $json.activity }}',
+			sequence: '={{ $json.sequence }}',
+			sentToSynchronizer: "={{ $json.sentToSynchronizer === undefined ? 'unchanged' : ($json.sentToSynchronizer ? 'yes' : 'no') }}",
+			synchronized: "={{ $json.synchronized === undefined ? 'unchanged' : ($json.synchronized ? 'yes' : 'no') }}",
+			etag: '',
+			dryRun,
+		},
+	});
+	w.add(splitOut('Responses to write', [x, y], 'attendance'));
+	w.add({
+		name: 'LN: attendance status',
+		type: ours('inforLn'),
+		typeVersion: 1,
+		position: [x + 260, y],
+		credentials: CREDENTIALS.ln,
+		onError: 'continueRegularOutput',
+		parameters: { resource: 'attendee', operation: 'updateAttendanceStatus', activityId: '={{ $json.activity }}', sequence: '={{ $json.sequence }}', status: '={{ $json.status }}', etag: '', dryRun },
+	});
+	w.add(ifNode('LN must change?', [x, y + 160], '={{ $json.update !== undefined && $json.update !== null }}'));
+	w.add({
+		name: 'LN: update activity',
+		type: ours('inforLn'),
+		typeVersion: 1,
+		position: [x + 260, y + 140],
+		credentials: CREDENTIALS.ln,
+		onError: 'continueRegularOutput',
+		parameters: { resource: 'activity', operation: 'update', activityId: '={{ $json.update.activity }}', changes: '={{ $json.update }}', syncUsers, dryRun },
+	});
+	w.add(ifNode('Link to store?', [x + 520, y + 140], `={{ $('${syncNode}').item.json.link !== undefined && $('${syncNode}').item.json.link !== null && !$json.error }}`));
+	w.add({
+		name: 'Exchange: store link',
+		type: ours('microsoftExchange'),
+		typeVersion: 1,
+		position: [x + 780, y + 120],
+		credentials: CREDENTIALS.graph,
+		onError: 'continueRegularOutput',
+		parameters: {
+			resource: 'event',
+			operation: 'linkToLnActivity',
+			linkAction: 'link',
+			mailbox: { __rl: true, mode: 'email', value: `={{ $('${syncNode}').item.json.mailbox }}` },
+			eventId: `={{ $('${syncNode}').item.json.link.eventId }}`,
+			seriesMasterId: '',
+			iCalUId: '',
+			company: `={{ $('${syncNode}').item.json.company }}`,
+			activity: `={{ $('${syncNode}').item.json.activity }}`,
+			hash: `={{ $('${syncNode}').item.json.link.state.hash }}`,
+			origin: `={{ $('${syncNode}').item.json.link.state.origin }}`,
+			dryRun,
+		},
+	});
+	w.connect(syncNode, 'Flags to write').connect('Flags to write', 'LN: attendee flags');
+	w.connect(syncNode, 'Responses to write').connect('Responses to write', 'LN: attendance status');
+	w.connect(syncNode, 'LN must change?').connect('LN must change?', 'LN: update activity');
+	w.connect('LN: update activity', 'Link to store?').connect('Link to store?', 'Exchange: store link');
+}
+
+/** New Exchange events → LN appointments (then linked); occurrence changes → LN updates. */
+export function addExchangeChangesToLn(
+	w: WorkflowBuilder,
+	changesNode: string,
+	at: [number, number],
+	dryRun: string,
+	syncUsers: string,
+	mailbox: string,
+	changesOutput = 0,
+): void {
+	const [x, y] = at;
+	w.add(switchNode('What changed?', [x, y], '={{ $json.action }}', [
+		{ value: 'createInLn', output: 'New in Exchange' },
+		{ value: 'updateLn', output: 'Occurrence changed' },
+		{ value: 'cancelInLn', output: 'Occurrence gone' },
+	]));
+	w.add({
+		name: 'LN: create appointment',
+		type: ours('inforLn'),
+		typeVersion: 1,
+		position: [x + 260, y - 140],
+		credentials: CREDENTIALS.ln,
+		onError: 'continueRegularOutput',
+		parameters: { resource: 'appointment', operation: 'create', appointment: '={{ $json.appointment }}', mailbox: mailbox, syncUsers, updateIfExists: true, dryRun },
+	});
+	w.add(linkNode('Exchange: link appointment', [x + 520, y - 140], 'link', dryRun, '$json'));
+	w.add({
+		name: 'LN: update from occurrence',
+		type: ours('inforLn'),
+		typeVersion: 1,
+		position: [x + 260, y],
+		credentials: CREDENTIALS.ln,
+		onError: 'continueRegularOutput',
+		parameters: { resource: 'activity', operation: 'update', activityId: '={{ $json.update.activity }}', changes: '={{ $json.update }}', syncUsers, dryRun },
+	});
+	w.add(linkNode('Exchange: link occurrence', [x + 520, y], 'link', dryRun, "$('What changed?').item.json"));
+	w.add({
+		name: 'LN: cancel from occurrence',
+		type: ours('inforLn'),
+		typeVersion: 1,
+		position: [x + 260, y + 140],
+		credentials: CREDENTIALS.ln,
+		onError: 'continueRegularOutput',
+		parameters: { resource: 'activity', operation: 'update', activityId: '={{ $json.update.activity }}', changes: '={{ $json.update }}', syncUsers, dryRun },
+	});
+	w.add(linkNode('Exchange: unlink occurrence', [x + 520, y + 140], 'unlink', dryRun, "$('What changed?').item.json"));
+	w.connect(changesNode, 'What changed?', changesOutput);
+	w.connect('What changed?', 'LN: create appointment', 0).connect('LN: create appointment', 'Exchange: link appointment');
+	w.connect('What changed?', 'LN: update from occurrence', 1).connect('LN: update from occurrence', 'Exchange: link occurrence');
+	w.connect('What changed?', 'LN: cancel from occurrence', 2).connect('LN: cancel from occurrence', 'Exchange: unlink occurrence');
+}
+
+/** Link or unlink an event from the fields of a change item (`source` is an expression for it). */
+function linkNode(name: string, position: [number, number], linkAction: 'link' | 'unlink', dryRun: string, source: string) {
+	return {
+		name,
+		type: ours('microsoftExchange'),
+		typeVersion: 1,
+		position,
+		credentials: CREDENTIALS.graph,
+		onError: 'continueRegularOutput' as const,
+		parameters: {
+			resource: 'event',
+			operation: 'linkToLnActivity',
+			linkAction,
+			mailbox: { __rl: true, mode: 'email', value: `={{ ${source}.mailbox }}` },
+			eventId: `={{ ${source}.eventId }}`,
+			seriesMasterId: `={{ ${source}.seriesMasterId ?? '' }}`,
+			iCalUId: `={{ ${source}.iCalUId ?? '' }}`,
+			company: `={{ ${source}.company }}`,
+			activity: linkAction === 'link' && source === '$json' ? '={{ $json.activity }}' : `={{ ${source}.activity }}`,
+			hash: `={{ ${source}.hash ?? '' }}`,
+			origin: 'exchange',
+			dryRun,
+		},
+	};
+}

@@ -1,0 +1,193 @@
+import { CREDENTIALS, ifNode, ours, setNode, sticky, switchNode, WorkflowBuilder, type Workflow } from './builder';
+import { addExchangeChangesToLn, addLnWriteBack } from './pull-sync';
+
+export const PUSH_WORKFLOW_ID = 'lnExchangePush01';
+export const GRAPH_TRIGGER_PATH = 'ln-exchange-sync/graph';
+export const LN_WEBHOOK_PATH = 'ln-exchange-sync/ln';
+
+const setting = (name: string) => `={{ $('Settings').first().json.${name} }}`;
+
+/**
+ * LN ⇄ Exchange push sync (SPEC §5): a change in Exchange (Microsoft Graph Trigger) or a message
+ * from LN (webhook with a header secret) synchronizes just that event, through the same operations
+ * as the pull. A schedule keeps one Graph subscription per LN sync user alive.
+ */
+export function pushSyncWorkflow(): Workflow {
+	const w = new WorkflowBuilder(PUSH_WORKFLOW_ID, 'LN ⇄ Exchange: push sync');
+	w.add(sticky('About', [
+		'## LN ⇄ Exchange push sync',
+		'Activate this workflow to enable push. The pull sync keeps running as the safety net.',
+		'- **Exchange changes**: Microsoft Graph notifies **Exchange changed**; the event is synchronized with LN.',
+		'- **LN messages**: LN posts `{company, activityId, changeType}` to **LN changed** with the header secret; that activity is synchronized.',
+		'- **Keep subscriptions** (every 6 hours, and **Run now** once after activating) subscribes the LN sync users\' calendars and renews them.',
+		'',
+		'**Credentials:** *Infor LN (ION API)*, *Microsoft Graph (app-only)*, and a *Header Auth* credential for LN\'s secret (name `X-LN-Webhook-Secret`).',
+	].join('\n'), [-240, -480], 660, 320, 5));
+	w.add(sticky('Settings area', '## ⚙️ Settings\nAll settings are in **Settings**; the renewal interval is **Every 6 hours**.', [-240, -140], 660, 660, 3));
+
+	w.add({ name: 'Exchange changed', type: ours('microsoftGraphTrigger'), typeVersion: 1, position: [-180, -40], credentials: CREDENTIALS.graph, webhookId: 'b9c0f0a6-5e0e-4c7a-9a61-2f4d1c3e9b01', parameters: { mailboxes: '', path: GRAPH_TRIGGER_PATH, watch: 'events', changeTypes: ['created', 'updated', 'deleted'] } });
+	w.add({
+		name: 'LN changed',
+		type: 'n8n-nodes-base.webhook',
+		typeVersion: 2,
+		position: [-180, 140],
+		webhookId: '4f7e2a1c-8d3b-4b6e-9c2a-7e5f1d0a3b02',
+		credentials: CREDENTIALS.lnWebhook,
+		parameters: { httpMethod: 'POST', path: LN_WEBHOOK_PATH, authentication: 'headerAuth', responseMode: 'responseNode', options: {} },
+	});
+	w.add({ name: 'Every 6 hours', type: 'n8n-nodes-base.scheduleTrigger', typeVersion: 1.2, position: [-180, 320], parameters: { rule: { interval: [{ field: 'hours', hoursInterval: 6 }] } } });
+	w.add({ name: 'Run now', type: 'n8n-nodes-base.manualTrigger', typeVersion: 1, position: [-180, 460], parameters: {} });
+	w.add(setNode('Settings', [140, 200], {
+		horizonDays: 365,
+		conflictPolicy: 'originWins',
+		privateEvents: false,
+		occurrenceCap: 100,
+		brakeShare: 0.2,
+		dryRun: false,
+		timeZone: '',
+	}, true));
+	for (const trigger of ['Exchange changed', 'LN changed', 'Every 6 hours', 'Run now']) w.connect(trigger, 'Settings');
+	w.add(switchNode('What happened?', [460, 200], "={{ $json.kind ?? ($json.body !== undefined ? 'ln' : 'schedule') }}", [
+		{ value: 'change', output: 'Exchange change' },
+		{ value: 'resync', output: 'Exchange resync' },
+		{ value: 'ln', output: 'LN message' },
+		{ value: 'schedule', output: 'Subscriptions' },
+	]));
+	w.connect('Settings', 'What happened?');
+
+	// ---------- An event changed in Exchange (or notifications were missed) ----------
+	w.add({ name: 'Add sync users', type: ours('inforLn'), typeVersion: 1, position: [760, -200], credentials: CREDENTIALS.ln, parameters: { resource: 'syncUser', operation: 'getMany', source: 'api', output: 'attach' } });
+	w.connect('What happened?', 'Add sync users', 0).connect('What happened?', 'Add sync users', 1);
+	w.add(ifNode('One event?', [1020, -200], "={{ $json.kind === 'change' }}"));
+	w.connect('Add sync users', 'One event?');
+	w.add({
+		name: 'Exchange: changed event',
+		type: ours('microsoftExchange'),
+		typeVersion: 1,
+		position: [1280, -280],
+		credentials: CREDENTIALS.graph,
+		onError: 'continueRegularOutput',
+		parameters: {
+			resource: 'event',
+			operation: 'get',
+			mailbox: { __rl: true, mode: 'email', value: '={{ $json.mailbox }}' },
+			eventId: '={{ $json.eventId }}',
+			company: '={{ $json.company }}',
+			syncUsers: '={{ $json.syncUsers }}',
+			horizonDays: setting('horizonDays'),
+			allowPrivate: setting('privateEvents'),
+		},
+	});
+	w.connect('One event?', 'Exchange: changed event', 0);
+	w.add(switchNode('Kind of change', [1540, -280], "={{ $json.linkedKey ? 'linked' : ($json.removedReason === 'deleted' ? 'deleted' : 'other') }}", [
+		{ value: 'linked', output: 'Linked to LN' },
+		{ value: 'deleted', output: 'Deleted' },
+		{ value: 'other', output: 'New or occurrence' },
+	]));
+	w.connect('Exchange: changed event', 'Kind of change');
+	w.add({ name: 'LN: activity of event', type: ours('inforLn'), typeVersion: 1, position: [1800, -440], credentials: CREDENTIALS.ln, parameters: { resource: 'activity', operation: 'get', activityId: '={{ $json.activity }}', notFound: 'marker' } });
+	w.add(setNode('Just this event', [2060, -440], {
+		syncMailbox: "={{ $('Kind of change').item.json.mailbox }}",
+		syncComplete: false,
+		syncTarget: 'mailbox',
+		company: "={{ $('Add sync users').item.json.company }}",
+		syncUsers: "={{ $('Add sync users').item.json.syncUsers }}",
+	}, true));
+	w.connect('Kind of change', 'LN: activity of event', 0).connect('LN: activity of event', 'Just this event');
+
+	// A deletion, or missed notifications: compare all of the mailbox's linked events with LN.
+	w.add(setNode('Whole mailbox', [1800, -200], {
+		mailbox: '={{ $json.mailbox }}',
+		employee: "={{ ($('Add sync users').item.json.syncUsers.find(user => user.email.toLowerCase() === $json.mailbox) ?? {}).employee }}",
+		company: "={{ $('Add sync users').item.json.company }}",
+		syncUsers: "={{ $('Add sync users').item.json.syncUsers }}",
+	}));
+	w.connect('Kind of change', 'Whole mailbox', 1).connect('One event?', 'Whole mailbox', 1);
+	w.add({
+		name: 'LN: activities of mailbox',
+		type: ours('inforLn'),
+		typeVersion: 1,
+		position: [2060, -200],
+		credentials: CREDENTIALS.ln,
+		alwaysOutputData: true,
+		parameters: { resource: 'activity', operation: 'getManyForSync', employee: '={{ $json.employee }}', horizonDays: setting('horizonDays') },
+	});
+	w.add(setNode('All of this mailbox', [2320, -200], {
+		syncMailbox: "={{ $('Whole mailbox').item.json.mailbox }}",
+		syncComplete: true,
+		syncTarget: 'mailbox',
+		company: "={{ $('Whole mailbox').item.json.company }}",
+		syncUsers: "={{ $('Whole mailbox').item.json.syncUsers }}",
+	}, true));
+	w.connect('Whole mailbox', 'LN: activities of mailbox').connect('LN: activities of mailbox', 'All of this mailbox');
+
+	// ---------- A message from LN ----------
+	w.add(ifNode('Valid LN message?', [760, 300], "={{ typeof $json.body === 'object' && /^[A-Za-z0-9._-]{1,30}$/.test(String($json.body.activityId ?? '')) && /^[0-9]{1,4}$/.test(String($json.body.company ?? '')) && ['created', 'updated', 'deleted'].includes(String($json.body.changeType ?? '')) }}"));
+	w.add({ name: 'Accepted', type: 'n8n-nodes-base.respondToWebhook', typeVersion: 1.1, position: [1020, 260], parameters: { respondWith: 'json', responseBody: '={{ { "accepted": true, "activityId": $json.body.activityId } }}', options: { responseCode: 202 } } });
+	w.add({ name: 'Refused', type: 'n8n-nodes-base.respondToWebhook', typeVersion: 1.1, position: [1020, 440], parameters: { respondWith: 'json', responseBody: '={{ { "error": "Expected a JSON body {company, activityId, changeType}: company a number, activityId an LN activity code, changeType created, updated or deleted" } }}', options: { responseCode: 400 } } });
+	w.connect('What happened?', 'Valid LN message?', 2).connect('Valid LN message?', 'Accepted', 0).connect('Valid LN message?', 'Refused', 1);
+	w.add({ name: 'Add sync users (LN)', type: ours('inforLn'), typeVersion: 1, position: [1280, 260], credentials: CREDENTIALS.ln, parameters: { resource: 'syncUser', operation: 'getMany', source: 'api', output: 'attach' } });
+	w.add(ifNode('Our LN company?', [1540, 260], '={{ String($json.body.company) === String($json.company) }}'));
+	w.add({ name: 'LN: the activity', type: ours('inforLn'), typeVersion: 1, position: [1800, 240], credentials: CREDENTIALS.ln, parameters: { resource: 'activity', operation: 'get', activityId: '={{ $json.body.activityId }}', notFound: 'marker' } });
+	w.add(setNode('Everyone involved', [2060, 240], {
+		syncMailbox: '',
+		syncComplete: false,
+		syncTarget: 'involved',
+		company: "={{ $('Add sync users (LN)').item.json.company }}",
+		syncUsers: "={{ $('Add sync users (LN)').item.json.syncUsers }}",
+	}, true));
+	w.connect('Accepted', 'Add sync users (LN)').connect('Add sync users (LN)', 'Our LN company?').connect('Our LN company?', 'LN: the activity').connect('LN: the activity', 'Everyone involved');
+
+	// ---------- One node synchronizes for all three paths ----------
+	w.add({
+		name: 'LN activity → Exchange',
+		type: ours('microsoftExchange'),
+		typeVersion: 1,
+		position: [2580, 0],
+		credentials: CREDENTIALS.graph,
+		onError: 'continueRegularOutput',
+		parameters: {
+			resource: 'event',
+			operation: 'syncFromLnActivity',
+			target: '={{ $json.syncTarget }}',
+			mailbox: { __rl: true, mode: 'email', value: '={{ $json.syncMailbox }}' },
+			company: '={{ $json.company }}',
+			syncUsers: '={{ $json.syncUsers }}',
+			complete: '={{ $json.syncComplete }}',
+			conflictPolicy: setting('conflictPolicy'),
+			horizonDays: setting('horizonDays'),
+			timeZone: setting('timeZone'),
+			brakeShare: setting('brakeShare'),
+			dryRun: setting('dryRun'),
+		},
+	});
+	w.connect('Just this event', 'LN activity → Exchange').connect('All of this mailbox', 'LN activity → Exchange').connect('Everyone involved', 'LN activity → Exchange');
+	// LN reads the sync users itself when it must match new attendees.
+	addLnWriteBack(w, 'LN activity → Exchange', [2840, 0], setting('dryRun'), '');
+
+	// New events and occurrences from Exchange go the same way as in the pull.
+	addExchangeChangesToLn(w, 'Kind of change', [1800, -760], setting('dryRun'), "={{ $('Add sync users').item.json.syncUsers }}", '={{ $json.mailbox }}', 2);
+
+	// ---------- Subscriptions ----------
+	w.add({ name: 'LN sync users', type: ours('inforLn'), typeVersion: 1, position: [760, 640], credentials: CREDENTIALS.ln, executeOnce: true, parameters: { resource: 'syncUser', operation: 'getMany', source: 'api', output: 'users' } });
+	w.add({
+		name: 'Keep subscriptions',
+		type: ours('microsoftExchange'),
+		typeVersion: 1,
+		position: [1020, 640],
+		credentials: CREDENTIALS.graph,
+		executeOnce: true,
+		parameters: {
+			resource: 'subscription',
+			operation: 'keep',
+			mailboxes: "={{ $('LN sync users').all().map(item => item.json.email) }}",
+			triggerPath: GRAPH_TRIGGER_PATH,
+			webhookBaseUrl: '',
+			watch: 'events',
+			changeTypes: ['created', 'updated', 'deleted'],
+			keepMarginHours: 56,
+		},
+	});
+	w.connect('What happened?', 'LN sync users', 3).connect('LN sync users', 'Keep subscriptions');
+	return w.build();
+}
