@@ -100,8 +100,16 @@ export function sticky(name: string, content: string, position: [number, number]
 	return { name, type: 'n8n-nodes-base.stickyNote', typeVersion: 1, position, parameters: { content, width, height, color } };
 }
 
-/** A Set (Edit Fields) node assigning the given values. */
-export function setNode(name: string, position: [number, number], values: Record<string, string | number | boolean>, includeOtherFields = false): Omit<WorkflowNode, 'id'> {
+type SetType = 'string' | 'number' | 'boolean' | 'object' | 'array';
+
+/** A Set (Edit Fields) node assigning the given values; expressions are strings unless `types` says otherwise. */
+export function setNode(
+	name: string,
+	position: [number, number],
+	values: Record<string, string | number | boolean>,
+	includeOtherFields = false,
+	types: Record<string, SetType> = {},
+): Omit<WorkflowNode, 'id'> {
 	return {
 		name,
 		type: 'n8n-nodes-base.set',
@@ -114,7 +122,7 @@ export function setNode(name: string, position: [number, number], values: Record
 					id: deterministicUuid(`${name}/${key}`),
 					name: key,
 					value,
-					type: typeof value === 'number' ? 'number' : typeof value === 'boolean' ? 'boolean' : typeof value === 'string' && value.startsWith('={{') ? 'object' : 'string',
+					type: types[key] ?? (typeof value === 'number' ? 'number' : typeof value === 'boolean' ? 'boolean' : 'string'),
 				})),
 			},
 			includeOtherFields,

@@ -64,7 +64,7 @@ export function pullSyncWorkflow(): Workflow {
 	w.connect('LN sync users', 'LN contacts').connect('LN contacts', 'Contacts → Exchange folders');
 
 	// Calendars: one execution per sync user.
-	w.add(setNode('Prepare per-user run', [720, 260], { settings: "={{ $('Settings').first().json }}" }, true));
+	w.add(setNode('Prepare per-user run', [720, 260], { settings: "={{ $('Settings').first().json }}" }, true, { settings: 'object' }));
 	w.add({
 		name: 'Calendar of each user',
 		type: 'n8n-nodes-base.executeWorkflow',

@@ -92,7 +92,7 @@ export function pushSyncWorkflow(): Workflow {
 		syncTarget: 'mailbox',
 		company: "={{ $('Add sync users').item.json.company }}",
 		syncUsers: "={{ $('Add sync users').item.json.syncUsers }}",
-	}, true));
+	}, true, { syncUsers: 'array' }));
 	w.connect('Kind of change', 'LN: activity of event', 0).connect('LN: activity of event', 'Just this event');
 
 	// A deletion, or missed notifications: compare all of the mailbox's linked events with LN.
@@ -101,7 +101,7 @@ export function pushSyncWorkflow(): Workflow {
 		employee: "={{ ($('Add sync users').item.json.syncUsers.find(user => user.email.toLowerCase() === $json.mailbox) ?? {}).employee }}",
 		company: "={{ $('Add sync users').item.json.company }}",
 		syncUsers: "={{ $('Add sync users').item.json.syncUsers }}",
-	}));
+	}, false, { syncUsers: 'array' }));
 	w.connect('Kind of change', 'Whole mailbox', 1).connect('One event?', 'Whole mailbox', 1);
 	w.add({
 		name: 'LN: activities of mailbox',
@@ -118,7 +118,7 @@ export function pushSyncWorkflow(): Workflow {
 		syncTarget: 'mailbox',
 		company: "={{ $('Whole mailbox').item.json.company }}",
 		syncUsers: "={{ $('Whole mailbox').item.json.syncUsers }}",
-	}, true));
+	}, true, { syncUsers: 'array' }));
 	w.connect('Whole mailbox', 'LN: activities of mailbox').connect('LN: activities of mailbox', 'All of this mailbox');
 
 	// ---------- A message from LN ----------
@@ -135,7 +135,7 @@ export function pushSyncWorkflow(): Workflow {
 		syncTarget: 'involved',
 		company: "={{ $('Add sync users (LN)').item.json.company }}",
 		syncUsers: "={{ $('Add sync users (LN)').item.json.syncUsers }}",
-	}, true));
+	}, true, { syncUsers: 'array' }));
 	w.connect('Accepted', 'Add sync users (LN)').connect('Add sync users (LN)', 'Our LN company?').connect('Our LN company?', 'LN: the activity').connect('LN: the activity', 'Everyone involved');
 
 	// ---------- One node synchronizes for all three paths ----------

@@ -15,6 +15,9 @@ const packageJson = require('../../package.json') as { name: string; n8n: { node
 export const PACKAGE = packageJson.name;
 export const LN_CREDENTIAL_ID = 'ln-1';
 export const GRAPH_CREDENTIAL_ID = 'graph-1';
+export const LN_WEBHOOK_CREDENTIAL_ID = 'ln-webhook-1';
+export const LN_WEBHOOK_HEADER = 'X-LN-Webhook-Secret';
+export const LN_WEBHOOK_SECRET = 'ln-webhook-secret-for-tests-7f3a';
 
 /** Stock n8n nodes the templates use, from n8n-nodes-base, by type name. */
 const STOCK_NODES: Record<string, string> = {
@@ -101,6 +104,7 @@ export async function startEnvironment(options: EnvironmentOptions = {}): Promis
 	const credentials = new PlainCredentials({
 		[LN_CREDENTIAL_ID]: { type: 'inforLnIonApi', data: lnCredentialData as ICredentialDataDecryptedObject },
 		[GRAPH_CREDENTIAL_ID]: { type: 'microsoftGraphAppOnlyApi', data: graphCredentialData as ICredentialDataDecryptedObject },
+		[LN_WEBHOOK_CREDENTIAL_ID]: { type: 'httpHeaderAuth', data: { name: LN_WEBHOOK_HEADER, value: LN_WEBHOOK_SECRET } },
 	});
 	const nodeTypes = new NodeTypeRegistry();
 	loadStock(nodeTypes);

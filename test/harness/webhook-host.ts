@@ -3,6 +3,7 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 import { ExecutionLifecycleHooks, HookContext, WebhookContext } from 'n8n-core';
+import { Node } from 'n8n-workflow';
 import type { IDataObject, INode, INodeExecutionData, INodeType, IWebhookData, IWebhookDescription, IWorkflowBase, WebhookType, Workflow } from 'n8n-workflow';
 
 import type { RunResult, WorkflowJson, WorkflowRunner } from './workflow-runner';
@@ -48,8 +49,14 @@ class ResponseAdapter {
 		this.res.end(payload);
 	}
 
-	end(): void {
-		this.send();
+	end(body?: unknown): void {
+		this.send(body);
+	}
+
+	writeHead(status: number, headers: Record<string, string> = {}): this {
+		this.statusCode = status;
+		for (const [name, value] of Object.entries(headers)) this.headers[name.toLowerCase()] = value;
+		return this;
 	}
 }
 
@@ -208,21 +215,43 @@ export class WebhookHost {
 				body = raw;
 			}
 		}
-		const request = Object.assign(req, { body, query: Object.fromEntries(url.searchParams), rawBody: Buffer.from(raw), params: {} });
+		const request = Object.assign(req, {
+			body,
+			query: Object.fromEntries(url.searchParams),
+			rawBody: Buffer.from(raw),
+			params: {},
+			ip: '127.0.0.1',
+			ips: [],
+			contentType: String(req.headers['content-type'] ?? '').split(';')[0],
+		});
 		const response = new ResponseAdapter(res);
 		const workflow = this.runner.workflowOf(this.workflowJson);
 		const data = this.webhookData(workflow, node, description);
 		const additionalData = { ...data.workflowExecuteAdditionalData, httpRequest: request, httpResponse: response };
 		const context = new WebhookContext(workflow, workflow.getNode(node.name)!, additionalData as never, 'webhook', data, [], null);
-		const result = await this.nodeType(node).webhook!.call(context);
+		const type = this.nodeType(node);
+		// As n8n's webhook service: class-based nodes get the context as argument, others as `this`.
+		const result = type instanceof Node ? await type.webhook!(context) : await type.webhook!.call(context);
 		this.runner.saveStaticData(workflow);
-		if (!result.noWebhookResponse && !response.headersSent) response.status(200).json({ message: 'Workflow was started' });
+		const respondsFromNode = workflow.expression.getSimpleParameterValue(node, node.parameters.responseMode as string, 'webhook', {}) === 'responseNode';
+		if (!result.noWebhookResponse && !respondsFromNode && !response.headersSent) response.status(200).json({ message: 'Workflow was started' });
 		const emitted = result.workflowData?.[0] ?? [];
 		const call: WebhookCall = { path: url.pathname, status: res.statusCode, emitted, ms: Date.now() - started };
 		this.calls.push(call);
 		if (emitted.length > 0 && this.options.runWorkflow !== false) {
-			call.run = await this.runner.run(this.workflowJson, { startNode: node.name, inputItems: emitted, mode: 'webhook' });
+			call.run = await this.runner.run(this.workflowJson, {
+				startNode: node.name,
+				inputItems: emitted,
+				mode: 'webhook',
+				onSendResponse: (sent) => {
+					for (const [name, value] of Object.entries(sent.headers ?? {})) response.setHeader(name, value);
+					response.status(sent.statusCode ?? 200).send(typeof sent.body === 'string' ? sent.body : JSON.stringify(sent.body ?? ''));
+				},
+			});
 		}
+		// A workflow that should have answered but did not.
+		if (!response.headersSent) response.status(500).json({ message: 'The workflow did not answer', error: call.run?.error?.message });
+		call.status = res.statusCode;
 	}
 
 	emitted(): IDataObject[] {

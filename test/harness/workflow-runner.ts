@@ -161,7 +161,14 @@ export class WorkflowRunner {
 
 	async run(
 		workflowJson: WorkflowJson,
-		options: { startNode?: string; mode?: WorkflowExecuteMode; inputItems?: INodeExecutionData[]; executionId?: string } = {},
+		options: {
+			startNode?: string;
+			mode?: WorkflowExecuteMode;
+			inputItems?: INodeExecutionData[];
+			executionId?: string;
+			/** Receives what a Respond to Webhook node sends. */
+			onSendResponse?: (response: { body?: unknown; headers?: Record<string, string>; statusCode?: number }) => void;
+		} = {},
 	): Promise<RunResult> {
 		const executionId = options.executionId ?? randomUUID();
 		const id = workflowJson.id ?? 'workflow';
@@ -179,6 +186,7 @@ export class WorkflowRunner {
 		const mode = options.mode ?? 'cli';
 		const workflowData = { ...workflowJson, id, name: workflow.name, active: false, createdAt: new Date(), updatedAt: new Date(), isArchived: false, settings: workflow.settings } as unknown as IWorkflowBase;
 		const hooks = new ExecutionLifecycleHooks(mode, executionId, workflowData);
+		if (options.onSendResponse) hooks.addHandler('sendResponse', async (response) => options.onSendResponse!(response as never));
 		const additionalData = this.additionalData(executionId, hooks);
 		const execute = new WorkflowExecute(additionalData, mode);
 		let run: IRun;
