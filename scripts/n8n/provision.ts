@@ -1,0 +1,84 @@
+/**
+ * Puts the package, its credentials and the shipped workflows into an n8n instance, pointed at the
+ * emulators: what a user does after installing (community package, credentials, import), done
+ * through n8n's own CLI.
+ */
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+import type { EmulatorEnv } from '../../test/emulators/cli';
+import { CREDENTIALS } from '../workflows/builder';
+import { PROJECT_DIR } from './install';
+import type { ImportCredential, N8nInstance } from './instance';
+
+export const WORKFLOW_FILES = {
+	pull: path.join(PROJECT_DIR, 'workflows', 'pull-sync.json'),
+	push: path.join(PROJECT_DIR, 'workflows', 'push-sync.json'),
+};
+
+function workflowId(file: string): string {
+	return (JSON.parse(fs.readFileSync(file, 'utf8')) as { id: string }).id;
+}
+
+export const PULL_ID = workflowId(WORKFLOW_FILES.pull);
+export const PUSH_ID = workflowId(WORKFLOW_FILES.push);
+
+/** The header LN sends its secret in (the push workflow's "LN changed" webhook, Header Auth). */
+export const LN_WEBHOOK_HEADER = 'X-LN-Webhook-Secret';
+/** Paths of the push workflow's webhooks (under <WEBHOOK_URL>webhook/). */
+export const LN_WEBHOOK_PATH = 'ln-exchange-sync/ln';
+export const GRAPH_TRIGGER_PATH = 'ln-exchange-sync/graph';
+
+/** The three credentials the shipped workflows reference (same ids), with the emulators' values. */
+export function syncCredentials(env: EmulatorEnv, lnWebhookSecret: string): ImportCredential[] {
+	const ln = CREDENTIALS.ln.inforLnIonApi;
+	const graph = CREDENTIALS.graph.microsoftGraphAppOnlyApi;
+	const hook = CREDENTIALS.lnWebhook.httpHeaderAuth;
+	return [
+		{ id: ln.id, name: ln.name, type: 'inforLnIonApi', data: { inputMode: 'file', ionapiText: env.LN_IONAPI, company: env.LN_COMPANY, language: '' } },
+		{
+			id: graph.id,
+			name: graph.name,
+			type: 'microsoftGraphAppOnlyApi',
+			data: {
+				tenantId: env.GRAPH_TENANT_ID,
+				clientId: env.GRAPH_CLIENT_ID,
+				clientSecret: env.GRAPH_CLIENT_SECRET,
+				cloud: 'custom',
+				graphBaseUrl: env.GRAPH_BASE_URL,
+				loginUrl: env.GRAPH_LOGIN_URL,
+			},
+		},
+		{ id: hook.id, name: hook.name, type: 'httpHeaderAuth', data: { name: LN_WEBHOOK_HEADER, value: lnWebhookSecret } },
+	];
+}
+
+/** The LN webhook secret of an instance: made once, kept in its user folder. */
+export function lnWebhookSecret(instance: N8nInstance): string {
+	const file = path.join(instance.userFolder, 'ln-webhook-secret');
+	try {
+		const secret = fs.readFileSync(file, 'utf8').trim();
+		if (secret) return secret;
+	} catch {
+		// first run
+	}
+	const secret = randomBytes(18).toString('base64url');
+	fs.writeFileSync(file, secret, { mode: 0o600 });
+	return secret;
+}
+
+/**
+ * Installs the tarball, imports the credentials and both workflows (same ids: a re-run overwrites,
+ * it never duplicates). Returns the LN webhook secret.
+ */
+export async function provision(instance: N8nInstance, options: { tarball: string; env: EmulatorEnv; log?: (line: string) => void }): Promise<string> {
+	const log = options.log ?? (() => {});
+	const installed = await instance.installPackage(options.tarball);
+	log(`installed ${path.basename(options.tarball)} into ${path.relative(PROJECT_DIR, path.dirname(path.dirname(installed.dir)))}`);
+	const secret = lnWebhookSecret(instance);
+	await instance.importCredentials(syncCredentials(options.env, secret));
+	await instance.importWorkflows([WORKFLOW_FILES.pull, WORKFLOW_FILES.push]);
+	log('imported 3 credentials and the pull and push workflows');
+	return secret;
+}

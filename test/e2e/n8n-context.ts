@@ -1,0 +1,97 @@
+/**
+ * The end-to-end fixture shared by the test files of each n8n version: an installed n8n (cached in
+ * .cache/), both emulators seeded with the workflow tests' scenario (test/workflows/scenario.ts),
+ * and a fresh n8n user folder with the packed package, credentials and workflows — all through
+ * scripts/n8n, the same code `npm start` runs.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+import { startEmulators, type EmulatorEnv, type RunningEmulators } from '../emulators/cli';
+import { scenario } from '../workflows/scenario';
+import { ensureN8n, PROJECT_DIR, type N8nTarget } from '../../scripts/n8n/install';
+import { freePort, N8nInstance, sleep, type Owner } from '../../scripts/n8n/instance';
+import { tarballPath } from '../../scripts/n8n/package';
+import { provision } from '../../scripts/n8n/provision';
+
+export const ARTIFACTS_DIR = path.join(PROJECT_DIR, 'artifacts');
+export const E2E_OWNER: Owner = { email: 'e2e@example.com', password: 'E2e-Passw0rd', firstName: 'End', lastName: 'ToEnd' };
+
+export interface N8nContext {
+	target: N8nTarget;
+	instance: N8nInstance;
+	emulators: RunningEmulators;
+	env: EmulatorEnv;
+	/** The LN webhook secret of the imported Header Auth credential. */
+	lnWebhookSecret: string;
+	/** Seconds the n8n install took in this run (0 = reused from .cache/). */
+	installSeconds: number;
+}
+
+const log = (line: string) => process.stdout.write(`[e2e] ${line}\n`);
+
+/**
+ * Registers beforeAll/afterAll that set the fixture up and tear it down; returns an object that is
+ * filled in by beforeAll (read it inside tests only).
+ */
+export function useN8n(target: N8nTarget): N8nContext {
+	const context = { target } as N8nContext;
+	beforeAll(async () => {
+		const started = Date.now();
+		const install = await ensureN8n(target, log);
+		context.installSeconds = install.installSeconds;
+		log(`n8n ${target.n8n}: ${install.installSeconds ? `installed in ${Math.round(install.installSeconds)} s` : 'install reused from .cache/'}`);
+
+		const emulators = await startEmulators({ lnPort: 0, graphPort: 0 });
+		const data = scenario();
+		emulators.ln.seed(data.lnSeed);
+		emulators.graph.seed(data.graphSeed);
+		// The seeds replace the generated tenant: read the endpoints and secrets again.
+		context.emulators = emulators;
+		context.env = {
+			...emulators.env,
+			LN_IONAPI: JSON.stringify(emulators.ln.ionapi()),
+			GRAPH_TENANT_ID: emulators.graph.tenantId,
+			GRAPH_CLIENT_ID: emulators.graph.app.clientId,
+			GRAPH_CLIENT_SECRET: emulators.graph.app.clientSecret,
+		};
+
+		const [port, broker, cliBroker] = [await freePort(), await freePort(), await freePort()];
+		context.instance = new N8nInstance({ install, name: 'e2e', port, brokerPorts: [broker, cliBroker], fresh: true });
+		context.lnWebhookSecret = await provision(context.instance, { tarball: tarballPath(), env: context.env, log });
+		log(`n8n ${target.n8n} provisioned in ${Math.round((Date.now() - started) / 1000)} s`);
+	}, 30 * 60_000);
+
+	afterAll(async () => {
+		const { instance, emulators } = context;
+		if (instance) {
+			const output = instance.output;
+			await instance.stop();
+			if (output) {
+				fs.mkdirSync(ARTIFACTS_DIR, { recursive: true });
+				fs.writeFileSync(path.join(ARTIFACTS_DIR, `n8n-${target.n8n}.log`), output);
+			}
+		}
+		await emulators?.stop();
+	}, 60_000);
+	return context;
+}
+
+/** Polls until `check` returns a truthy value; fails with `what` (and n8n's output tail) after the timeout. */
+export async function waitFor<T>(what: string, check: () => T | Promise<T>, options: { timeoutMs?: number; instance?: N8nInstance } = {}): Promise<T> {
+	const deadline = Date.now() + (options.timeoutMs ?? 60_000);
+	let last: unknown;
+	for (;;) {
+		try {
+			const value = await check();
+			if (value) return value;
+		} catch (error) {
+			last = error;
+		}
+		if (Date.now() > deadline) {
+			const output = options.instance?.output;
+			throw new Error(`Timed out waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}${output ? `\nn8n output:\n${output.slice(-4000)}` : ''}`);
+		}
+		await sleep(250);
+	}
+}
