@@ -288,6 +288,16 @@ export function validateActivity(activity: LnActivity): string | undefined {
 
 function attendeeWarnings(activity: LnActivity): string[] {
 	const warnings: string[] = [];
+	if (activity.allDay) {
+		const start = parseInstant(activity.start);
+		const end = parseInstant(activity.end);
+		if (!start.equals(start.startOf('day')) || !end.equals(end.startOf('day'))) {
+			warnings.push(`Activity ${activity.id}: an all-day activity with times (start ${activity.start}, end ${activity.end}); synchronized as whole days`);
+		}
+	}
+	if (!organizerOf(activity)) {
+		warnings.push(`Activity ${activity.id} has no meeting organizer: invited sync users get the event in their own calendar, without invitations`);
+	}
 	const seen = new Map<string, number>();
 	for (const attendee of activity.attendees) {
 		if (!attendee.invite || attendee.role === 'MeetingOrganizer') continue;

@@ -26,9 +26,17 @@ export function pullSyncWorkflow(): Workflow {
 		'**Credentials:** *Infor LN (ION API)* on the Infor LN nodes, *Microsoft Graph (app-only)* on the Microsoft Exchange nodes.',
 	].join('\n'), [-240, -420], 620, 300, 5));
 	w.add(sticky('Settings area', '## ⚙️ Settings\nThe pull interval is **Every hour**; everything else is in **Settings**. Dry run = plan only, change nothing.', [-240, -100], 620, 400, 3));
-	w.add({ name: 'Every hour', type: 'n8n-nodes-base.scheduleTrigger', typeVersion: 1.2, position: [-180, 20], parameters: { rule: { interval: [{ field: 'hours', hoursInterval: 1 }] } } });
-	w.add({ name: 'Run now', type: 'n8n-nodes-base.manualTrigger', typeVersion: 1, position: [-180, 180], parameters: {} });
-	w.add(setNode('Settings', [120, 100], {
+	w.add({ name: 'Every hour', type: 'n8n-nodes-base.scheduleTrigger', typeVersion: 1.2, position: [-200, 20], parameters: { rule: { interval: [{ field: 'hours', hoursInterval: 1 }] } } });
+	w.add({ name: 'Run now', type: 'n8n-nodes-base.manualTrigger', typeVersion: 1, position: [-200, 180], parameters: {} });
+	w.add(ifNode('Pull interval ≥ 1 minute?', [40, 100], "={{ $('Every hour').params.rule.interval.every(rule => rule.field !== 'seconds' && !(rule.field === 'cronExpression' && String(rule.expression).trim().split(/\\s+/).length > 5)) }}"));
+	w.add({
+		name: 'Pull interval too short',
+		type: 'n8n-nodes-base.stopAndError',
+		typeVersion: 1,
+		position: [300, 280],
+		parameters: { errorType: 'errorMessage', errorMessage: 'The pull interval is below 1 minute. Set "Every hour" to 1 minute or more (15 minutes or more is recommended).' },
+	});
+	w.add(setNode('Settings', [300, 100], {
 		horizonDays: 365,
 		conflictPolicy: 'originWins',
 		contactFolder: 'LN Contacts',
@@ -38,7 +46,8 @@ export function pullSyncWorkflow(): Workflow {
 		dryRun: false,
 		timeZone: '',
 	}));
-	w.connect('Every hour', 'Settings').connect('Run now', 'Settings');
+	w.connect('Every hour', 'Pull interval ≥ 1 minute?').connect('Run now', 'Pull interval ≥ 1 minute?');
+	w.connect('Pull interval ≥ 1 minute?', 'Settings', 0).connect('Pull interval ≥ 1 minute?', 'Pull interval too short', 1);
 
 	w.add({ name: 'LN sync users', type: ours('inforLn'), typeVersion: 1, position: [460, 100], credentials: CREDENTIALS.ln, parameters: { resource: 'syncUser', operation: 'getMany', source: 'api', output: 'users', attachAll: true } });
 	w.connect('Settings', 'LN sync users');

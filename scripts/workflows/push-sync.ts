@@ -122,9 +122,9 @@ export function pushSyncWorkflow(): Workflow {
 	w.connect('Whole mailbox', 'LN: activities of mailbox').connect('LN: activities of mailbox', 'All of this mailbox');
 
 	// ---------- A message from LN ----------
-	w.add(ifNode('Valid LN message?', [760, 300], "={{ typeof $json.body === 'object' && /^[A-Za-z0-9._-]{1,30}$/.test(String($json.body.activityId ?? '')) && /^[0-9]{1,4}$/.test(String($json.body.company ?? '')) && ['created', 'updated', 'deleted'].includes(String($json.body.changeType ?? '')) }}"));
+	w.add(ifNode('Valid LN message?', [760, 300], "={{ typeof $json.body === 'object' && $json.body !== null && JSON.stringify($json.body).length <= 4096 && /^[A-Za-z0-9._-]{1,30}$/.test(String($json.body.activityId ?? '')) && /^[0-9]{1,4}$/.test(String($json.body.company ?? '')) && ['created', 'updated', 'deleted'].includes(String($json.body.changeType ?? '')) }}"));
 	w.add({ name: 'Accepted', type: 'n8n-nodes-base.respondToWebhook', typeVersion: 1.1, position: [1020, 260], parameters: { respondWith: 'json', responseBody: '={{ { "accepted": true, "activityId": $json.body.activityId } }}', options: { responseCode: 202 } } });
-	w.add({ name: 'Refused', type: 'n8n-nodes-base.respondToWebhook', typeVersion: 1.1, position: [1020, 440], parameters: { respondWith: 'json', responseBody: '={{ { "error": "Expected a JSON body {company, activityId, changeType}: company a number, activityId an LN activity code, changeType created, updated or deleted" } }}', options: { responseCode: 400 } } });
+	w.add({ name: 'Refused', type: 'n8n-nodes-base.respondToWebhook', typeVersion: 1.1, position: [1020, 440], parameters: { respondWith: 'json', responseBody: '={{ { "error": "Expected a small JSON body {company, activityId, changeType}: company a number, activityId an LN activity code, changeType created, updated or deleted" } }}', options: { responseCode: 400 } } });
 	w.connect('What happened?', 'Valid LN message?', 2).connect('Valid LN message?', 'Accepted', 0).connect('Valid LN message?', 'Refused', 1);
 	w.add({ name: 'Add sync users (LN)', type: ours('inforLn'), typeVersion: 1, position: [1280, 260], credentials: CREDENTIALS.ln, parameters: { resource: 'syncUser', operation: 'getMany', source: 'api', output: 'attach' } });
 	w.add(ifNode('Our LN company?', [1540, 260], '={{ String($json.body.company) === String($json.company) }}'));

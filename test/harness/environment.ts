@@ -37,6 +37,7 @@ const STOCK_NODES: Record<string, string> = {
 	stickyNote: 'StickyNote/StickyNote.node.js',
 	splitInBatches: 'SplitInBatches/SplitInBatches.node.js',
 	aggregate: 'Transform/Aggregate/Aggregate.node.js',
+	stopAndError: 'StopAndError/StopAndError.node.js',
 };
 
 function loadStock(registry: NodeTypeRegistry): void {

@@ -46,7 +46,8 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 		const filters = [
 			`(${f.type} eq ${odataString('Appointment')} or ${f.type} eq ${odataString('Call')})`,
 			`${f.end} ge ${iso(window.start)}`,
-			`(${f.start} le ${iso(window.end)} or ${f.reference} ne ${odataString('')})`,
+			// A record without a start is read too, so the run report can name it.
+			`(${f.start} le ${iso(window.end)} or ${f.start} eq null or ${f.reference} ne ${odataString('')})`,
 		];
 		const employee = String(this.getNodeParameter('employee', i, '') ?? '').trim();
 		if (employee) {
