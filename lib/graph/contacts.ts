@@ -22,7 +22,7 @@ import {
 } from '../sync/link';
 import type { LnContact } from '../sync/model';
 import { userPath } from './calendar';
-import type { BatchRequest, GraphTransport } from './transport';
+import { GraphApiError, type BatchRequest, type GraphTransport } from './transport';
 
 export type ContactAction = 'created' | 'updated' | 'removed' | 'unchanged' | 'failed' | 'planned';
 
@@ -129,7 +129,7 @@ export async function syncContactFolder(graph: GraphTransport, request: FolderSy
 			const plan = planContacts(request.contacts, [], request.plan);
 			return finishDryRun(result, plan, mailbox, true);
 		}
-		folder = await graph.post<FolderWithProps>(`${userPath(mailbox)}/contactFolders`, { displayName: request.folderName });
+		folder = await createFolder(graph, mailbox, request.folderName);
 		result.folderCreated = true;
 	}
 	const folderId = folder.id!;
@@ -184,6 +184,20 @@ export async function syncContactFolder(graph: GraphTransport, request: FolderSy
 		});
 	}
 	return result;
+}
+
+/** Creates the folder; when the answer is lost, looks for it before trying again (never two folders). */
+async function createFolder(graph: GraphTransport, mailbox: string, name: string): Promise<FolderWithProps> {
+	for (let attempt = 1; ; attempt++) {
+		try {
+			return await graph.post<FolderWithProps>(`${userPath(mailbox)}/contactFolders`, { displayName: name });
+		} catch (error) {
+			const unknown = error instanceof GraphApiError && (error.status === 0 || error.status === 504);
+			if (!unknown || attempt >= 3) throw error;
+			const found = await findFolder(graph, mailbox, name);
+			if (found) return found;
+		}
+	}
 }
 
 /** After a lost batch answer: look up which creates happened, and send only the missing ones again. */

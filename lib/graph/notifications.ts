@@ -42,17 +42,38 @@ export function clientStateKey(clientSecret: string): Buffer {
 	return createHmac('sha256', clientSecret).update('ln-exchange-sync/clientState/v1').digest();
 }
 
-/** A random nonce with its HMAC: random per subscription, checkable without having been stored. */
-export function signedClientState(key: Buffer, nonce = randomBytes(18).toString('base64url')): string {
-	return `${nonce}.${createHmac('sha256', key).update(nonce).digest('base64url')}`;
+/**
+ * A random nonce with its HMAC, and the mailbox when it fits: random per subscription, checkable
+ * without having been stored, and telling the mailbox even after Graph removed the subscription.
+ * Graph allows 128 characters.
+ */
+export function signedClientState(key: Buffer, mailbox = '', nonce = randomBytes(9).toString('base64url')): string {
+	const owner = Buffer.from(mailbox.toLowerCase(), 'utf8').toString('base64url');
+	const signed = owner && owner.length + nonce.length + 24 <= 128 ? `${owner}.${nonce}` : nonce;
+	return `${signed}.${mac(key, signed)}`;
+}
+
+function mac(key: Buffer, text: string): string {
+	return createHmac('sha256', key).update(text).digest('base64url').slice(0, 22);
 }
 
 export function verifyClientState(key: Buffer, clientState: unknown): boolean {
 	if (typeof clientState !== 'string' || clientState.length > 128) return false;
-	const [nonce, mac, extra] = clientState.split('.');
-	if (!nonce || !mac || extra !== undefined) return false;
-	const expected = createHmac('sha256', key).update(nonce).digest('base64url');
-	return constantTimeEqual(mac, expected);
+	const parts = clientState.split('.');
+	if (parts.length < 2 || parts.length > 3 || parts.some((p) => p === '')) return false;
+	const signature = parts.pop()!;
+	return constantTimeEqual(signature, mac(key, parts.join('.')));
+}
+
+/** The mailbox a (verified) clientState names, if any. */
+export function mailboxOfClientState(clientState: string | undefined): string | undefined {
+	const parts = String(clientState ?? '').split('.');
+	if (parts.length !== 3) return undefined;
+	try {
+		return Buffer.from(parts[0], 'base64url').toString('utf8') || undefined;
+	} catch {
+		return undefined;
+	}
 }
 
 export interface NotificationCheck {

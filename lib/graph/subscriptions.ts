@@ -82,8 +82,8 @@ export interface KeepRequest {
 	notificationUrl: string;
 	resource: SubscriptionResource;
 	changeTypes: string[];
-	/** Makes a clientState for a new subscription (signed, see notifications.ts). */
-	clientState: () => string;
+	/** Makes a clientState for a new subscription of a mailbox (signed, see notifications.ts). */
+	clientState: (mailbox: string) => string;
 	/** Tells whether an existing subscription's clientState is one we can check. */
 	acceptsClientState: (clientState: unknown) => boolean;
 	/** Renew what expires within this many milliseconds. */
@@ -139,7 +139,7 @@ export async function keepSubscriptions(graph: GraphTransport, request: KeepRequ
 				resource: request.resource,
 				changeTypes: request.changeTypes,
 				notificationUrl: request.notificationUrl,
-				clientState: request.clientState(),
+				clientState: request.clientState(mailbox),
 				now,
 			});
 			results.push({ mailbox, action: 'created', subscriptionId: created.id!, expiration: created.expirationDateTime ?? undefined });

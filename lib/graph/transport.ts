@@ -232,8 +232,8 @@ export class GraphTransport {
 
 	/**
 	 * Sends any number of requests through `$batch`, 20 at a time (requests chained by `dependsOn`
-	 * stay in one batch). Inner 429/503/504 answers are retried after the longest Retry-After. The
-	 * result has one response per request id.
+	 * stay in one batch). Inner 429/503/504 answers are retried after the longest Retry-After, inner
+	 * 401s once with a fresh token. The result has one response per request id.
 	 */
 	async batch(requests: BatchRequest[]): Promise<Map<string, BatchResponse>> {
 		const results = new Map<string, BatchResponse>();
@@ -251,7 +251,9 @@ export class GraphTransport {
 	private async sendBatchChunk(chunk: BatchRequest[]): Promise<BatchResponse[]> {
 		const done: BatchResponse[] = [];
 		let pending = chunk;
+		let reauthenticated = false;
 		for (let round = 0; pending.length > 0; round++) {
+			const tokenUsed = await this.token();
 			const allIdempotent = pending.every((r) => r.idempotent || r.method === 'GET' || r.method === 'DELETE' || r.method === 'PATCH');
 			let answered: BatchResponse[];
 			try {
@@ -279,9 +281,20 @@ export class GraphTransport {
 			const byId = new Map(answered.map((r) => [r.id, r]));
 			const retryable: BatchRequest[] = [];
 			let longestWait = 0;
+			// A token that expired while the batch ran is refused per request; refused requests were not
+			// carried out, so they are sent again (once) with a fresh token, whatever their method.
+			const refused = !reauthenticated && answered.some((r) => r.status === 401);
+			if (refused) {
+				this.invalidateToken(tokenUsed);
+				reauthenticated = true;
+			}
 			for (const request of pending) {
 				const response = byId.get(request.id);
 				if (!response) {
+					retryable.push(request);
+					continue;
+				}
+				if (refused && response.status === 401) {
 					retryable.push(request);
 					continue;
 				}

@@ -12,6 +12,7 @@ import {
 	changeKey,
 	checkNotifications,
 	clientStateKey,
+	mailboxOfClientState,
 	RecentChanges,
 	signedClientState,
 	toChangeItem,
@@ -141,7 +142,7 @@ export class MicrosoftGraphTrigger implements INodeType {
 					notificationUrl: this.getNodeWebhookUrl('default')!,
 					resource: this.getNodeParameter('watch') as SubscriptionResource,
 					changeTypes: this.getNodeParameter('changeTypes') as string[],
-					clientState: () => signedClientState(key),
+					clientState: (mailbox) => signedClientState(key, mailbox),
 					acceptsClientState: (clientState) => verifyClientState(key, clientState),
 					renewWithinMs: RENEW_MARGIN_MS,
 					removeOthers: false,
@@ -196,7 +197,7 @@ export class MicrosoftGraphTrigger implements INodeType {
 		if (rejected > 0) state.rejected = (state.rejected ?? 0) + rejected;
 		const items: IDataObject[] = [];
 		for (const notification of accepted) {
-			const subscription = await knownSubscription(graph, known, notification.subscriptionId);
+			const subscription = await knownSubscription(graph, known, notification);
 			if (!subscription) continue;
 			if (notification.lifecycleEvent) {
 				const item = await handleLifecycle.call(this, notification, subscription, known, graph, key);
@@ -212,14 +213,23 @@ export class MicrosoftGraphTrigger implements INodeType {
 	}
 }
 
-/** The subscription a notification belongs to; one made elsewhere is read once and remembered. */
+/**
+ * The subscription a notification belongs to. One made elsewhere (Subscription → Keep for Mailboxes)
+ * is known by the mailbox in its clientState, or else read once; either way it is remembered.
+ */
 async function knownSubscription(
 	graph: GraphTransport,
 	known: Record<string, KnownSubscription>,
-	id: string | undefined,
+	notification: GraphNotification,
 ): Promise<KnownSubscription | undefined> {
+	const id = notification.subscriptionId;
 	if (!id) return undefined;
 	if (known[id]) return known[id];
+	const mailbox = mailboxOfClientState(notification.clientState);
+	if (mailbox) {
+		known[id] = { id, mailbox, expiration: notification.subscriptionExpirationDateTime ?? '', resource: `/users/${mailbox}/${/\/contacts\//i.test(notification.resource ?? '') ? 'contacts' : 'events'}` };
+		return known[id];
+	}
 	try {
 		const subscription = await graph.get<{ id: string; resource: string; expirationDateTime: string }>(`/subscriptions/${encodeURIComponent(id)}`);
 		const mailbox = mailboxOfResource(subscription.resource);
@@ -251,7 +261,7 @@ async function handleLifecycle(
 			resource: /\/contacts$/i.test(subscription.resource) ? 'contacts' : 'events',
 			changeTypes: this.getNodeParameter('changeTypes') as string[],
 			notificationUrl: this.getNodeWebhookUrl('default')!,
-			clientState: signedClientState(key),
+			clientState: signedClientState(key, subscription.mailbox),
 		});
 		delete known[subscription.id];
 		known[created.id!] = { ...subscription, id: created.id!, expiration: created.expirationDateTime! };

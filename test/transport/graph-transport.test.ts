@@ -255,6 +255,34 @@ describe('Graph transport', () => {
 		}
 	});
 
+	it('sends requests refused inside a $batch with 401 once more, with a fresh token', async () => {
+		const refusedTokens = new Set(['graph-token-1']);
+		const srv = await graphServer((req) => {
+			const body = req.json as { requests: Array<{ id: string }> };
+			const stale = refusedTokens.has((req.headers.authorization ?? '').replace('Bearer ', ''));
+			return {
+				body: {
+					responses: body.requests.map((r, i) =>
+						stale && i > 0
+							? { id: r.id, status: 401, body: { error: { code: 'InvalidAuthenticationToken', message: 'Lifetime validation failed, the token is expired.' } } }
+							: { id: r.id, status: 201, body: { id: `created-${r.id}` } },
+					),
+				},
+			};
+		});
+		try {
+			tokenCounter = 0;
+			const requests: BatchRequest[] = ['a', 'b', 'c'].map((id) => ({ id, method: 'POST', url: '/users/a/contacts', body: { givenName: id } }));
+			const responses = await transport(srv).batch(requests);
+			expect([...responses.values()].map((r) => r.status)).toEqual([201, 201, 201]);
+			const calls = graphCalls(srv);
+			expect(calls.map((c) => (c.json as { requests: Array<{ id: string }> }).requests.map((r) => r.id))).toEqual([['a', 'b', 'c'], ['b', 'c']]);
+			expect(calls[1].headers.authorization).toBe('Bearer graph-token-2');
+		} finally {
+			await srv.close();
+		}
+	});
+
 	it('labels requests by kind', () => {
 		expect(graphRequestKind('GET', 'https://h/v1.0/users/a%40b.c/calendarView/delta?x=1')).toBe('GET calendarView/delta');
 		expect(graphRequestKind('POST', 'https://h/v1.0/users/a/events/AAk=/cancel')).toBe('POST events/cancel');

@@ -185,7 +185,7 @@ export async function execute(this: IExecuteFunctions, operation: string): Promi
 					notificationUrl: notificationUrlOf.call(this, i),
 					resource: this.getNodeParameter('watch', i) as SubscriptionResource,
 					changeTypes: this.getNodeParameter('changeTypes', i) as string[],
-					clientState: () => signedClientState(key),
+					clientState: (mailbox) => signedClientState(key, mailbox),
 					acceptsClientState: (clientState) => verifyClientState(key, clientState),
 					renewWithinMs: Number(this.getNodeParameter('keepMarginHours', i)) * 3_600_000,
 					removeOthers: true,
