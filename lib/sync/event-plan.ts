@@ -89,7 +89,7 @@ export interface ActivityPlanItem {
 	iCalUId?: string;
 	/** How the mailbox relates to the activity. */
 	mode?: TargetMode;
-	/** Counts toward the mass-cancellation brake. */
+	/** A cancellation on either side: counts toward the mass-cancellation brake. */
 	removal?: boolean;
 	warnings: string[];
 }
@@ -168,8 +168,11 @@ export function planActivitySync(input: EventPlanInput, options: EventPlanOption
 		}
 	}
 
-	const linkedFuture = input.linked.filter((l) => !isPast(l.event, options.now)).length;
-	const removals = items.filter((i) => i.removal && i.exchange.length > 0);
+	// Cancellations both ways count: Exchange events LN would cancel, and LN appointments Exchange
+	// would cancel (a mailbox emptied by mistake must not cancel the user's whole LN diary).
+	const removals = items.filter((i) => i.removal && (i.exchange.length > 0 || i.update?.fields.status === 'Cancelled'));
+	const goneFromExchange = removals.filter((i) => i.exchange.length === 0 && !input.linked.some((l) => l.event.id === i.eventId)).length;
+	const linkedFuture = input.linked.filter((l) => !isPast(l.event, options.now)).length + goneFromExchange;
 	const plan: EventPlan = { mailbox, presenceNeeded: [...presenceNeeded], items };
 	if (removals.length >= options.brakeMinimum && removals.length > options.brakeShare * linkedFuture) {
 		plan.brake = { removals: removals.length, linked: linkedFuture, share: options.brakeShare };
@@ -178,7 +181,7 @@ export function planActivitySync(input: EventPlanInput, options: EventPlanOption
 			item.flags = [];
 			item.update = undefined;
 			item.action = 'skip';
-			item.reason = `mass-change brake: this run would remove ${removals.length} of ${linkedFuture} linked future events (more than ${Math.round(options.brakeShare * 100)} %); confirm by raising the brake share or running again after checking LN`;
+			item.reason = `mass-change brake: this run would cancel ${removals.length} of ${linkedFuture} linked future events (more than ${Math.round(options.brakeShare * 100)} %); check LN and Exchange, then confirm by raising the brake share for one run`;
 		}
 	}
 	return plan;
@@ -481,6 +484,7 @@ function planMissing(
 			item.action = 'update';
 			item.reason = 'the organizer deleted or cancelled the event in Exchange';
 			item.update = { activity: activity.id, fields: { status: 'Cancelled' }, etag: activity.etag };
+			item.removal = true;
 			return item;
 		}
 		// A direct copy the attendee removed: recorded as a decline, not recreated.
@@ -610,6 +614,7 @@ function planExisting(
 		item.action = 'update';
 		item.reason = 'the organizer cancelled the meeting in Exchange';
 		item.update = { activity: activity.id, fields: { status: 'Cancelled' }, etag: activity.etag };
+		item.removal = true;
 		return item;
 	}
 	const includeAttendees = mode !== 'copy';

@@ -161,6 +161,23 @@ describe('planning LN activities into Exchange events', () => {
 		expect(plan({ activities: keep.slice(0, 3), linked: linked.slice(0, 4), complete: true }).brake).toBeUndefined();
 	});
 
+	it('stops mass cancellations of LN appointments when many linked events vanished from Exchange', () => {
+		const organized = (id: string) =>
+			activity({ id, reference: `uid-${id}`, attendees: [employee('E001', 'ann@contoso.com', 'MeetingOrganizer', { invite: false, synchronized: true, sentToSynchronizer: true }), employee('E002', 'bob@contoso.com')] });
+		const activities = Array.from({ length: 10 }, (_, i) => organized(`A${i}`));
+		const still = activities.slice(0, 4).map((a) => eventFor(a));
+		const presence = new Map(activities.slice(4).map((a) => [a.reference!, null] as [string, null]));
+		const result = plan({ activities, linked: still, presence });
+		expect(result.brake).toEqual({ removals: 6, linked: 10, share: 0.2 });
+		const braked = result.items.filter((i) => i.reason?.startsWith('mass-change brake: this run would cancel 6 of 10'));
+		expect(braked).toHaveLength(6);
+		expect(braked.every((i) => i.update === undefined && i.flags.length === 0)).toBe(true);
+		// a single deletion is normal work
+		const one = plan({ activities: activities.slice(3, 5), linked: [eventFor(activities[3])], presence });
+		expect(one.brake).toBeUndefined();
+		expect(one.items.find((i) => i.activity === 'A4')?.update?.fields).toEqual({ status: 'Cancelled' });
+	});
+
 	it("cancels the LN activity when the organizer's linked event disappeared from Exchange", () => {
 		const source = activity({ reference: 'uid-A1', attendees: [
 			employee('E001', 'ann@contoso.com', 'MeetingOrganizer', { invite: false, synchronized: true, sentToSynchronizer: true }),

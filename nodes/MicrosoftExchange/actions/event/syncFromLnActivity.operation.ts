@@ -75,7 +75,7 @@ export const description: INodeProperties[] = [
 		type: 'number',
 		typeOptions: { minValue: 0, maxValue: 1, numberPrecision: 2 },
 		default: 0.2,
-		description: "Cancellations stop when one run would cancel more than this share of the mailbox's linked future events",
+		description: "Cancellations on either side (Exchange events, and LN appointments whose event was deleted in Exchange) stop and are reported when one run would cancel more than this share of the mailbox's linked future events",
 		displayOptions: where,
 	},
 	{
