@@ -78,13 +78,15 @@ export function useN8n(target: N8nTarget): N8nContext {
 }
 
 /** Polls until `check` returns a truthy value; fails with `what` (and n8n's output tail) after the timeout. */
-export async function waitFor<T>(what: string, check: () => T | Promise<T>, options: { timeoutMs?: number; instance?: N8nInstance } = {}): Promise<T> {
+type Falsy = undefined | null | false | 0 | '';
+
+export async function waitFor<T>(what: string, check: () => T | Falsy | Promise<T | Falsy>, options: { timeoutMs?: number; instance?: N8nInstance } = {}): Promise<T> {
 	const deadline = Date.now() + (options.timeoutMs ?? 60_000);
 	let last: unknown;
 	for (;;) {
 		try {
 			const value = await check();
-			if (value) return value;
+			if (value) return value as T;
 		} catch (error) {
 			last = error;
 		}
