@@ -270,11 +270,9 @@ export class N8nInstance {
 		this.cookie = undefined;
 		if (child.exitCode === null && child.signalCode === null) {
 			child.kill('SIGTERM');
-			const killed = await Promise.race([this.serverExit!.then(() => true), sleep(graceMs).then(() => false)]);
-			if (!killed) {
-				child.kill('SIGKILL');
-				await this.serverExit;
-			}
+			const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+			await this.serverExit;
+			clearTimeout(timer);
 		}
 	}
 
