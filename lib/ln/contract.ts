@@ -181,20 +181,23 @@ export type LnMappingOverrides = {
 export function resolveMapping(overrides: LnMappingOverrides = {}): LnApiMapping {
 	const result: LnApiMapping = JSON.parse(JSON.stringify(DEFAULT_MAPPING));
 	for (const [group, entries] of Object.entries(overrides)) {
-		if (!(group in result)) {
+		if (!Object.prototype.hasOwnProperty.call(result, group)) {
 			throw new Error(
 				`Unknown API mapping group "${group}"; expected one of ${Object.keys(result).join(', ')}`,
 			);
 		}
 		const target = result[group as keyof LnApiMapping] as Record<string, string>;
 		for (const [name, value] of Object.entries(entries ?? {})) {
-			if (!(name in target)) {
+			if (!Object.prototype.hasOwnProperty.call(target, name)) {
 				throw new Error(
 					`Unknown API mapping name "${group}.${name}"; expected one of ${Object.keys(target).join(', ')}`,
 				);
 			}
 			if (value === undefined) continue;
-			const trimmed = String(value).trim();
+			if (typeof value !== 'string') {
+				throw new Error(`API mapping "${group}.${name}" has an invalid name ${JSON.stringify(value)}: names are text`);
+			}
+			const trimmed = value.trim();
 			const pattern = group === 'services' && name.endsWith('Service') ? SERVICE_NAME : ODATA_IDENTIFIER;
 			if (trimmed === '' && OPTIONAL_NAMES.has(`${group}.${name}`)) {
 				target[name] = '';

@@ -88,7 +88,10 @@ export function decodeOccurrences(value: string | undefined | null): OccurrenceL
 		const parsed = JSON.parse(value) as unknown;
 		if (!Array.isArray(parsed)) return [];
 		return parsed
-			.filter((row): row is [string, string, string, string] => Array.isArray(row) && row.length === 4)
+			.filter(
+				(row): row is [string, string, string, string] =>
+					Array.isArray(row) && row.length === 4 && row.every((cell) => typeof cell === 'string'),
+			)
 			.map(([iCalUId, eventId, activity, hash]) => ({ iCalUId, eventId: eventId || undefined, activity, hash }));
 	} catch {
 		return [];
