@@ -34,7 +34,7 @@ export const GRAPH_TRIGGER_PATH = 'ln-exchange-sync/graph';
 export function syncCredentials(env: EmulatorEnv, lnWebhookSecret: string): ImportCredential[] {
 	const ln = CREDENTIALS.ln.inforLnIonApi;
 	const graph = CREDENTIALS.graph.microsoftGraphAppOnlyApi;
-	const hook = CREDENTIALS.lnWebhook.httpHeaderAuth;
+	const hook = CREDENTIALS.lnWebhook.inforLnWebhookApi;
 	return [
 		{ id: ln.id, name: ln.name, type: 'inforLnIonApi', data: { inputMode: 'file', ionapiText: env.LN_IONAPI, company: env.LN_COMPANY, language: '' } },
 		{
@@ -50,7 +50,7 @@ export function syncCredentials(env: EmulatorEnv, lnWebhookSecret: string): Impo
 				loginUrl: env.GRAPH_LOGIN_URL,
 			},
 		},
-		{ id: hook.id, name: hook.name, type: 'httpHeaderAuth', data: { name: LN_WEBHOOK_HEADER, value: lnWebhookSecret } },
+		{ id: hook.id, name: hook.name, type: 'inforLnWebhookApi', data: { authentication: 'header', headerName: LN_WEBHOOK_HEADER, secret: lnWebhookSecret } },
 	];
 }
 

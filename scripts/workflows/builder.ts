@@ -43,7 +43,7 @@ export interface Workflow {
 export const CREDENTIALS = {
 	ln: { inforLnIonApi: { id: 'lnIonApiCredent1', name: 'Infor LN (ION API)' } },
 	graph: { microsoftGraphAppOnlyApi: { id: 'graphAppOnlyCre1', name: 'Microsoft Graph (app-only)' } },
-	lnWebhook: { httpHeaderAuth: { id: 'lnWebhookSecret1', name: 'LN webhook secret' } },
+	lnWebhook: { inforLnWebhookApi: { id: 'lnWebhookSecret1', name: 'Infor LN webhook' } },
 };
 
 export class WorkflowBuilder {
@@ -92,7 +92,7 @@ export function deterministicUuid(seed: string): string {
 	return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
-export function ours(node: 'inforLn' | 'microsoftExchange' | 'microsoftGraphTrigger'): string {
+export function ours(node: 'inforLn' | 'inforLnTrigger' | 'microsoftExchange' | 'microsoftGraphTrigger'): string {
 	return `${PACKAGE}.${node}`;
 }
 

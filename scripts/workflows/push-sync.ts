@@ -9,7 +9,7 @@ const setting = (name: string) => `={{ $('Settings').first().json.${name} }}`;
 
 /**
  * LN ⇄ Exchange push sync (SPEC §5): a change in Exchange (Microsoft Graph Trigger) or a message
- * from LN (webhook with a header secret) synchronizes just that event, through the same operations
+ * from LN (Infor LN Trigger: header secret or HMAC) synchronizes just that event, through the same operations
  * as the pull. A schedule keeps one Graph subscription per LN sync user alive.
  */
 export function pushSyncWorkflow(): Workflow {
@@ -18,23 +18,15 @@ export function pushSyncWorkflow(): Workflow {
 		'## LN ⇄ Exchange push sync',
 		'Activate this workflow to enable push. The pull sync keeps running as the safety net.',
 		'- **Exchange changes**: Microsoft Graph notifies **Exchange changed**; the event is synchronized with LN.',
-		'- **LN messages**: LN posts `{company, activityId, changeType}` to **LN changed** with the header secret; that activity is synchronized.',
+		'- **LN messages**: LN posts `{company, activityId, changeType}` to **LN changed** with a header secret or an HMAC signature; that activity is synchronized.',
 		'- **Keep subscriptions** (every 6 hours, and **Run now** once after activating) subscribes the LN sync users\' calendars and renews them.',
 		'',
-		'**Credentials:** *Infor LN (ION API)*, *Microsoft Graph (app-only)*, and a *Header Auth* credential for LN\'s secret (name `X-LN-Webhook-Secret`).',
+		'**Credentials:** *Infor LN (ION API)*, *Microsoft Graph (app-only)*, and *Infor LN Webhook* (the secret LN sends in `X-LN-Webhook-Secret`, or signs with in `X-LN-Signature`).',
 	].join('\n'), [-240, -480], 660, 320, 5));
 	w.add(sticky('Settings area', '## ⚙️ Settings\nAll settings are in **Settings**; the renewal interval is **Every 6 hours**.', [-240, -140], 660, 660, 3));
 
 	w.add({ name: 'Exchange changed', type: ours('microsoftGraphTrigger'), typeVersion: 1, position: [-180, -40], credentials: CREDENTIALS.graph, webhookId: 'b9c0f0a6-5e0e-4c7a-9a61-2f4d1c3e9b01', parameters: { mailboxes: '', path: GRAPH_TRIGGER_PATH, watch: 'events', changeTypes: ['created', 'updated', 'deleted'] } });
-	w.add({
-		name: 'LN changed',
-		type: 'n8n-nodes-base.webhook',
-		typeVersion: 2,
-		position: [-180, 140],
-		webhookId: '4f7e2a1c-8d3b-4b6e-9c2a-7e5f1d0a3b02',
-		credentials: CREDENTIALS.lnWebhook,
-		parameters: { httpMethod: 'POST', path: LN_WEBHOOK_PATH, authentication: 'headerAuth', responseMode: 'responseNode', options: {} },
-	});
+	w.add({ name: 'LN changed', type: ours('inforLnTrigger'), typeVersion: 1, position: [-180, 140], credentials: CREDENTIALS.lnWebhook, webhookId: '4f7e2a1c-8d3b-4b6e-9c2a-7e5f1d0a3b02', parameters: { path: LN_WEBHOOK_PATH } });
 	w.add({ name: 'Every 6 hours', type: 'n8n-nodes-base.scheduleTrigger', typeVersion: 1.2, position: [-180, 320], parameters: { rule: { interval: [{ field: 'hours', hoursInterval: 6 }] } } });
 	w.add({ name: 'Run now', type: 'n8n-nodes-base.manualTrigger', typeVersion: 1, position: [-180, 460], parameters: {} });
 	w.add(setNode('Settings', [140, 200], {
@@ -47,7 +39,7 @@ export function pushSyncWorkflow(): Workflow {
 		timeZone: '',
 	}, true));
 	for (const trigger of ['Exchange changed', 'LN changed', 'Every 6 hours', 'Run now']) w.connect(trigger, 'Settings');
-	w.add(switchNode('What happened?', [460, 200], "={{ $json.kind ?? ($json.body !== undefined ? 'ln' : 'schedule') }}", [
+	w.add(switchNode('What happened?', [460, 200], "={{ $json.kind ?? 'schedule' }}", [
 		{ value: 'change', output: 'Exchange change' },
 		{ value: 'resync', output: 'Exchange resync' },
 		{ value: 'ln', output: 'LN message' },
@@ -122,13 +114,9 @@ export function pushSyncWorkflow(): Workflow {
 	w.connect('Whole mailbox', 'LN: activities of mailbox').connect('LN: activities of mailbox', 'All of this mailbox');
 
 	// ---------- A message from LN ----------
-	w.add(ifNode('Valid LN message?', [760, 300], "={{ typeof $json.body === 'object' && $json.body !== null && JSON.stringify($json.body).length <= 4096 && /^[A-Za-z0-9._-]{1,30}$/.test(String($json.body.activityId ?? '')) && /^[0-9]{1,4}$/.test(String($json.body.company ?? '')) && ['created', 'updated', 'deleted'].includes(String($json.body.changeType ?? '')) }}"));
-	w.add({ name: 'Accepted', type: 'n8n-nodes-base.respondToWebhook', typeVersion: 1.1, position: [1020, 260], parameters: { respondWith: 'json', responseBody: '={{ { "accepted": true, "activityId": $json.body.activityId } }}', options: { responseCode: 202 } } });
-	w.add({ name: 'Refused', type: 'n8n-nodes-base.respondToWebhook', typeVersion: 1.1, position: [1020, 440], parameters: { respondWith: 'json', responseBody: '={{ { "error": "Expected a small JSON body {company, activityId, changeType}: company a number, activityId an LN activity code, changeType created, updated or deleted" } }}', options: { responseCode: 400 } } });
-	w.connect('What happened?', 'Valid LN message?', 2).connect('Valid LN message?', 'Accepted', 0).connect('Valid LN message?', 'Refused', 1);
-	w.add({ name: 'Add sync users (LN)', type: ours('inforLn'), typeVersion: 1, position: [1280, 260], credentials: CREDENTIALS.ln, parameters: { resource: 'syncUser', operation: 'getMany', source: 'api', output: 'attach' } });
-	w.add(ifNode('Our LN company?', [1540, 260], '={{ String($json.body.company) === String($json.company) }}'));
-	w.add({ name: 'LN: the activity', type: ours('inforLn'), typeVersion: 1, position: [1800, 240], credentials: CREDENTIALS.ln, parameters: { resource: 'activity', operation: 'get', activityId: '={{ $json.body.activityId }}', notFound: 'marker' } });
+	w.add({ name: 'Add sync users (LN)', type: ours('inforLn'), typeVersion: 1, position: [1020, 260], credentials: CREDENTIALS.ln, parameters: { resource: 'syncUser', operation: 'getMany', source: 'api', output: 'attach' } });
+	w.add(ifNode('Our LN company?', [1280, 260], "={{ String($('Settings').item.json.company) === String($json.company) }}"));
+	w.add({ name: 'LN: the activity', type: ours('inforLn'), typeVersion: 1, position: [1800, 240], credentials: CREDENTIALS.ln, parameters: { resource: 'activity', operation: 'get', activityId: "={{ $('Settings').item.json.activityId }}", notFound: 'marker' } });
 	w.add(setNode('Everyone involved', [2060, 240], {
 		syncMailbox: '',
 		syncComplete: false,
@@ -136,7 +124,8 @@ export function pushSyncWorkflow(): Workflow {
 		company: "={{ $('Add sync users (LN)').item.json.company }}",
 		syncUsers: "={{ $('Add sync users (LN)').item.json.syncUsers }}",
 	}, true, { syncUsers: 'array' }));
-	w.connect('Accepted', 'Add sync users (LN)').connect('Add sync users (LN)', 'Our LN company?').connect('Our LN company?', 'LN: the activity').connect('LN: the activity', 'Everyone involved');
+	// The Infor LN Trigger has checked the secret and the message, and answered LN.
+	w.connect('What happened?', 'Add sync users (LN)', 2).connect('Add sync users (LN)', 'Our LN company?').connect('Our LN company?', 'LN: the activity').connect('LN: the activity', 'Everyone involved');
 
 	// ---------- One node synchronizes for all three paths ----------
 	w.add({

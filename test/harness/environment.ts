@@ -105,7 +105,7 @@ export async function startEnvironment(options: EnvironmentOptions = {}): Promis
 	const credentials = new PlainCredentials({
 		[LN_CREDENTIAL_ID]: { type: 'inforLnIonApi', data: lnCredentialData as ICredentialDataDecryptedObject },
 		[GRAPH_CREDENTIAL_ID]: { type: 'microsoftGraphAppOnlyApi', data: graphCredentialData as ICredentialDataDecryptedObject },
-		[LN_WEBHOOK_CREDENTIAL_ID]: { type: 'httpHeaderAuth', data: { name: LN_WEBHOOK_HEADER, value: LN_WEBHOOK_SECRET } },
+		[LN_WEBHOOK_CREDENTIAL_ID]: { type: 'inforLnWebhookApi', data: { authentication: 'header', headerName: LN_WEBHOOK_HEADER, secret: LN_WEBHOOK_SECRET } },
 	});
 	const nodeTypes = new NodeTypeRegistry();
 	loadStock(nodeTypes);
@@ -138,11 +138,13 @@ function stopN8nCoreTimers(): void {
 let nodeCounter = 0;
 
 /** A node of ours with its credential, for a one-node workflow. */
-export function ourNode(type: 'inforLn' | 'microsoftExchange' | 'microsoftGraphTrigger', parameters: IDataObject, extra: Partial<INode> = {}): INode {
+export function ourNode(type: 'inforLn' | 'inforLnTrigger' | 'microsoftExchange' | 'microsoftGraphTrigger', parameters: IDataObject, extra: Partial<INode> = {}): INode {
 	const credential =
 		type === 'inforLn'
 			? { inforLnIonApi: { id: LN_CREDENTIAL_ID, name: 'LN' } }
-			: { microsoftGraphAppOnlyApi: { id: GRAPH_CREDENTIAL_ID, name: 'Graph' } };
+			: type === 'inforLnTrigger'
+				? { inforLnWebhookApi: { id: LN_WEBHOOK_CREDENTIAL_ID, name: 'LN webhook' } }
+				: { microsoftGraphAppOnlyApi: { id: GRAPH_CREDENTIAL_ID, name: 'Graph' } };
 	return {
 		id: `node-${++nodeCounter}`,
 		name: extra.name ?? `${type} ${nodeCounter}`,

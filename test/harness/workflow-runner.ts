@@ -64,6 +64,11 @@ export class PlainCredentials extends ICredentialsHelper {
 		super();
 	}
 
+	/** Adds or replaces a credential, as a user editing it in n8n would. */
+	set(id: string, type: string, data: ICredentialDataDecryptedObject): void {
+		this.byId[id] = { type, data };
+	}
+
 	getParentTypes(): string[] {
 		return [];
 	}
