@@ -28,7 +28,16 @@ export function toIanaZone(name: string | undefined | null): string {
 export function toWindowsZone(name: string): string {
 	const iana = toIanaZone(name);
 	if (iana === 'UTC') return 'UTC';
-	return IANA_TO_WINDOWS[iana] ?? iana;
+	return IANA_TO_WINDOWS[iana] ?? IANA_TO_WINDOWS[icuCanonicalZone(iana)] ?? iana;
+}
+
+/** CLDR's table knows zones by their older names (Asia/Calcutta); ICU maps newer ones (Asia/Kolkata) to those. */
+function icuCanonicalZone(iana: string): string {
+	try {
+		return new Intl.DateTimeFormat('en-US', { timeZone: iana }).resolvedOptions().timeZone;
+	} catch {
+		return iana;
+	}
 }
 
 export function isValidZone(name: string | undefined): boolean {

@@ -11,6 +11,8 @@ import type { RunResult, WorkflowJson, WorkflowRunner } from './workflow-runner'
 /** The parts of an Express response that nodes use, over a plain Node response. */
 class ResponseAdapter {
 	headersSent = false;
+	/** What was sent, for tests that read every answer. */
+	sentBody?: string;
 	private statusCode = 200;
 	private readonly headers: Record<string, string> = {};
 
@@ -45,6 +47,7 @@ class ResponseAdapter {
 		this.headersSent = true;
 		const payload = body === undefined ? undefined : typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body);
 		if (payload !== undefined && typeof body === 'string') this.headers['content-type'] ??= 'text/html; charset=utf-8';
+		this.sentBody = payload === undefined ? undefined : String(payload);
 		this.res.writeHead(this.statusCode, this.headers);
 		this.res.end(payload);
 	}
@@ -66,6 +69,8 @@ export interface WebhookCall {
 	emitted: INodeExecutionData[];
 	run?: RunResult;
 	ms: number;
+	/** The body of the answer. */
+	responseBody?: string;
 }
 
 /**
@@ -252,6 +257,7 @@ export class WebhookHost {
 		// A workflow that should have answered but did not.
 		if (!response.headersSent) response.status(500).json({ message: 'The workflow did not answer', error: call.run?.error?.message });
 		call.status = res.statusCode;
+		call.responseBody = response.sentBody;
 	}
 
 	emitted(): IDataObject[] {

@@ -61,6 +61,11 @@ export class AuthService {
 		for (const token of this.tokens.values()) token.expired = true;
 	}
 
+	/** Every access token issued (tests check that none leaks into outputs or logs). */
+	issuedTokens(): string[] {
+		return [...this.tokens.keys()];
+	}
+
 	activeTokens(): number {
 		const now = this.now();
 		return [...this.tokens.values()].filter((t) => !t.expired && t.expiresMs > now).length;

@@ -191,6 +191,11 @@ export class GraphEmulator extends EmulatorServer {
 		this.auth.expireAll();
 	}
 
+	/** Every access token this emulator issued. */
+	issuedTokens(): string[] {
+		return this.auth.issuedTokens();
+	}
+
 	/** The next delta call with an older token (or skip token) answers 410 SyncStateNotFound. */
 	expireDeltaTokens(mailbox?: string): void {
 		const boxes = mailbox ? [this.box(mailbox)] : this.store.allMailboxes();

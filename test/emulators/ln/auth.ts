@@ -62,6 +62,11 @@ export class TokenService {
 		for (const token of this.access.values()) token.expiresAt = 0;
 	}
 
+	/** Every access and refresh token issued (tests check that none leaks into outputs or logs). */
+	issuedTokens(): string[] {
+		return [...this.access.keys(), ...this.refresh.keys()];
+	}
+
 	stats(): { issued: number; active: number; byGrant: Record<string, number> } {
 		const now = this.now();
 		const active = [...this.access.values()].filter((t) => t.expiresAt > now).length;

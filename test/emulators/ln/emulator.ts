@@ -147,6 +147,11 @@ export class LnEmulator extends EmulatorServer {
 		this.tokens.expireAll();
 	}
 
+	/** Every access and refresh token this emulator issued. */
+	issuedTokens(): string[] {
+		return this.tokens.issuedTokens();
+	}
+
 	state(): {
 		tenant: string;
 		defaultCompany: string | undefined;

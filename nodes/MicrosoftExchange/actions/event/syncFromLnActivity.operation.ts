@@ -165,7 +165,7 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 				},
 			});
 			if (result.plan.brake) {
-				ledger.brakes.push(`${mailbox}: ${result.plan.brake.removals} of ${result.plan.brake.linked} linked future events would be cancelled; nothing cancelled — confirm in LN, or raise the brake share for one run`);
+				ledger.brakes.push(`${mailbox}: ${result.plan.brake.removals} of ${result.plan.brake.linked} linked future events would be cancelled; nothing cancelled — check LN and Exchange, then raise the brake share for one run to confirm`);
 			}
 			return {
 				kind: 'done',
