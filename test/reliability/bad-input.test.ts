@@ -273,9 +273,9 @@ describe('bad webhook calls: refused, nothing changes', () => {
 		['a non-JSON body to the Graph webhook', () => fetch(graphUrl(), { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'hello' }), [400]],
 		['a 10 MB body to the Graph webhook', () => fetch(graphUrl(), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ value: 'x'.repeat(10 * 1024 * 1024) }) }), [400, 413]],
 		['a non-JSON body to the LN webhook', () => fetch(lnUrl(), { method: 'POST', headers: { 'content-type': 'text/plain', ...secret }, body: 'activity 1 please' }), [400]],
-		['a 10 MB body to the LN webhook', () => fetch(lnUrl(), { method: 'POST', headers: { 'content-type': 'application/json', ...secret }, body: JSON.stringify({ company: '100', activityId: 'ACT000001', changeType: 'updated', padding: 'x'.repeat(10 * 1024 * 1024) }) }), [400, 413]],
-		['an LN post without the secret', () => fetch(lnUrl(), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ company: '100', activityId: 'ACT000001', changeType: 'updated' }) }), [401, 403]],
-		['an LN post with a wrong secret', () => fetch(lnUrl(), { method: 'POST', headers: { 'content-type': 'application/json', [LN_WEBHOOK_HEADER]: 'nope' }, body: JSON.stringify({ company: '100', activityId: 'ACT000001', changeType: 'updated' }) }), [401, 403]],
+		['a 10 MB body to the LN webhook', () => fetch(lnUrl(), { method: 'POST', headers: { 'content-type': 'application/json', ...secret }, body: JSON.stringify({ company: '100', activityId: 'ACT000001', changeType: 'updated', padding: 'x'.repeat(10 * 1024 * 1024) }) }), [413]],
+		['an LN post without the secret', () => fetch(lnUrl(), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ company: '100', activityId: 'ACT000001', changeType: 'updated' }) }), [401]],
+		['an LN post with a wrong secret', () => fetch(lnUrl(), { method: 'POST', headers: { 'content-type': 'application/json', [LN_WEBHOOK_HEADER]: 'nope' }, body: JSON.stringify({ company: '100', activityId: 'ACT000001', changeType: 'updated' }) }), [403]],
 	])('%s', async (_label, call, statuses) => {
 		const response = await (call as () => Promise<Response>)();
 		expect(statuses).toContain(response.status);

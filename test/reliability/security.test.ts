@@ -235,6 +235,31 @@ describe('mass-change brake in the pull workflow', () => {
 		expect(live('bob@contoso.com')).toHaveLength(extra - 8);
 	});
 
+	it('most of a user\'s meetings deleted in Exchange while push is on: the push run brakes too', async () => {
+		env.runner['options'].workflows![push.id] = push;
+		const host = new WebhookHost(env.runner, push);
+		await host.start();
+		try {
+			await host.activate();
+			const keep = await env.runner.run(push, { startNode: 'Run now' });
+			if (keep.error) throw keep.error;
+			const events = env.graph.events('ann@contoso.com').filter((e) => e.subject?.startsWith('Account review'));
+			// One deletion is ordinary work: it reaches LN by push.
+			env.graph.deleteEvent('ann@contoso.com', events[0].id!);
+			await env.graph.flushNotifications();
+			await host.settle();
+			expect(reviews().filter((a) => a.status === 'Cancelled')).toHaveLength(1);
+			// Eight at once is not.
+			for (const event of events.slice(1, 9)) env.graph.deleteEvent('ann@contoso.com', event.id!);
+			await env.graph.flushNotifications();
+			await host.settle();
+			expect(reviews().filter((a) => a.status === 'Cancelled')).toHaveLength(1);
+		} finally {
+			await host.deactivate();
+			await host.stop();
+		}
+	});
+
 	it('most of a user\'s meetings deleted in Exchange: LN appointments are not cancelled until confirmed', async () => {
 		const events = env.graph.events('ann@contoso.com').filter((e) => e.subject?.startsWith('Account review'));
 		for (const event of events.slice(0, 8)) env.graph.deleteEvent('ann@contoso.com', event.id!);
