@@ -33,6 +33,7 @@ import {
 import { GraphApiError, type GraphTransport } from '../../lib/graph/transport';
 import { mailboxList } from '../MicrosoftExchange/helpers/execute';
 import { GRAPH_CREDENTIAL, graphTransport } from '../MicrosoftExchange/transport';
+import { CHANGE_TYPE_OPTIONS, WATCH_OPTIONS } from '../shared/subscription-properties';
 
 interface TriggerState {
 	/** Subscriptions by id (including those Subscription → Keep for Mailboxes made). */
@@ -93,21 +94,14 @@ export class MicrosoftGraphTrigger implements INodeType {
 				displayName: 'Watch',
 				name: 'watch',
 				type: 'options',
-				options: [
-					{ name: 'Calendar Events', value: 'events' },
-					{ name: 'Contacts', value: 'contacts' },
-				],
+				options: WATCH_OPTIONS,
 				default: 'events',
 			},
 			{
 				displayName: 'Change Types',
 				name: 'changeTypes',
 				type: 'multiOptions',
-				options: [
-					{ name: 'Created', value: 'created' },
-					{ name: 'Updated', value: 'updated' },
-					{ name: 'Deleted', value: 'deleted' },
-				],
+				options: CHANGE_TYPE_OPTIONS,
 				default: ['created', 'updated', 'deleted'],
 			},
 		],

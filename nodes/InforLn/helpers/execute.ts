@@ -1,39 +1,22 @@
-import type { IDataObject, IExecuteFunctions, INodeExecutionData, JsonObject } from 'n8n-workflow';
-import { NodeApiError, NodeOperationError } from 'n8n-workflow';
+import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 
 import { LnApiError, LnAuthError } from '../../../lib/ln/transport';
 import { ledgerFor, type ErrorClass } from '../../../lib/sync/report';
+import { errorClassFor, isEmptyItem, nodeErrorOf, parseJsonParameter, type ApiFailures } from '../../shared/errors';
+
+const LN_FAILURES: ApiFailures = {
+	request: (error) => (error instanceof LnApiError ? { status: error.status, message: error.message, code: error.lnCode, accessDenied: error.status === 403 } : undefined),
+	authentication: (error) => (error instanceof LnAuthError ? { status: error.status, message: error.message } : undefined),
+	authenticationHint: 'Check the .ionapi content of the Infor LN credential and that the authorized app is active',
+};
 
 /** Makes any error thrown while handling item `itemIndex` into an n8n error that names the item. */
 export function toNodeError(context: IExecuteFunctions, error: unknown, itemIndex: number, what: string): Error {
-	if (error instanceof NodeApiError || error instanceof NodeOperationError) return error;
-	if (error instanceof LnApiError) {
-		return new NodeApiError(context.getNode(), { message: error.message, code: error.lnCode ?? '' } as JsonObject, {
-			message: `${what}: ${error.message}`,
-			httpCode: error.status ? String(error.status) : undefined,
-			itemIndex,
-		});
-	}
-	if (error instanceof LnAuthError) {
-		return new NodeApiError(context.getNode(), { message: error.message } as JsonObject, {
-			message: error.message,
-			description: 'Check the .ionapi content of the Infor LN credential and that the authorized app is active',
-			httpCode: String(error.status || 401),
-			itemIndex,
-		});
-	}
-	return new NodeOperationError(context.getNode(), `${what}: ${(error as Error)?.message ?? String(error)}`, { itemIndex });
+	return nodeErrorOf(LN_FAILURES, context, error, itemIndex, what);
 }
 
 export function errorClassOf(error: unknown): ErrorClass {
-	if (error instanceof LnAuthError) return 'authentication';
-	if (error instanceof LnApiError) {
-		if (error.status === 401) return 'authentication';
-		if (error.status === 403) return 'permission';
-		if (error.status === 0 || error.status === 429 || error.status >= 500) return 'transient';
-		return 'data';
-	}
-	return 'data';
+	return errorClassFor(LN_FAILURES, error);
 }
 
 /**
@@ -67,17 +50,4 @@ export async function forEachItem(
 	return output;
 }
 
-/** An input item with no fields (from "Always Output Data" on an empty result) stands for nothing. */
-export function isEmptyItem(json: IDataObject): boolean {
-	return Object.keys(json).length === 0;
-}
-
-export function parseJsonParameter<T>(value: unknown, name: string): T | undefined {
-	if (value === undefined || value === null || value === '') return undefined;
-	if (typeof value !== 'string') return value as T;
-	try {
-		return JSON.parse(value) as T;
-	} catch {
-		throw new Error(`${name} is not valid JSON`);
-	}
-}
+export { isEmptyItem, parseJsonParameter };

@@ -1,53 +1,26 @@
-import type { IDataObject, IExecuteFunctions, INodeExecutionData, JsonObject } from 'n8n-workflow';
-import { NodeApiError, NodeOperationError } from 'n8n-workflow';
+import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 
 import { GraphApiError, GraphAuthError } from '../../../lib/graph/transport';
 import type { ErrorClass } from '../../../lib/sync/report';
+import { errorClassFor, isEmptyItem, nodeErrorOf, parseJsonParameter, type ApiFailures } from '../../shared/errors';
 
+const GRAPH_FAILURES: ApiFailures = {
+	request: (error) =>
+		error instanceof GraphApiError ? { status: error.status, message: error.message, code: error.code, accessDenied: error.isMailboxAccessError } : undefined,
+	authentication: (error) => (error instanceof GraphAuthError ? { status: error.status, message: error.message } : undefined),
+	authenticationHint: 'Check the tenant ID, client ID and client secret of the Microsoft Graph credential, and the admin consent of the app',
+};
+
+/** Makes any error thrown while handling item `itemIndex` into an n8n error that names the item. */
 export function toNodeError(context: IExecuteFunctions, error: unknown, itemIndex: number, what: string): Error {
-	if (error instanceof NodeApiError || error instanceof NodeOperationError) return error;
-	if (error instanceof GraphApiError) {
-		return new NodeApiError(context.getNode(), { message: error.message, code: error.code ?? '' } as JsonObject, {
-			message: `${what}: ${error.message}`,
-			httpCode: error.status ? String(error.status) : undefined,
-			itemIndex,
-		});
-	}
-	if (error instanceof GraphAuthError) {
-		return new NodeApiError(context.getNode(), { message: error.message } as JsonObject, {
-			message: error.message,
-			description: 'Check the tenant ID, client ID and client secret of the Microsoft Graph credential, and the admin consent of the app',
-			httpCode: String(error.status || 401),
-			itemIndex,
-		});
-	}
-	return new NodeOperationError(context.getNode(), `${what}: ${(error as Error)?.message ?? String(error)}`, { itemIndex });
+	return nodeErrorOf(GRAPH_FAILURES, context, error, itemIndex, what);
 }
 
 export function errorClassOf(error: unknown): ErrorClass {
-	if (error instanceof GraphAuthError) return 'authentication';
-	if (error instanceof GraphApiError) {
-		if (error.status === 401) return 'authentication';
-		if (error.isMailboxAccessError) return 'permission';
-		if (error.status === 0 || error.status === 429 || error.status >= 500) return 'transient';
-		return 'data';
-	}
-	return 'data';
+	return errorClassFor(GRAPH_FAILURES, error);
 }
 
-export function isEmptyItem(json: IDataObject): boolean {
-	return Object.keys(json).length === 0;
-}
-
-export function parseJson<T>(value: unknown, name: string): T | undefined {
-	if (value === undefined || value === null || value === '') return undefined;
-	if (typeof value !== 'string') return value as T;
-	try {
-		return JSON.parse(value) as T;
-	} catch {
-		throw new Error(`${name} is not valid JSON`);
-	}
-}
+export { isEmptyItem, parseJsonParameter as parseJson };
 
 /** A mailbox parameter: one address, a comma/semicolon separated list, or a list from an expression. */
 export function mailboxList(value: unknown): string[] {

@@ -14,6 +14,7 @@ import { GraphApiError } from '../../../../lib/graph/transport';
 import { show } from '../../descriptions/common';
 import { mailboxList, output, toNodeError } from '../../helpers/execute';
 import { graphTransport } from '../../transport';
+import { CHANGE_TYPE_OPTIONS, WATCH_OPTIONS } from '../../../shared/subscription-properties';
 
 export const description: INodeProperties[] = [
 	{
@@ -48,10 +49,7 @@ export const description: INodeProperties[] = [
 		displayName: 'Watch',
 		name: 'watch',
 		type: 'options',
-		options: [
-			{ name: 'Calendar Events', value: 'events' },
-			{ name: 'Contacts', value: 'contacts' },
-		],
+		options: WATCH_OPTIONS,
 		default: 'events',
 		displayOptions: show('subscription', ['create', 'keep']),
 	},
@@ -59,11 +57,7 @@ export const description: INodeProperties[] = [
 		displayName: 'Change Types',
 		name: 'changeTypes',
 		type: 'multiOptions',
-		options: [
-			{ name: 'Created', value: 'created' },
-			{ name: 'Updated', value: 'updated' },
-			{ name: 'Deleted', value: 'deleted' },
-		],
+		options: CHANGE_TYPE_OPTIONS,
 		default: ['created', 'updated', 'deleted'],
 		displayOptions: show('subscription', ['create', 'keep']),
 	},

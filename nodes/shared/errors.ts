@@ -1,0 +1,64 @@
+import type { IDataObject, IExecuteFunctions, JsonObject } from 'n8n-workflow';
+import { NodeApiError, NodeOperationError } from 'n8n-workflow';
+
+import type { ErrorClass } from '../../lib/sync/report';
+
+/** How one API's transport reports its failures. */
+export interface ApiFailures {
+	/** A failed request: its HTTP status (0: no answer), message and the API's error code. */
+	request(error: unknown): { status: number; message: string; code?: string; accessDenied?: boolean } | undefined;
+	/** A failure to get a token. */
+	authentication(error: unknown): { status: number; message: string } | undefined;
+	/** What to check when authentication fails. */
+	authenticationHint: string;
+}
+
+/** Makes any error thrown while handling item `itemIndex` into an n8n error that names the item. */
+export function nodeErrorOf(api: ApiFailures, context: IExecuteFunctions, error: unknown, itemIndex: number, what: string): Error {
+	if (error instanceof NodeApiError || error instanceof NodeOperationError) return error;
+	const failed = api.request(error);
+	if (failed) {
+		return new NodeApiError(context.getNode(), { message: failed.message, code: failed.code ?? '' } as JsonObject, {
+			message: `${what}: ${failed.message}`,
+			httpCode: failed.status ? String(failed.status) : undefined,
+			itemIndex,
+		});
+	}
+	const refused = api.authentication(error);
+	if (refused) {
+		return new NodeApiError(context.getNode(), { message: refused.message } as JsonObject, {
+			message: refused.message,
+			description: api.authenticationHint,
+			httpCode: String(refused.status || 401),
+			itemIndex,
+		});
+	}
+	return new NodeOperationError(context.getNode(), `${what}: ${(error as Error)?.message ?? String(error)}`, { itemIndex });
+}
+
+/** The class of a failure, for the run report. */
+export function errorClassFor(api: ApiFailures, error: unknown): ErrorClass {
+	if (api.authentication(error)) return 'authentication';
+	const failed = api.request(error);
+	if (!failed) return 'data';
+	if (failed.status === 401) return 'authentication';
+	if (failed.accessDenied) return 'permission';
+	if (failed.status === 0 || failed.status === 429 || failed.status >= 500) return 'transient';
+	return 'data';
+}
+
+/** An input item with no fields (from "Always Output Data" on an empty result) stands for nothing. */
+export function isEmptyItem(json: IDataObject): boolean {
+	return Object.keys(json).length === 0;
+}
+
+/** A JSON parameter: text is parsed (a clear error names the parameter), anything else taken as is. */
+export function parseJsonParameter<T>(value: unknown, name: string): T | undefined {
+	if (value === undefined || value === null || value === '') return undefined;
+	if (typeof value !== 'string') return value as T;
+	try {
+		return JSON.parse(value) as T;
+	} catch {
+		throw new Error(`${name} is not valid JSON`);
+	}
+}
