@@ -1,0 +1,164 @@
+/**
+ * The benchmark's workflow process: forked by scripts/bench.ts (`--import tsx`), it runs ONE
+ * workflow execution in-process with n8n-core (the test harness's WorkflowRunner) against the
+ * emulators of the parent, and answers with the wall time, its peak RSS and the workflow's static
+ * data (delta links etc., handed to the next run as n8n's database would).
+ *
+ * A process per run, so that the peak RSS of each run is its own and the emulators' memory is not in it.
+ */
+import { performance } from 'node:perf_hooks';
+
+import type { IDataObject } from 'n8n-workflow';
+
+import { WorkflowRunner, type WorkflowJson } from '../../test/harness/workflow-runner';
+import { peerWorkflows, PEER_START, PEER_WRITE_NODES } from './peer-workflow';
+import { outlookCredentials, PeerCredentials, productCredentials, registryFor, type EmulatorAccess } from './runtime';
+
+export interface ChildJob {
+	kind: 'product' | 'peer';
+	access: EmulatorAccess;
+	/** Static data by workflow id from the previous run. */
+	staticData: Record<string, IDataObject>;
+	/** Product: the shipped workflow JSON and its start node. */
+	workflow?: WorkflowJson & { id: string };
+	startNode?: string;
+	/** Peer: the users it runs for (the sample), and the horizon. */
+	peer?: { users: Array<{ user: string; email: string }>; horizonDays: number; sample: number };
+}
+
+export interface ChildResult {
+	ok: boolean;
+	wallMs: number;
+	/** process.resourceUsage().maxRSS, in kilobytes. */
+	maxRssKb: number;
+	/** CPU time of the execution (user + system), in milliseconds. */
+	cpuMs: number;
+	staticData: Record<string, IDataObject>;
+	/** Product: the total item of the run report; peer: counts of items per write node. */
+	report?: IDataObject;
+	/** Workflow executions (the run and its sub-workflow runs). */
+	executions: number;
+	/** Node errors seen in the run (first few messages) and their number. */
+	errors: { count: number; samples: string[] };
+	error?: string;
+}
+
+function collectErrors(run: Awaited<ReturnType<WorkflowRunner['run']>>): { count: number; samples: string[] } {
+	const samples: string[] = [];
+	let count = 0;
+	for (const [name, tasks] of Object.entries(run.run.data.resultData.runData)) {
+		for (const task of tasks) {
+			if (task.error) {
+				count++;
+				if (samples.length < 5) samples.push(`${name}: ${task.error.message}`.slice(0, 240));
+			}
+			for (const output of task.data?.main ?? []) {
+				for (const item of output ?? []) {
+					const error = (item.json as IDataObject | undefined)?.error;
+					if (error !== undefined) {
+						count++;
+						if (samples.length < 5) samples.push(`${name}: ${typeof error === 'string' ? error : JSON.stringify(error)}`.slice(0, 240));
+					}
+				}
+			}
+		}
+	}
+	return { count, samples };
+}
+
+async function runJob(job: ChildJob): Promise<ChildResult> {
+	let runner: WorkflowRunner;
+	let workflow: WorkflowJson & { id: string };
+	let startNode: string;
+	if (job.kind === 'product') {
+		workflow = job.workflow!;
+		startNode = job.startNode!;
+		const nodeTypes = registryFor([workflow]);
+		const credentials = new PeerCredentials(productCredentials(job.access), job.access.graph);
+		runner = new WorkflowRunner({ nodeTypes, credentials, workflows: { [workflow.id]: workflow } });
+	} else {
+		const users = job.peer!.users;
+		const { main, all } = peerWorkflows(
+			users.map((u) => u.user),
+			{ horizonDays: job.peer!.horizonDays, sample: job.peer!.sample },
+		);
+		workflow = main;
+		startNode = PEER_START;
+		const nodeTypes = registryFor(Object.values(all));
+		const credentials = new PeerCredentials({ ...productCredentials(job.access), ...outlookCredentials(users) }, job.access.graph);
+		runner = new WorkflowRunner({ nodeTypes, credentials, workflows: all });
+	}
+	for (const [id, data] of Object.entries(job.staticData)) runner.staticData.set(id, data);
+
+	// Every execution (the main one and each sub-workflow run): its errors and, for the peer, what it wrote.
+	const errors = { count: 0, samples: [] as string[] };
+	const peerWrites: Record<string, number> = {};
+	let executions = 0;
+	const run = runner.run.bind(runner);
+	runner.run = async (json, options) => {
+		const result = await run(json, options);
+		executions++;
+		const found = collectErrors(result);
+		errors.count += found.count;
+		for (const sample of found.samples) if (errors.samples.length < 5) errors.samples.push(sample);
+		if (job.kind === 'peer' && json.id !== workflow.id) {
+			peerWrites.userRuns = (peerWrites.userRuns ?? 0) + 1;
+			for (const name of PEER_WRITE_NODES) peerWrites[name] = (peerWrites[name] ?? 0) + result.output(name).length;
+		}
+		return result;
+	};
+
+	const cpuBefore = process.cpuUsage();
+	const started = performance.now();
+	const result = await runner.run(workflow, { startNode });
+	const wallMs = performance.now() - started;
+	const cpu = process.cpuUsage(cpuBefore);
+
+	const staticData = Object.fromEntries(runner.staticData.entries());
+	let report: IDataObject | undefined = peerWrites;
+	if (job.kind === 'product') {
+		// The total of the run report, without its lists (they grow with the tenant).
+		const total = result.output('Run report').map((i) => i.json as IDataObject).find((r) => r.kind === 'total');
+		report = total && {
+			status: total.status,
+			users: total.users,
+			counts: total.counts,
+			requests: total.requests,
+			errors: Array.isArray(total.errors) ? total.errors.length : total.errors,
+			skipped: Array.isArray(total.skipped) ? total.skipped.length : total.skipped,
+			conflicts: Array.isArray(total.conflicts) ? total.conflicts.length : total.conflicts,
+			durationMs: total.durationMs,
+		};
+	}
+	return {
+		ok: !result.error,
+		wallMs,
+		maxRssKb: process.resourceUsage().maxRSS,
+		cpuMs: Math.round((cpu.user + cpu.system) / 1000),
+		staticData,
+		report,
+		executions,
+		errors,
+		error: result.error ? String(result.error.stack ?? result.error.message) : undefined,
+	};
+}
+
+// Without the parent (killed or ended) there is nobody to answer.
+process.once('disconnect', () => process.exit(1));
+
+process.once('message', (job: ChildJob) => {
+	runJob(job)
+		.catch(
+			(error): ChildResult => ({
+				ok: false,
+				wallMs: 0,
+				maxRssKb: process.resourceUsage().maxRSS,
+				cpuMs: 0,
+				staticData: job.staticData,
+				executions: 0,
+				errors: { count: 1, samples: [String(error?.message ?? error)] },
+				error: String(error?.stack ?? error),
+			}),
+		)
+		.then((result) => process.send!(result, () => process.exit(0)));
+});
