@@ -94,8 +94,52 @@ export async function ensureNode(version: string, log: Log = () => {}): Promise<
 	return { nodeBin, headersDir, installSeconds: (Date.now() - started) / 1000 };
 }
 
+/**
+ * Runs `work` holding a lock folder, so that two processes (`npm start` and the e2e tests, say) never
+ * install into the same folder at once; a lock whose process is gone is taken over.
+ */
+async function withLock<T>(lockDir: string, log: Log, work: () => Promise<T>): Promise<T> {
+	fs.mkdirSync(path.dirname(lockDir), { recursive: true });
+	let told = false;
+	for (;;) {
+		try {
+			fs.mkdirSync(lockDir);
+			fs.writeFileSync(path.join(lockDir, 'pid'), String(process.pid));
+			break;
+		} catch (error) {
+			if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+			const pid = Number(fs.readFileSync(path.join(lockDir, 'pid'), { encoding: 'utf8', flag: 'a+' }) || 0);
+			if (pid && !isAlive(pid)) {
+				fs.rmSync(lockDir, { recursive: true, force: true });
+				continue;
+			}
+			if (!told) log(`waiting for another process (pid ${pid || '?'}) that installs into the same folder`);
+			told = true;
+			await new Promise((resolve) => setTimeout(resolve, 2000));
+		}
+	}
+	try {
+		return await work();
+	} finally {
+		fs.rmSync(lockDir, { recursive: true, force: true });
+	}
+}
+
+function isAlive(pid: number): boolean {
+	try {
+		process.kill(pid, 0);
+		return true;
+	} catch (error) {
+		return (error as NodeJS.ErrnoException).code === 'EPERM';
+	}
+}
+
 /** n8n (and its Node) for a target, installed into .cache/n8n/<version> when needed. */
 export async function ensureN8n(target: N8nTarget, log: Log = () => {}): Promise<N8nInstall> {
+	return await withLock(path.join(CACHE_DIR, 'n8n', `.${target.n8n}.lock`), log, () => ensureN8nUnlocked(target, log));
+}
+
+async function ensureN8nUnlocked(target: N8nTarget, log: Log): Promise<N8nInstall> {
 	const node = await ensureNode(target.node, log);
 	const dir = path.join(CACHE_DIR, 'n8n', target.n8n);
 	const n8nBin = path.join(dir, 'node_modules', 'n8n', 'bin', 'n8n');
