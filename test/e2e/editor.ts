@@ -24,12 +24,15 @@ const CHROMIUM_ARGS = [
 	'--disable-sync',
 ];
 
-/** Our node types and the icon file each must show. */
+const isOurs = (type: string) => type.startsWith(`${PACKAGE.name}.`);
+/** The icon file each of our node types must show (a type not listed: any icon of the package). */
 const OUR_ICONS: Record<string, string> = {
 	[`${PACKAGE.name}.inforLn`]: 'inforLn.svg',
+	[`${PACKAGE.name}.inforLnTrigger`]: 'inforLnTrigger.svg',
 	[`${PACKAGE.name}.microsoftExchange`]: 'microsoftExchange.svg',
 	[`${PACKAGE.name}.microsoftGraphTrigger`]: 'microsoftGraphTrigger.svg',
 };
+const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 interface WorkflowFile {
 	nodes: Array<{ name: string; type: string }>;
@@ -112,10 +115,11 @@ export function describeEditor(context: N8nContext): void {
 			for (const node of rendered) {
 				if (node.type === 'n8n-nodes-base.stickyNote') continue;
 				expect({ node: node.name, placeholder: node.placeholder }).toEqual({ node: node.name, placeholder: false });
-				if (OUR_ICONS[node.type]) {
+				if (isOurs(node.type)) {
+					const file = OUR_ICONS[node.type] ? escape(OUR_ICONS[node.type]) : '[^/]+\\.(svg|png)';
 					expect({ node: node.name, src: node.img?.src.split('?')[0], loaded: node.img?.loaded }).toEqual({
 						node: node.name,
-						src: expect.stringMatching(new RegExp(`^/icons/${PACKAGE.name}/.*/${OUR_ICONS[node.type]}$`)),
+						src: expect.stringMatching(new RegExp(`^/icons/${escape(PACKAGE.name)}/.*/${file}$`)),
 						loaded: true,
 					});
 				} else {
@@ -139,7 +143,7 @@ export function describeEditor(context: N8nContext): void {
 			await ndv.waitFor({ state: 'hidden' });
 		}
 
-		const hasCredentialSlot = async (name: string) => shippedNodes(WORKFLOW_FILES.pull).concat(shippedNodes(WORKFLOW_FILES.push)).some((n) => n.name === name && OUR_ICONS[n.type]);
+		const hasCredentialSlot = async (name: string) => shippedNodes(WORKFLOW_FILES.pull).concat(shippedNodes(WORKFLOW_FILES.push)).some((n) => n.name === name && isOurs(n.type));
 
 		it('knows every node type of the shipped workflows', async () => {
 			const response = await page.request.get(`${context.instance.url}/types/nodes.json`);
@@ -158,7 +162,7 @@ export function describeEditor(context: N8nContext): void {
 				await shot(`editor-${label}-sync`);
 				expectIcons(rendered, file);
 				const shotOfType = new Set<string>();
-				for (const node of rendered.filter((n) => OUR_ICONS[n.type])) {
+				for (const node of rendered.filter((n) => isOurs(n.type))) {
 					const first = !shotOfType.has(node.type);
 					shotOfType.add(node.type);
 					await openPanel(node.name, first ? `editor-${label}-${node.type.split('.')[1]}-panel` : undefined);
@@ -208,6 +212,13 @@ export function describeEditor(context: N8nContext): void {
 				await param('loginUrl').fill(context.env.GRAPH_LOGIN_URL);
 			}, 'editor-credential-microsoft-graph');
 			expect(created.name).toMatch(/Microsoft Graph/);
+		}, 120_000);
+
+		it('creates an Infor LN Webhook credential from the UI', async () => {
+			const created = await createCredential('inforLnWebhookApi', 'Infor LN Webhook', 'Infor LN Webhook API', async () => {
+				await param('secret').fill('a-secret-typed-in-the-editor-0123');
+			}, 'editor-credential-infor-ln-webhook');
+			expect(created.name).toMatch(/Infor LN Webhook/);
 		}, 120_000);
 
 		async function credentialsOfType(type: string): Promise<Array<{ id: string; name: string }>> {
