@@ -19,7 +19,7 @@ import { startEmulators, type RunningEmulators } from '../test/emulators/cli';
 import { ensureN8n, N8N_2, PROJECT_DIR } from './n8n/install';
 import { freePort, N8nInstance, portIsFree, type Owner } from './n8n/instance';
 import { buildAndPack } from './n8n/package';
-import { provision, PULL_ID, PUSH_ID } from './n8n/provision';
+import { LN_WEBHOOK_HEADER, LN_WEBHOOK_PATH, provision, PULL_ID, PUSH_ID } from './n8n/provision';
 import { formatReport, type ReportItem } from './n8n/report';
 import { runPull, subscribeSyncUsers } from './n8n/sync';
 
@@ -67,7 +67,7 @@ async function main(): Promise<void> {
 		say(`  user folder ${path.relative(PROJECT_DIR, instance.userFolder)}`);
 
 		step('installing the package, importing credentials and workflows');
-		await provision(instance, { tarball, env: emulators.env, log: (line) => say(`  ${line}`) });
+		const secret = await provision(instance, { tarball, env: emulators.env, log: (line) => say(`  ${line}`) });
 
 		// Both workflows are activated (published) before n8n starts, as a user activates them. The
 		// pull runs each user's calendar as a sub-execution of itself (Execute Workflow by
@@ -92,6 +92,7 @@ async function main(): Promise<void> {
 		say('');
 		say(`n8n ${instance.version} is up (${Math.round((Date.now() - started) / 1000)} s): ${instance.url}/`);
 		say(`  login: ${DEMO_OWNER.email} / ${DEMO_OWNER.password}${owner === 'created' ? ' (new owner account)' : ''}`);
+		say(`  LN push: POST ${instance.url}/webhook/${LN_WEBHOOK_PATH} with ${LN_WEBHOOK_HEADER}: ${secret}`);
 		say('  Ctrl-C stops n8n and the emulators.');
 	} catch (error) {
 		process.stderr.write(`\nnpm start failed: ${(error as Error)?.message ?? error}\n`);
