@@ -93,7 +93,7 @@ async function main(): Promise<void> {
 		say(`n8n ${instance.version} is up (${Math.round((Date.now() - started) / 1000)} s): ${instance.url}/`);
 		say(`  login: ${DEMO_OWNER.email} / ${DEMO_OWNER.password}${owner === 'created' ? ' (new owner account)' : ''}`);
 		say(`  LN push: POST ${instance.url}/webhook/${LN_WEBHOOK_PATH} with ${LN_WEBHOOK_HEADER}: ${secret}`);
-		say('  Ctrl-C stops n8n and the emulators.');
+		say(`  n8n's log: ${path.relative(PROJECT_DIR, instance.logFile)}; Ctrl-C stops n8n and the emulators.`);
 	} catch (error) {
 		process.stderr.write(`\nnpm start failed: ${(error as Error)?.message ?? error}\n`);
 		await stopAll(1);

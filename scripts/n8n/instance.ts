@@ -220,7 +220,10 @@ export class N8nInstance {
 			detached: false,
 		});
 		this.server = child;
+		const log = fs.createWriteStream(this.logFile);
+		child.on('exit', () => log.end());
 		const collect = (chunk: Buffer) => {
+			log.write(chunk);
 			this.serverOutput += chunk.toString();
 			if (this.serverOutput.length > 400_000) this.serverOutput = this.serverOutput.slice(-200_000);
 		};
@@ -250,6 +253,11 @@ export class N8nInstance {
 			}
 			await sleep(250);
 		}
+	}
+
+	/** Where `n8n start` writes what it prints (rewritten at each start). */
+	get logFile(): string {
+		return path.join(this.userFolder, 'n8n.log');
 	}
 
 	/** What `n8n start` printed so far. */
