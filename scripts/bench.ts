@@ -25,6 +25,7 @@ import { labelOf } from '../test/emulators/graph/emulator';
 import type { LoggedRequest } from '../test/emulators/common/request-log';
 import type { ChildJob, ChildResult } from './bench/child';
 import { indexLnEmulator } from './bench/emulator-index';
+import { measurePushLatency } from './bench/push-latency';
 import type { EmulatorAccess } from './bench/runtime';
 
 const ROOT = path.join(__dirname, '..');
@@ -55,8 +56,14 @@ interface Options {
 	latencyMs: number;
 	seed: number;
 	peer: boolean;
+	/** Measure push latency in a real n8n instead (scripts/bench/push-latency.ts). */
+	pushLatency: boolean;
+	/** Changes for --push-latency. */
+	changes: number;
 	/** Product only: a second no-change run before the change run (the settled state). */
 	settled: boolean;
+	/** Diagnostic: the emulators' HTTP keep-alive timeout (Node's default in them is 5,000 ms). */
+	keepAliveMs?: number;
 	/** Leave the LN emulator without the bench's attendee index (scripts/bench/emulator-index.ts). */
 	rawEmulators: boolean;
 	/** Users the peer runs for; undefined = all. */
@@ -76,7 +83,10 @@ const USAGE = `Usage: npm run bench -- [options]
   --settled            the product makes a second no-change run before the change run
   --raw-emulators      without the bench's index of LN attendees (the emulator then spends
                        most of the CPU; see scripts/bench/emulator-index.ts)
-  --seed N             generator seed (default 1)`;
+  --seed N             generator seed (default 1)
+  --emulator-keepalive-ms N   diagnostic: the emulators' HTTP keep-alive timeout (theirs: 5000)
+  --push-latency       instead: push latency in a real n8n 2.x (scripts/n8n), from a change in the
+                       Graph emulator to the LN write, p50/p95 over --changes N (default 200)`;
 
 function describe(size: SizeName): string {
 	const s = BENCH_SIZES[size];
@@ -97,11 +107,11 @@ export function parseArgs(argv: string[]): Options & { help?: boolean } {
 			raw.help = true;
 			continue;
 		}
-		if (flag === '--no-peer' || flag === '--raw-emulators' || flag === '--settled') {
+		if (flag === '--no-peer' || flag === '--raw-emulators' || flag === '--settled' || flag === '--push-latency') {
 			raw[flag.slice(2)] = true;
 			continue;
 		}
-		const known = ['--size', '--users', '--contacts', '--activities', '--events', '--attendees', '--latency-ms', '--seed', '--peer-sample'];
+		const known = ['--size', '--users', '--contacts', '--activities', '--events', '--attendees', '--latency-ms', '--seed', '--peer-sample', '--changes', '--emulator-keepalive-ms'];
 		if (!known.includes(flag)) throw new UsageError(`Unknown option "${flag}"`);
 		const v = value ?? argv[++i];
 		if (v === undefined) throw new UsageError(`${flag} needs a value`);
@@ -129,6 +139,9 @@ export function parseArgs(argv: string[]): Options & { help?: boolean } {
 		peer: raw['no-peer'] !== true,
 		rawEmulators: raw['raw-emulators'] === true,
 		settled: raw.settled === true,
+		pushLatency: raw['push-latency'] === true,
+		changes: whole('changes', 200),
+		keepAliveMs: raw['emulator-keepalive-ms'] === undefined ? undefined : whole('emulator-keepalive-ms', 5000),
 		help: raw.help === true,
 	};
 	if (['users', 'contacts', 'activities', 'events', 'attendees'].some((k) => raw[k] !== undefined)) options.size = undefined;
@@ -176,6 +189,7 @@ interface RunFigures {
 	/** Graph + LN requests per item written in both systems. */
 	requestsPerItemWritten: number | null;
 	executions: number;
+	memoryByNode: ChildResult['memoryByNode'];
 	errors: { count: number; samples: string[] };
 	report?: Record<string, unknown>;
 	mutation?: MutationReport['counts'];
@@ -252,6 +266,7 @@ function measure(phase: Phase, emulators: RunningEmulators, child: ChildResult, 
 		writes,
 		requestsPerItemWritten: writes > 0 ? round((graph.requests + ln.requests) / writes, 3) : null,
 		executions: child.executions,
+		memoryByNode: child.memoryByNode,
 		errors: child.errors,
 		report: child.report as Record<string, unknown> | undefined,
 		mutation: mutation?.counts,
@@ -331,8 +346,7 @@ interface SeriesResult {
 	lnPagesNeeded?: ReturnType<typeof lnPagesNeeded>;
 }
 
-async function runSeries(kind: 'product' | 'peer', emulators: RunningEmulators, options: Options, access: EmulatorAccess, horizonDays: number): Promise<SeriesResult> {
-	const workflow = JSON.parse(fs.readFileSync(WORKFLOW_FILE, 'utf8'));
+async function runSeries(kind: 'product' | 'peer', emulators: RunningEmulators, options: Options, access: EmulatorAccess, horizonDays: number, distDir: string, workflow: ChildJob['workflow']): Promise<SeriesResult> {
 	const company = emulators.env.LN_COMPANY;
 	const syncUsers = emulators.ln
 		.list(company, 'syncUsers')
@@ -353,8 +367,8 @@ async function runSeries(kind: 'product' | 'peer', emulators: RunningEmulators, 
 		progress(`${kind}: ${PHASE_TITLE[phase]}…`);
 		const job: ChildJob =
 			kind === 'product'
-				? { kind, access, staticData, workflow, startNode: START_NODE }
-				: { kind, access, staticData, peer: { users: syncUsers, horizonDays, sample: options.peerSample ?? syncUsers.length } };
+				? { kind, access, distDir, staticData, workflow, startNode: START_NODE }
+				: { kind, access, distDir, staticData, peer: { users: syncUsers, horizonDays, sample: options.peerSample ?? syncUsers.length } };
 		const cpuBefore = process.cpuUsage();
 		const result = await runChild(job);
 		const cpu = process.cpuUsage(cpuBefore);
@@ -420,7 +434,12 @@ function printRuns(title: string, runs: RunFigures[], out: string[]): void {
 		out.push(`      writes: ${kinds(run.graph.writesByKind)}`);
 		out.push(`    LN: ${fmt(run.ln.requests)} requests (${fmt(run.ln.readPages)} pages read) · ${fmt(run.ln.writes)} items written · ${fmt(run.ln.requestsPerItemWritten, 3)} requests per LN item written${run.ln.failed ? ` · ${fmt(run.ln.failed)} failed` : ''}`);
 		out.push(`      by kind: ${kinds(run.ln.byKind)}`);
-		if (run.errors.count) out.push(`    errors in the executions: ${run.errors.count} (${run.errors.samples.slice(0, 2).join(' | ')})`);
+		if (run.memoryByNode?.length) out.push(`    memory peaks while: ${run.memoryByNode.slice(0, 3).map((m) => `${m.node} ${fmt(m.peakRssMb)} MB (heap ${fmt(m.heapUsedMb)})`).join(', ')}`);
+		const reported = run.report as { errors?: number; errorKinds?: Array<{ count: number; example: string }> } | undefined;
+		if (reported?.errors) {
+			out.push(`    errors in the run report: ${reported.errors}${reported.errors >= 200 ? ' (the report keeps at most 200)' : ''}`);
+			for (const kind of reported.errorKinds ?? []) out.push(`      ${kind.count} × ${kind.example.slice(0, 200)}`);
+		} else if (run.errors.count) out.push(`    errors in the executions: ${run.errors.count} (${run.errors.samples.slice(0, 2).join(' | ').slice(0, 400)})`);
 	}
 }
 
@@ -507,10 +526,24 @@ async function main(): Promise<void> {
 	process.env.N8N_USER_FOLDER ??= path.join(ROOT, '.cache', 'n8n-bench');
 	process.env.N8N_ENFORCE_SETTINGS_FILE_PERMISSIONS ??= 'false';
 	if (!fs.existsSync(path.join(ROOT, 'dist', 'nodes'))) throw new Error('No dist/: run `npm run build` first');
-	const workflow = JSON.parse(fs.readFileSync(WORKFLOW_FILE, 'utf8')) as { nodes: Array<{ name: string; parameters: { assignments?: { assignments: Array<{ name: string; value: unknown }> } } }> };
-	const horizonDays = Number(workflow.nodes.find((n) => n.name === 'Settings')?.parameters.assignments?.assignments.find((a) => a.name === 'horizonDays')?.value ?? 365);
+	// The shipped workflow as it is now, for all runs; its horizon is the peer's too.
+	const workflow = JSON.parse(fs.readFileSync(WORKFLOW_FILE, 'utf8')) as NonNullable<ChildJob['workflow']>;
+	const settings = workflow.nodes.find((n) => n.name === 'Settings')?.parameters as { assignments?: { assignments: Array<{ name: string; value: unknown }> } } | undefined;
+	const horizonDays = Number(settings?.assignments?.assignments.find((a) => a.name === 'horizonDays')?.value ?? 365);
 
 	if (!options.rawEmulators) indexLnEmulator();
+	const loadAtStart = os.loadavg().map((n) => round(n, 2));
+	if (options.pushLatency) {
+		const result = await measurePushLatency({ ...options, log: progress });
+		const lines = [
+			`Push latency — n8n ${result.n8n}, ${options.users} sync users, ${options.latencyMs} ms added per request; ${os.cpus().length} CPUs`,
+			`  ${result.measured} of ${result.changes} changes reached LN (${result.lost} lost): p50 ${result.ms.p50} ms, p95 ${result.ms.p95} ms (min ${result.ms.min}, mean ${result.ms.mean}, max ${result.ms.max})`,
+			`  [${result.ms.p95 < 2000 && result.lost === 0 ? 'met' : 'MISSED'}] push latency p95 < 2 s`,
+			JSON.stringify({ bench: 'push-latency', size: options.size ?? null, tenant: { users: options.users, contacts: options.contacts, activities: options.activities, events: options.events }, machine: { cpus: os.cpus().length, node: process.version }, ...result }),
+		];
+		process.stdout.write(`${lines.join('\n')}\n`);
+		return;
+	}
 	const now = new Date(Math.floor(Date.now() / 60_000) * 60_000).toISOString();
 	progress(`generating the tenant: ${options.users} users, ${options.contacts} contacts, ${options.activities} activities (${options.attendees} attendees), ${options.events} events; ${options.latencyMs} ms per request`);
 	const emulators = await startEmulators({
@@ -525,6 +558,12 @@ async function main(): Promise<void> {
 		latencyMs: options.latencyMs,
 		now,
 	});
+	if (options.keepAliveMs !== undefined) {
+		for (const emulator of [emulators.ln, emulators.graph]) {
+			const server = (emulator as unknown as { server?: { keepAliveTimeout: number } }).server;
+			if (server) server.keepAliveTimeout = options.keepAliveMs;
+		}
+	}
 	const access: EmulatorAccess = {
 		ln: { ionapi: JSON.parse(emulators.env.LN_IONAPI), company: emulators.env.LN_COMPANY },
 		graph: {
@@ -535,15 +574,19 @@ async function main(): Promise<void> {
 			clientSecret: emulators.graph.app.clientSecret,
 		},
 	};
+	// The nodes as built now, for all runs (dist/ may be rebuilt meanwhile by someone else).
+	const distDir = path.join(ROOT, '.cache', 'bench', `dist-${process.pid}`);
+	fs.rmSync(distDir, { recursive: true, force: true });
+	fs.cpSync(path.join(ROOT, 'dist'), distDir, { recursive: true });
 	let product: SeriesResult;
 	let peer: { sampleUsers: number; users: number; scale: number; scaled: boolean; measured: RunFigures[]; runs: RunFigures[] } | undefined;
 	try {
-		product = await runSeries('product', emulators, options, access, horizonDays);
+		product = await runSeries('product', emulators, options, access, horizonDays, distDir, workflow);
 		if (options.peer) {
 			// The same data again: a fresh copy of the generated tenant.
 			emulators.ln.seed(emulators.tenant.ln);
 			emulators.graph.seed(emulators.tenant.graph);
-			const measured = (await runSeries('peer', emulators, options, access, horizonDays)).runs;
+			const measured = (await runSeries('peer', emulators, options, access, horizonDays, distDir, workflow)).runs;
 			const users = emulators.ln.list(emulators.env.LN_COMPANY, 'syncUsers').filter((u) => u.active === 'Yes').length;
 			const userRuns = Number((measured[0].report as { userRuns?: number } | undefined)?.userRuns ?? users);
 			const scale = users / Math.max(1, userRuns);
@@ -551,11 +594,12 @@ async function main(): Promise<void> {
 		}
 	} finally {
 		await emulators.stop();
+		fs.rmSync(distDir, { recursive: true, force: true });
 	}
 
 	const summary = emulators.tenant.summary;
 	const out: string[] = [];
-	out.push(`Pull-sync benchmark — ${options.size ? `size ${options.size}: ` : ''}${summary.users.sync} sync users, ${summary.contacts.total} LN contacts (${summary.contacts.synchronizable} to synchronize), ${summary.activities.total} LN activities (${summary.activities.attendees} attendees), ${summary.events.total} Exchange events; ${options.latencyMs} ms added per request; ${os.cpus().length} CPUs, Node ${process.version}`);
+	out.push(`Pull-sync benchmark — ${options.size ? `size ${options.size}: ` : ''}${summary.users.sync} sync users, ${summary.contacts.total} LN contacts (${summary.contacts.synchronizable} to synchronize), ${summary.activities.total} LN activities (${summary.activities.attendees} attendees), ${summary.events.total} Exchange events; ${options.latencyMs} ms added per request; ${os.cpus().length} CPUs, Node ${process.version}; load average ${loadAtStart.join('/')} at the start, ${os.loadavg().map((n) => n.toFixed(2)).join('/')} at the end`);
 	printRuns('PRODUCT — workflows/pull-sync.json', product.runs, out);
 	if (peer) {
 		printRuns(
@@ -580,8 +624,9 @@ async function main(): Promise<void> {
 		size: options.size ?? null,
 		tenant: { users: options.users, contacts: options.contacts, activities: options.activities, attendeesPerActivity: options.attendees, events: options.events, seed: options.seed, summary: { syncUsers: summary.users.sync, synchronizableContacts: summary.contacts.synchronizable, attendees: summary.activities.attendees, events: summary.events.total } },
 		latencyMs: options.latencyMs,
-		emulators: { lnAttendeeIndex: !options.rawEmulators },
-		machine: { cpus: os.cpus().length, node: process.version, platform: `${os.platform()} ${os.arch()}` },
+		emulators: { lnAttendeeIndex: !options.rawEmulators, keepAliveMs: options.keepAliveMs ?? null },
+		// Other processes on the machine slow the runs down: the 1/5/15-minute load averages.
+		machine: { cpus: os.cpus().length, node: process.version, platform: `${os.platform()} ${os.arch()}`, loadAverage: { atStart: loadAtStart, atEnd: os.loadavg().map((n) => round(n, 2)) } },
 		product: { runs: product.runs, lnPagesNeeded: product.lnPagesNeeded },
 		peer: peer ?? null,
 		ratios: peer

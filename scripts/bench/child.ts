@@ -17,6 +17,8 @@ import { outlookCredentials, PeerCredentials, productCredentials, registryFor, t
 export interface ChildJob {
 	kind: 'product' | 'peer';
 	access: EmulatorAccess;
+	/** Our built nodes (a copy of dist/ taken when the benchmark started). */
+	distDir: string;
 	/** Static data by workflow id from the previous run. */
 	staticData: Record<string, IDataObject>;
 	/** Product: the shipped workflow JSON and its start node. */
@@ -38,6 +40,8 @@ export interface ChildResult {
 	report?: IDataObject;
 	/** Workflow executions (the run and its sub-workflow runs). */
 	executions: number;
+	/** The nodes during which the process reached its highest RSS (sampled every 100 ms), highest first. */
+	memoryByNode: Array<{ node: string; peakRssMb: number; heapUsedMb: number }>;
 	/** Node errors seen in the run (first few messages) and their number. */
 	errors: { count: number; samples: string[] };
 	error?: string;
@@ -66,6 +70,18 @@ function collectErrors(run: Awaited<ReturnType<WorkflowRunner['run']>>): { count
 	return { count, samples };
 }
 
+function errorKinds(errors: Array<{ message?: string }>): Array<{ count: number; example: string }> {
+	const kinds = new Map<string, { count: number; example: string }>();
+	for (const error of errors) {
+		const message = String(error.message ?? '');
+		const shape = message.replace(/\d+/g, '#').replace(/[A-Za-z0-9_-]{20,}/g, '…').slice(0, 120);
+		const kind = kinds.get(shape);
+		if (kind) kind.count++;
+		else kinds.set(shape, { count: 1, example: message.slice(0, 300) });
+	}
+	return [...kinds.values()];
+}
+
 async function runJob(job: ChildJob): Promise<ChildResult> {
 	let runner: WorkflowRunner;
 	let workflow: WorkflowJson & { id: string };
@@ -73,7 +89,7 @@ async function runJob(job: ChildJob): Promise<ChildResult> {
 	if (job.kind === 'product') {
 		workflow = job.workflow!;
 		startNode = job.startNode!;
-		const nodeTypes = registryFor([workflow]);
+		const nodeTypes = registryFor([workflow], job.distDir);
 		const credentials = new PeerCredentials(productCredentials(job.access), job.access.graph);
 		runner = new WorkflowRunner({ nodeTypes, credentials, workflows: { [workflow.id]: workflow } });
 	} else {
@@ -84,11 +100,38 @@ async function runJob(job: ChildJob): Promise<ChildResult> {
 		);
 		workflow = main;
 		startNode = PEER_START;
-		const nodeTypes = registryFor(Object.values(all));
+		const nodeTypes = registryFor(Object.values(all), job.distDir);
 		const credentials = new PeerCredentials({ ...productCredentials(job.access), ...outlookCredentials(users) }, job.access.graph);
 		runner = new WorkflowRunner({ nodeTypes, credentials, workflows: all });
 	}
 	for (const [id, data] of Object.entries(job.staticData)) runner.staticData.set(id, data);
+
+	// Which node runs when the memory peaks: n8n's node hooks tell the sampler which nodes are running.
+	const running = new Map<string, number>();
+	const memory = new Map<string, { rss: number; heapUsed: number }>();
+	const sample = () => {
+		const { rss, heapUsed } = process.memoryUsage();
+		const names = running.size ? [...running.keys()] : ['(between nodes)'];
+		for (const name of names) {
+			const seen = memory.get(name);
+			if (!seen || rss > seen.rss) memory.set(name, { rss, heapUsed });
+		}
+	};
+	const sampler = setInterval(sample, 100);
+	const additionalData = runner.additionalData.bind(runner);
+	runner.additionalData = (executionId, hooks) => {
+		hooks.addHandler('nodeExecuteBefore', (name: string) => {
+			running.set(name, (running.get(name) ?? 0) + 1);
+			sample();
+		});
+		hooks.addHandler('nodeExecuteAfter', (name: string) => {
+			sample();
+			const left = (running.get(name) ?? 1) - 1;
+			if (left > 0) running.set(name, left);
+			else running.delete(name);
+		});
+		return additionalData(executionId, hooks);
+	};
 
 	// Every execution (the main one and each sub-workflow run): its errors and, for the peer, what it wrote.
 	const errors = { count: 0, samples: [] as string[] };
@@ -113,6 +156,12 @@ async function runJob(job: ChildJob): Promise<ChildResult> {
 	const result = await runner.run(workflow, { startNode });
 	const wallMs = performance.now() - started;
 	const cpu = process.cpuUsage(cpuBefore);
+	clearInterval(sampler);
+	const mb = (n: number) => Math.round((n / 1048576) * 10) / 10;
+	const memoryByNode = [...memory.entries()]
+		.sort((a, b) => b[1].rss - a[1].rss)
+		.slice(0, 6)
+		.map(([node, m]) => ({ node, peakRssMb: mb(m.rss), heapUsedMb: mb(m.heapUsed) }));
 
 	const staticData = Object.fromEntries(runner.staticData.entries());
 	let report: IDataObject | undefined = peerWrites;
@@ -125,6 +174,8 @@ async function runJob(job: ChildJob): Promise<ChildResult> {
 			counts: total.counts,
 			requests: total.requests,
 			errors: Array.isArray(total.errors) ? total.errors.length : total.errors,
+			// The kinds of error in the report: the first of each distinct message shape (ids and numbers blanked).
+			errorKinds: Array.isArray(total.errors) ? errorKinds(total.errors as Array<{ message?: string }>) : [],
 			skipped: Array.isArray(total.skipped) ? total.skipped.length : total.skipped,
 			conflicts: Array.isArray(total.conflicts) ? total.conflicts.length : total.conflicts,
 			durationMs: total.durationMs,
@@ -138,8 +189,25 @@ async function runJob(job: ChildJob): Promise<ChildResult> {
 		staticData,
 		report,
 		executions,
+		memoryByNode,
 		errors,
 		error: result.error ? String(result.error.stack ?? result.error.message) : undefined,
+	};
+}
+
+// BENCH_TRACE_FETCH: every failed fetch (method, URL, error and its cause) on stderr, for looking into lost requests.
+if (process.env.BENCH_TRACE_FETCH) {
+	const original = globalThis.fetch;
+	globalThis.fetch = async (input: Parameters<typeof fetch>[0], init?: Parameters<typeof fetch>[1]) => {
+		const started = Date.now();
+		try {
+			return await original(input, init);
+		} catch (error) {
+			const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+			const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+			process.stderr.write(`[fetch failed after ${Date.now() - started} ms] ${init?.method ?? 'GET'} ${url.slice(0, 120)}: ${(error as Error).message}; cause: ${cause?.code ?? ''} ${cause?.message ?? String(cause ?? '')}\n`);
+			throw error;
+		}
 	};
 }
 
@@ -156,6 +224,7 @@ process.once('message', (job: ChildJob) => {
 				cpuMs: 0,
 				staticData: job.staticData,
 				executions: 0,
+				memoryByNode: [],
 				errors: { count: 1, samples: [String(error?.message ?? error)] },
 				error: String(error?.stack ?? error),
 			}),

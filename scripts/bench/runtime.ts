@@ -34,9 +34,10 @@ function loadClass(file: string, className?: string): INodeType | IVersionedNode
 
 /**
  * The node types the given workflows use: stock ones looked up in n8n-nodes-base's own list (the
- * file is named after the type, as n8n's loader expects), ours from `dist/` (run `npm run build`).
+ * file is named after the type, as n8n's loader expects), ours from `dist/` (run `npm run build`)
+ * or a copy of it.
  */
-export function registryFor(workflows: WorkflowJson[]): NodeTypeRegistry {
+export function registryFor(workflows: WorkflowJson[], distDir = path.join(ROOT, 'dist')): NodeTypeRegistry {
 	const registry = new NodeTypeRegistry();
 	const stockFiles = new Map<string, string>();
 	for (const file of stockPackage.n8n.nodes) stockFiles.set(path.basename(file).replace(/\.node\.js$/, '').toLowerCase(), file);
@@ -48,7 +49,7 @@ export function registryFor(workflows: WorkflowJson[]): NodeTypeRegistry {
 		registry.register(type, loadClass(require.resolve(`n8n-nodes-base/${file}`)));
 	}
 	for (const file of ourPackage.n8n.nodes) {
-		const instance = loadClass(path.join(ROOT, file), path.basename(file).replace(/\.node\.js$/, '')) as INodeType;
+		const instance = loadClass(path.join(distDir, file.replace(/^dist\//, '')), path.basename(file).replace(/\.node\.js$/, '')) as INodeType;
 		registry.register(`${PACKAGE}.${instance.description.name}`, instance);
 	}
 	return registry;

@@ -1,0 +1,121 @@
+/**
+ * `npm run bench -- --size s` end to end: the shipped pull workflow and the stock-node peer on a
+ * generated tenant, three runs each, in child processes. Checks the shape of the JSON line the
+ * command ends with (the figures themselves are measurements, see docs/performance.md).
+ * Needs the built package (`npm run build`), like the workflow tests.
+ */
+import { spawn } from 'node:child_process';
+import * as path from 'node:path';
+
+const ROOT = path.join(__dirname, '..', '..');
+const PHASES = ['first', 'noChange', 'change'];
+
+interface Side {
+	requests: number;
+	byKind: Record<string, number>;
+	writes: number;
+	writesByKind: Record<string, number>;
+	requestsPerItemWritten: number | null;
+}
+
+interface Run {
+	phase: string;
+	wallMs: number;
+	peakRssMb: number;
+	graph: Side & { perMailbox: { max: number; mean: number } };
+	ln: Side & { readPages: number };
+	writes: number;
+	requestsPerItemWritten: number | null;
+	mutation?: Record<string, number>;
+}
+
+function runBench(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+	return new Promise((resolve, reject) => {
+		const child = spawn('npm', ['run', '--silent', 'bench', '--', ...args], { cwd: ROOT, env: process.env });
+		let stdout = '';
+		let stderr = '';
+		child.stdout.on('data', (chunk) => (stdout += chunk));
+		child.stderr.on('data', (chunk) => (stderr += chunk));
+		child.on('error', reject);
+		child.on('close', (code) => resolve({ code, stdout, stderr }));
+	});
+}
+
+function expectSide(side: Side): void {
+	expect(Number.isInteger(side.requests)).toBe(true);
+	expect(Number.isInteger(side.writes)).toBe(true);
+	expect(side.requests).toBeGreaterThan(0);
+	expect(Object.values(side.byKind).reduce((a, b) => a + b, 0)).toBe(side.requests);
+	expect(Object.values(side.writesByKind).reduce((a, b) => a + b, 0)).toBe(side.writes);
+	if (side.writes > 0) expect(side.requestsPerItemWritten).toBeCloseTo(side.requests / side.writes, 2);
+	else expect(side.requestsPerItemWritten).toBeNull();
+}
+
+function expectRuns(runs: Run[]): void {
+	expect(runs.map((r) => r.phase)).toEqual(PHASES);
+	for (const run of runs) {
+		expect(run.wallMs).toBeGreaterThan(0);
+		expect(run.peakRssMb).toBeGreaterThan(50);
+		expect(run.peakRssMb).toBeLessThan(4096);
+		expectSide(run.graph);
+		expectSide(run.ln);
+		expect(run.writes).toBe(run.graph.writes + run.ln.writes);
+		expect(typeof run.graph.perMailbox.max).toBe('number');
+		expect(typeof run.ln.readPages).toBe('number');
+	}
+	expect(runs[0].writes).toBeGreaterThan(0);
+	expect(runs[2].mutation).toEqual(expect.objectContaining({ lnActivities: expect.any(Number), lnContacts: expect.any(Number), graphUpdated: expect.any(Number), graphCreated: expect.any(Number) }));
+}
+
+describe('npm run bench -- --size s', () => {
+	let result: Awaited<ReturnType<typeof runBench>>;
+	let json: Record<string, any>;
+
+	beforeAll(async () => {
+		result = await runBench(['--size', 's', '--latency-ms', '0']);
+		const lines = result.stdout.trim().split('\n');
+		json = JSON.parse(lines[lines.length - 1]);
+	}, 120_000);
+
+	it('ends well and prints the tables before the JSON line', () => {
+		expect(result.code).toBe(0);
+		expect(result.stdout).toMatch(/PRODUCT — workflows\/pull-sync\.json/);
+		expect(result.stdout).toMatch(/PEER — stock Microsoft Outlook node/);
+		expect(result.stdout).toMatch(/TARGETS/);
+	});
+
+	it('describes the size-s tenant, the latency and the machine', () => {
+		expect(json).toMatchObject({
+			bench: 'pull-sync',
+			size: 's',
+			tenant: { users: 10, contacts: 200, activities: 100, events: 100, attendeesPerActivity: 3 },
+			latencyMs: 0,
+			machine: { cpus: expect.any(Number), node: expect.any(String) },
+		});
+	});
+
+	it('has three runs of the product: first sync, no change, 1 % change', () => {
+		expectRuns(json.product.runs);
+		// A run with nothing to do writes nothing (the product's own promise).
+		expect(json.product.runs[1].writes).toBe(0);
+	});
+
+	it('has three runs of the peer on the same data, not scaled at size s, and the ratios', () => {
+		expect(json.peer).toMatchObject({ scaled: false, scale: 1, sampleUsers: json.peer.users });
+		expectRuns(json.peer.runs);
+		expect(json.peer.measured).toEqual(json.peer.runs);
+		for (const phase of PHASES) {
+			expect(json.ratios[phase]).toEqual({ graphRequests: expect.any(Number), lnRequests: expect.any(Number), wallTime: expect.any(Number) });
+		}
+	});
+
+	it('states the targets with their figures', () => {
+		expect(json.targets.length).toBeGreaterThanOrEqual(7);
+		for (const target of json.targets) {
+			expect(Object.keys(target).sort()).toEqual(['figures', 'met', 'target']);
+			expect(typeof target.target).toBe('string');
+			expect(typeof target.figures).toBe('string');
+			expect([true, false, null]).toContain(target.met);
+		}
+	});
+});
