@@ -192,6 +192,8 @@ export function buildReports(
 	let dryRun = ledger.dryRun;
 	const brakes = [...ledger.brakes];
 	let startedAt = ledger.startedAt;
+	/** Per-user reports from sub-executions keep their own timing. */
+	const timing = new Map<string, { startedAt: number; durationMs: number }>();
 	const take = (report: MailboxReport) => {
 		const key = report.mailbox.toLowerCase();
 		const target = byMailbox.get(key) ?? emptyMailboxReport(key);
@@ -211,7 +213,15 @@ export function buildReports(
 		take(report as MailboxReport);
 		dryRun ||= Boolean(report.dryRun);
 		if (report.brake) brakes.push(...report.brake);
-		if (report.startedAt) startedAt = Math.min(startedAt, Date.parse(report.startedAt));
+		if (report.startedAt) {
+			const reportStart = Date.parse(report.startedAt);
+			startedAt = Math.min(startedAt, reportStart);
+			const key = report.mailbox.toLowerCase();
+			const known = timing.get(key);
+			const end = Math.max(reportStart + Number(report.durationMs ?? 0), known ? known.startedAt + known.durationMs : 0);
+			const start = Math.min(reportStart, known?.startedAt ?? reportStart);
+			timing.set(key, { startedAt: start, durationMs: end - start });
+		}
 	}
 	const shared = byMailbox.get('') ?? emptyMailboxReport('');
 	byMailbox.delete('');
@@ -224,8 +234,8 @@ export function buildReports(
 				kind: 'user' as const,
 				status: statusOf(report, braked),
 				dryRun,
-				durationMs: now - ledger.startedAt,
-				startedAt: new Date(ledger.startedAt).toISOString(),
+				durationMs: timing.get(report.mailbox)?.durationMs ?? now - ledger.startedAt,
+				startedAt: new Date(timing.get(report.mailbox)?.startedAt ?? ledger.startedAt).toISOString(),
 				brake: brakes.filter((b) => b.startsWith(`${report.mailbox}:`)),
 			};
 		});

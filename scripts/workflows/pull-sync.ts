@@ -26,8 +26,9 @@ export function pullSyncWorkflow(): Workflow {
 		'**Credentials:** *Infor LN (ION API)* on the Infor LN nodes, *Microsoft Graph (app-only)* on the Microsoft Exchange nodes.',
 	].join('\n'), [-240, -420], 620, 300, 5));
 	w.add(sticky('Settings area', '## ⚙️ Settings\nThe pull interval is **Every hour**; everything else is in **Settings**. Dry run = plan only, change nothing.', [-240, -100], 620, 400, 3));
-	w.add({ name: 'Every hour', type: 'n8n-nodes-base.scheduleTrigger', typeVersion: 1.2, position: [-200, 20], parameters: { rule: { interval: [{ field: 'hours', hoursInterval: 1 }] } } });
+	// First in node order: `n8n execute` starts from the first trigger it finds.
 	w.add({ name: 'Run now', type: 'n8n-nodes-base.manualTrigger', typeVersion: 1, position: [-200, 180], parameters: {} });
+	w.add({ name: 'Every hour', type: 'n8n-nodes-base.scheduleTrigger', typeVersion: 1.2, position: [-200, 20], parameters: { rule: { interval: [{ field: 'hours', hoursInterval: 1 }] } } });
 	w.add(ifNode('Pull interval ≥ 1 minute?', [40, 100], "={{ $('Every hour').params.rule.interval.every(rule => rule.field !== 'seconds' && !(rule.field === 'cronExpression' && String(rule.expression).trim().split(/\\s+/).length > 5)) }}"));
 	w.add({
 		name: 'Pull interval too short',

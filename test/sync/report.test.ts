@@ -208,6 +208,17 @@ describe('building the run report (SPEC §7)', () => {
 		expect(total.durationMs).toBe(61_000);
 	});
 
+	it("keeps each user's own duration from their sub-execution; users without one get the run's", () => {
+		const ledger = ledgerAt(T0);
+		const ann = { ...emptyMailboxReport('Ann@contoso.com'), kind: 'user' as const, startedAt: new Date(T0 + 200).toISOString(), durationMs: 2500 };
+		const reports = buildReports(ledger, [ann], [{ mailbox: 'ann@contoso.com' }, { mailbox: 'bob@contoso.com' }], { includeTotal: true, now: T0 + 9000 });
+		expect(reports.map((r) => [r.mailbox, r.startedAt, r.durationMs])).toEqual([
+			['ann@contoso.com', new Date(T0 + 200).toISOString(), 2500],
+			['bob@contoso.com', new Date(T0).toISOString(), 9000],
+			['*', new Date(T0).toISOString(), 9000],
+		]);
+	});
+
 	it('merges reports of one mailbox arriving in different cases and from both ledger and input', () => {
 		const ledger = ledgerAt(T0);
 		ledger.count('ann@contoso.com', 'flagsSet', 2);
