@@ -675,6 +675,14 @@ function planExisting(
 		item.reason = 'both sides changed to the same content';
 	}
 
+	if (mode === 'meeting' && event.iCalUId && activity.reference !== event.iCalUId) {
+		// The run that created the event stopped before LN got its reference: the event's link decides.
+		item.update ??= { activity: activity.id, fields: {}, etag: activity.etag };
+		item.update.fields = { ...item.update.fields, reference: event.iCalUId };
+		item.reason ??= 'LN did not have the reference of its event yet';
+		if (item.action === 'unchanged') item.action = 'update';
+	}
+
 	// Responses and flags, whatever happened to the content.
 	if (mode === 'meeting' || mode === 'source') {
 		const listed = new Map((event.attendees ?? []).map((a) => [normalizeEmail(a.emailAddress?.address ?? ''), a]));

@@ -23,6 +23,7 @@ export interface Owner {
 
 export interface CliResult {
 	code: number | null;
+	signal?: NodeJS.Signals | null;
 	stdout: string;
 	stderr: string;
 }
@@ -116,7 +117,7 @@ export class N8nInstance {
 	}
 
 	/** Runs `n8n <args>` (a CLI command) to its end. */
-	cli(args: string[], options: { env?: Record<string, string>; timeoutMs?: number } = {}): Promise<CliResult> {
+	cli(args: string[], options: { env?: Record<string, string>; timeoutMs?: number; killWhen?: () => boolean } = {}): Promise<CliResult> {
 		return new Promise((resolve, reject) => {
 			// CLI commands that run workflows start their own task runner broker: another port than the
 			// server's, so they can run while n8n is up.
@@ -131,14 +132,18 @@ export class N8nInstance {
 			child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
 			child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
 			const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 300_000);
+			// A crash in the middle of the work, for the tests that show nothing is lost by one.
+			const watcher = options.killWhen && setInterval(() => options.killWhen!() && child.kill('SIGKILL'), 20);
 			child.on('error', (error) => {
 				clearTimeout(timer);
+				if (watcher) clearInterval(watcher);
 				reject(error);
 			});
-			child.on('close', (code) => {
+			child.on('close', (code, signal) => {
 				clearTimeout(timer);
+				if (watcher) clearInterval(watcher);
 				this.commands.delete(child);
-				resolve({ code, stdout, stderr });
+				resolve({ code, signal, stdout, stderr });
 			});
 		});
 	}

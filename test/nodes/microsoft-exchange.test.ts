@@ -247,7 +247,8 @@ describe('Event → Sync From LN Activity', () => {
 		const source = activity('A4');
 		await runNode(env, syncNode('ann@contoso.com'), [source as unknown as IDataObject]);
 		const [event] = ourEvents('ann@contoso.com');
-		const changedInLn = { ...source, subject: 'Moved agenda' };
+		// As LN holds it after the first run wrote back the event's iCalUId.
+		const changedInLn = { ...source, subject: 'Moved agenda', reference: event.iCalUId };
 		env.graph.log.clear();
 		await runNode(env, syncNode('ann@contoso.com'), [changedInLn as unknown as IDataObject]);
 		const patch = env.graph.log.all().find((r) => r.method === 'PATCH');

@@ -48,7 +48,7 @@ describe('planning LN activities into Exchange events', () => {
 	});
 
 	it('writes nothing when neither side changed, but writes back attendee responses', () => {
-		const source = activity({ attendees: [
+		const source = activity({ reference: 'uid-A1', attendees: [
 			employee('E001', 'ann@contoso.com', 'MeetingOrganizer', { invite: false, sentToSynchronizer: true, synchronized: true }),
 			attendee({ role: 'Required', type: 'Contact', code: 'C9', email: 'xena@fabrikam.com', sentToSynchronizer: true, synchronized: true }),
 		] });
@@ -60,6 +60,15 @@ describe('planning LN activities into Exchange events', () => {
 		const declined = plan({ activities: [source], linked: [linked] }).items[0];
 		expect(declined.exchange).toEqual([]);
 		expect(declined.attendance).toEqual([{ activity: 'A1', sequence: 2, status: 'Declined' }]);
+	});
+
+	it("writes the event's iCalUId to LN when a stopped run created the event but not the reference", () => {
+		const source = activity({ attendees: [employee('E001', 'ann@contoso.com', 'MeetingOrganizer', { invite: false, sentToSynchronizer: true, synchronized: true })] });
+		const [item] = plan({ activities: [source], linked: [eventFor(source)] }).items;
+		expect(item).toMatchObject({ action: 'update', exchange: [], update: { activity: 'A1', fields: { reference: 'uid-A1' } } });
+		// a direct copy is not the meeting: its iCalUId is not LN's reference
+		const copy = activity({ attendees: [employee('E009', 'zed@contoso.com', 'MeetingOrganizer', { invite: false }), employee('E001', 'ann@contoso.com', 'Required', { sentToSynchronizer: true, synchronized: true })] });
+		expect(plan({ activities: [copy], linked: [eventFor(copy, { includeAttendees: false })] }).items[0].update).toBeUndefined();
 	});
 
 	it('patches only the fields LN changed', () => {
@@ -75,7 +84,7 @@ describe('planning LN activities into Exchange events', () => {
 	});
 
 	it('turns an Exchange change into an LN update and links the new state only after it', () => {
-		const source = activity();
+		const source = activity({ reference: 'uid-A1' });
 		const linked = eventFor(source, { changes: { location: { displayName: 'Room 9' } } });
 		const [item] = plan({ activities: [source], linked: [linked] }).items;
 		expect(item.exchange).toEqual([]);
