@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 
+import { PackageDirectoryLoader } from 'n8n-core';
 import type { ICredentialDataDecryptedObject, IDataObject, INode, INodeExecutionData, INodeType } from 'n8n-workflow';
 
 import type { LnApiMapping } from '../../lib/ln/contract';
@@ -49,13 +50,20 @@ function loadStock(registry: NodeTypeRegistry): void {
 	}
 }
 
-/** Our nodes from the TypeScript sources (node tests) or from the built package (workflow tests). */
-function loadOurs(registry: NodeTypeRegistry, from: 'source' | 'dist'): void {
+/**
+ * Our nodes from the built package, loaded by n8n-core's PackageDirectoryLoader as n8n loads a
+ * community package (workflow tests), or from the TypeScript sources (node tests).
+ */
+async function loadOurs(registry: NodeTypeRegistry, from: 'source' | 'dist'): Promise<void> {
+	const root = path.join(__dirname, '..', '..');
+	if (from === 'dist') {
+		const loader = new PackageDirectoryLoader(root);
+		await loader.loadAll();
+		for (const [name, { type }] of Object.entries(loader.nodeTypes)) registry.register(`${loader.packageName}.${name}`, type as INodeType);
+		return;
+	}
 	for (const file of packageJson.n8n.nodes) {
-		const modulePath =
-			from === 'dist'
-				? path.join(__dirname, '..', '..', file)
-				: path.join(__dirname, '..', '..', file.replace(/^dist\//, '').replace(/\.js$/, '.ts'));
+		const modulePath = path.join(root, file.replace(/^dist\//, '').replace(/\.js$/, '.ts'));
 		// eslint-disable-next-line @typescript-eslint/no-require-imports
 		const module = require(modulePath) as Record<string, new () => INodeType>;
 		// As n8n's loader: the class is named after the file.
@@ -109,7 +117,7 @@ export async function startEnvironment(options: EnvironmentOptions = {}): Promis
 	});
 	const nodeTypes = new NodeTypeRegistry();
 	loadStock(nodeTypes);
-	loadOurs(nodeTypes, options.nodes ?? 'source');
+	await loadOurs(nodeTypes, options.nodes ?? 'source');
 	const runner = new WorkflowRunner({ nodeTypes, credentials, workflows: options.workflows });
 	return {
 		ln,
