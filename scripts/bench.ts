@@ -390,15 +390,24 @@ async function runSeries(kind: 'product' | 'peer', emulators: RunningEmulators, 
 /** Peer figures for all users from a sample: everything that grows with users, times users/sample. */
 function scaleRun(run: RunFigures, factor: number): RunFigures {
 	const scaleKinds = (kinds: Record<string, number>) => Object.fromEntries(Object.entries(kinds).map(([k, v]) => [k, Math.round(v * factor)]));
-	const scaleSide = <T extends SideFigures>(s: T): T => ({
-		...s,
-		requests: Math.round(s.requests * factor),
-		byKind: scaleKinds(s.byKind),
-		batchedRequests: Math.round(s.batchedRequests * factor),
-		writes: Math.round(s.writes * factor),
-		writesByKind: scaleKinds(s.writesByKind),
-		failed: Math.round(s.failed * factor),
-	});
+	const total = (kinds: Record<string, number>) => Object.values(kinds).reduce((a, b) => a + b, 0);
+	// Totals are the sums of the scaled kinds, so that they still add up.
+	const scaleSide = <T extends SideFigures>(s: T): T => {
+		const byKind = scaleKinds(s.byKind);
+		const writesByKind = scaleKinds(s.writesByKind);
+		const requests = total(byKind);
+		const writes = total(writesByKind);
+		return {
+			...s,
+			requests,
+			byKind,
+			batchedRequests: Math.round(s.batchedRequests * factor),
+			writes,
+			writesByKind,
+			failed: Math.round(s.failed * factor),
+			requestsPerItemWritten: writes > 0 ? round(requests / writes, 3) : null,
+		};
+	};
 	const graph = scaleSide(run.graph);
 	const ln = { ...scaleSide(run.ln), readPages: Math.round(run.ln.readPages * factor) };
 	return {
@@ -408,6 +417,7 @@ function scaleRun(run: RunFigures, factor: number): RunFigures {
 		graph: { ...graph, mailboxes: Math.round(run.graph.mailboxes * factor) },
 		ln,
 		writes: graph.writes + ln.writes,
+		requestsPerItemWritten: graph.writes + ln.writes > 0 ? round((graph.requests + ln.requests) / (graph.writes + ln.writes), 3) : null,
 	};
 }
 

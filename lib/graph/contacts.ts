@@ -22,7 +22,7 @@ import {
 } from '../sync/link';
 import type { LnContact } from '../sync/model';
 import { userPath } from './calendar';
-import { GraphApiError, type BatchRequest, type GraphTransport } from './transport';
+import { GraphApiError, type BatchRequest, type BatchResponse, type GraphTransport } from './transport';
 
 export type ContactAction = 'created' | 'updated' | 'removed' | 'unchanged' | 'failed' | 'planned';
 
@@ -144,40 +144,12 @@ export async function syncContactFolder(graph: GraphTransport, request: FolderSy
 	for (const item of plan.unchanged) result.results.push({ mailbox, contact: contactOf(item.key), key: item.key, id: item.id, action: 'unchanged' });
 
 	const base = `${userPath(mailbox)}/contactFolders/${encodeURIComponent(folderId)}/contacts`;
-	const requests: BatchRequest[] = [];
-	const targets: Array<{ kind: 'create' | 'update' | 'remove'; key: string; contact: string; id?: string; mapped?: MappedContact }> = [];
-	for (const mapped of plan.creates) {
-		requests.push({ id: String(requests.length), method: 'POST', url: base, body: withLink(mapped) });
-		targets.push({ kind: 'create', key: mapped.key, contact: mapped.contactId, mapped });
-	}
-	for (const mapped of plan.updates) {
-		requests.push({ id: String(requests.length), method: 'PATCH', url: `${userPath(mailbox)}/contacts/${encodeURIComponent(mapped.id)}`, body: withLink(mapped), idempotent: true });
-		targets.push({ kind: 'update', key: mapped.key, contact: mapped.contactId, id: mapped.id, mapped });
-	}
-	for (const remove of plan.removes) {
-		requests.push({ id: String(requests.length), method: 'DELETE', url: `${userPath(mailbox)}/contacts/${encodeURIComponent(remove.id)}`, idempotent: true });
-		targets.push({ kind: 'remove', key: remove.key, contact: contactOf(remove.key), id: remove.id });
-	}
-	const responses = requests.length ? await graph.batch(requests) : new Map();
-	let allWritten = true;
-	const unknown: typeof targets = [];
-	targets.forEach((target, index) => {
-		const response = responses.get(String(index));
-		if (response?.unknownOutcome) {
-			unknown.push(target);
-			return;
-		}
-		const ok = response && ((response.status >= 200 && response.status < 300) || (target.kind === 'remove' && response.status === 404));
-		if (!ok) {
-			allWritten = false;
-			const error = (response?.body as { error?: { code?: string; message?: string } })?.error;
-			result.results.push({ mailbox, contact: target.contact, key: target.key, id: target.id, action: 'failed', reason: `Exchange refused to ${target.kind} contact ${target.contact}: ${response?.status ?? 0} ${error?.code ?? ''} ${error?.message ?? ''}`.trim() });
-			return;
-		}
-		const id = target.kind === 'create' ? (response.body as { id?: string })?.id : target.id;
-		result.results.push({ mailbox, contact: target.contact, key: target.key, id, action: target.kind === 'create' ? 'created' : target.kind === 'update' ? 'updated' : 'removed', reason: plan.removes.find((r) => r.id === target.id)?.reason });
-	});
-	if (unknown.length > 0) allWritten = (await settleUnknown(graph, mailbox, base, unknown, result)) && allWritten;
+	const writes: ContactWrite[] = [
+		...plan.creates.map((mapped): ContactWrite => ({ kind: 'create', key: mapped.key, contact: mapped.contactId, mapped })),
+		...plan.updates.map((mapped): ContactWrite => ({ kind: 'update', key: mapped.key, contact: mapped.contactId, id: mapped.id, mapped })),
+		...plan.removes.map((remove): ContactWrite => ({ kind: 'remove', key: remove.key, contact: contactOf(remove.key), id: remove.id, reason: remove.reason })),
+	];
+	const allWritten = writes.length === 0 || (await writeContacts(graph, mailbox, base, writes, result));
 	if (allWritten && !plan.brake) {
 		await graph.patch(`${userPath(mailbox)}/contactFolders/${encodeURIComponent(folderId)}`, {
 			singleValueExtendedProperties: [{ id: LN_DIGEST_PROPERTY, value: digestValue(plan.digest, request.now) }],
@@ -200,48 +172,89 @@ async function createFolder(graph: GraphTransport, mailbox: string, name: string
 	}
 }
 
-/** After a lost batch answer: look up which creates happened, and send only the missing ones again. */
-async function settleUnknown(
-	graph: GraphTransport,
-	mailbox: string,
-	base: string,
-	unknown: Array<{ kind: 'create' | 'update' | 'remove'; key: string; contact: string; id?: string; mapped?: MappedContact }>,
-	result: FolderSyncResult,
-): Promise<boolean> {
-	const lookups: BatchRequest[] = unknown.map((target, index) => ({
-		id: String(index),
-		method: 'GET',
-		url: `${base}?${new URLSearchParams({ $filter: keyFilter(target.key), $select: 'id' }).toString()}`,
-	}));
-	const found = await graph.batch(lookups);
-	const resend: BatchRequest[] = [];
-	const resendTargets: typeof unknown = [];
-	unknown.forEach((target, index) => {
-		const existing = ((found.get(String(index))?.body as { value?: Array<{ id: string }> })?.value ?? [])[0];
-		if (target.kind === 'create' && existing) {
-			result.results.push({ mailbox, contact: target.contact, key: target.key, id: existing.id, action: 'created' });
-		} else if (target.kind === 'create') {
-			resend.push({ id: String(resend.length), method: 'POST', url: base, body: withLink(target.mapped!) });
-			resendTargets.push(target);
-		} else {
-			result.results.push({ mailbox, contact: target.contact, key: target.key, id: target.id, action: 'failed', reason: 'the answer was lost; checked again on the next run' });
-		}
-	});
-	let ok = resendTargets.length === 0 && unknown.every((t) => t.kind === 'create');
-	if (resend.length > 0) {
-		const responses = await graph.batch(resend);
-		ok = true;
-		resendTargets.forEach((target, index) => {
+/** Rounds of sending after lost answers: an idle connection closed under us can hit more than once. */
+const WRITE_ROUNDS = 3;
+
+interface ContactWrite {
+	kind: 'create' | 'update' | 'remove';
+	key: string;
+	contact: string;
+	/** Exchange id (updates and removals). */
+	id?: string;
+	mapped?: MappedContact;
+	/** Why a contact is removed. */
+	reason?: string;
+}
+
+function writeRequest(write: ContactWrite, id: string, mailbox: string, base: string): BatchRequest {
+	const contactUrl = `${userPath(mailbox)}/contacts/${encodeURIComponent(write.id ?? '')}`;
+	if (write.kind === 'create') return { id, method: 'POST', url: base, body: withLink(write.mapped!) };
+	if (write.kind === 'update') return { id, method: 'PATCH', url: contactUrl, body: withLink(write.mapped!), idempotent: true };
+	return { id, method: 'DELETE', url: contactUrl, idempotent: true };
+}
+
+/**
+ * Sends the writes in $batch requests and records each outcome. When a batch's answer is lost (it
+ * may or may not have been carried out), the creates are looked up by their LN key first and only
+ * the missing ones are sent again, with the updates and removals (safe to repeat); up to WRITE_ROUNDS
+ * times. True when every write was made.
+ */
+async function writeContacts(graph: GraphTransport, mailbox: string, base: string, writes: ContactWrite[], result: FolderSyncResult): Promise<boolean> {
+	let allWritten = true;
+	let pending = writes;
+	for (let round = 1; pending.length > 0; round++) {
+		const responses = await graph.batch(pending.map((write, index) => writeRequest(write, String(index), mailbox, base)));
+		const lost: ContactWrite[] = [];
+		pending.forEach((write, index) => {
 			const response = responses.get(String(index));
-			if (response && response.status >= 200 && response.status < 300) {
-				result.results.push({ mailbox, contact: target.contact, key: target.key, id: (response.body as { id?: string }).id, action: 'created' });
+			if (response?.unknownOutcome && round < WRITE_ROUNDS) {
+				lost.push(write);
+			} else if (response && ((response.status >= 200 && response.status < 300) || (write.kind === 'remove' && response.status === 404))) {
+				const id = write.kind === 'create' ? (response.body as { id?: string })?.id : write.id;
+				result.results.push({ mailbox, contact: write.contact, key: write.key, id, action: write.kind === 'create' ? 'created' : write.kind === 'update' ? 'updated' : 'removed', reason: write.reason });
 			} else {
-				ok = false;
-				result.results.push({ mailbox, contact: target.contact, key: target.key, action: 'failed', reason: `Exchange did not create contact ${target.contact}: ${response?.status ?? 0}` });
+				allWritten = false;
+				result.results.push({ mailbox, contact: write.contact, key: write.key, id: write.id, action: 'failed', reason: `Exchange did not ${write.kind} contact ${write.contact}: ${batchFailure(response)}` });
 			}
 		});
+		const checked = await dropCreatesMade(graph, mailbox, base, lost, result);
+		if (checked.unchecked > 0) allWritten = false;
+		pending = checked.pending;
 	}
-	return ok;
+	return allWritten;
+}
+
+/** Of writes whose answer was lost: the creates Exchange did make are recorded; the rest are returned. */
+async function dropCreatesMade(graph: GraphTransport, mailbox: string, base: string, lost: ContactWrite[], result: FolderSyncResult): Promise<{ pending: ContactWrite[]; unchecked: number }> {
+	const creates = lost.filter((write) => write.kind === 'create');
+	if (creates.length === 0) return { pending: lost, unchecked: 0 };
+	const found = await graph.batch(
+		creates.map((write, index) => ({ id: String(index), method: 'GET', url: `${base}?${new URLSearchParams({ $filter: keyFilter(write.key), $select: 'id' }).toString()}` })),
+	);
+	const settled = new Set<ContactWrite>();
+	let unchecked = 0;
+	creates.forEach((write, index) => {
+		const lookup = found.get(String(index));
+		if (!lookup || lookup.status < 200 || lookup.status >= 300) {
+			// Sending it again unchecked could make a second contact; the next run reads the folder first.
+			settled.add(write);
+			unchecked++;
+			result.results.push({ mailbox, contact: write.contact, key: write.key, action: 'failed', reason: `Exchange's answer to creating contact ${write.contact} was lost and the check failed (${batchFailure(lookup)}); checked again on the next run` });
+			return;
+		}
+		const existing = ((lookup.body as { value?: Array<{ id: string }> })?.value ?? [])[0];
+		if (!existing) return;
+		settled.add(write);
+		result.results.push({ mailbox, contact: write.contact, key: write.key, id: existing.id, action: 'created' });
+	});
+	return { pending: lost.filter((write) => !settled.has(write)), unchecked };
+}
+
+/** Status, code and message of a failed request in a $batch (or of the batch that carried it). */
+function batchFailure(response: BatchResponse | undefined): string {
+	if (!response) return 'no answer in the batch';
+	const error = (response.body as { error?: { code?: string; message?: string } })?.error;
+	return `${response.status} ${error?.code ?? ''} ${error?.message ?? ''}`.replace(/\s+/g, ' ').trim();
 }
 
 function withLink(mapped: MappedContact): Record<string, unknown> {

@@ -14,6 +14,7 @@ import {
 import {
 	DEFAULT_RETRY_POLICY,
 	isNetworkError,
+	networkFailureMessage,
 	parseRetryAfter,
 	retryDelay,
 	sleep,
@@ -374,7 +375,7 @@ export class GraphTransport {
 			});
 		} catch (error) {
 			this.observe({ method: 'POST', url: tokenUrl, status: 0, durationMs: Date.now() - started, kind: 'POST token' });
-			throw new GraphAuthError(`Microsoft Entra ID (${tokenUrl}) could not be reached: ${(error as Error).message}`, 0);
+			throw new GraphAuthError(`Microsoft Entra ID (${tokenUrl}) could not be reached: ${networkFailureMessage(error)}`, 0);
 		}
 		this.observe({ method: 'POST', url: tokenUrl, status: response.status, durationMs: Date.now() - started, kind: 'POST token' });
 		const text = await response.text();
@@ -477,7 +478,7 @@ class GraphPolicyMiddleware implements Middleware {
 				fail(
 					new GraphApiError(
 						0,
-						`Microsoft Graph could not be reached for ${method} ${shortPath(url)}: ${(failure as Error).message}` +
+						`Microsoft Graph could not be reached for ${method} ${shortPath(url)}: ${networkFailureMessage(failure)}` +
 							(idempotent ? '' : ' (the request may or may not have been carried out)'),
 						'NetworkError',
 						mailbox,

@@ -25,6 +25,15 @@ export function isNetworkError(error: unknown): boolean {
 	return /socket hang up|fetch failed|network|ECONNRESET|other side closed/i.test(message);
 }
 
+/** A network failure in words: fetch's own message ("fetch failed") says nothing without its cause. */
+export function networkFailureMessage(error: unknown): string {
+	const message = String((error as Error)?.message ?? error);
+	const cause = (error as { cause?: { code?: string; message?: string } })?.cause;
+	if (!cause) return message;
+	const detail = [cause.code, cause.message].filter((part) => part && !message.includes(part)).join(' ');
+	return detail ? `${message} (${detail})` : message;
+}
+
 /**
  * Milliseconds to wait from a Retry-After header (seconds or an HTTP date), or undefined.
  */

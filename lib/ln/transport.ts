@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import {
 	DEFAULT_RETRY_POLICY,
 	isNetworkError,
+	networkFailureMessage,
 	isTransientStatus,
 	parseRetryAfter,
 	retryDelay,
@@ -307,7 +308,7 @@ export class LnTransport {
 				}
 				throw new LnApiError(
 					0,
-					`LN could not be reached for ${method} ${url}: ${(error as Error).message}` +
+					`LN could not be reached for ${method} ${url}: ${networkFailureMessage(error)}` +
 						(options.idempotent ? '' : ' (the request may or may not have been carried out)'),
 				);
 			}
@@ -376,7 +377,7 @@ export class LnTransport {
 			});
 		} catch (error) {
 			this.observe('POST', ion.tokenUrl, 0, started);
-			throw new LnAuthError(`The ION API token endpoint ${ion.tokenUrl} could not be reached: ${(error as Error).message}`, 0);
+			throw new LnAuthError(`The ION API token endpoint ${ion.tokenUrl} could not be reached: ${networkFailureMessage(error)}`, 0);
 		}
 		this.observe('POST', ion.tokenUrl, response.statusCode, started);
 		const body = parseMaybeJson(response.body) as { access_token?: string; expires_in?: number; error?: string; error_description?: string };

@@ -100,10 +100,17 @@ describe('npm run bench -- --size s', () => {
 		expect(json.product.runs[1].writes).toBe(0);
 	});
 
-	it('has three runs of the peer on the same data, not scaled at size s, and the ratios', () => {
-		expect(json.peer).toMatchObject({ scaled: false, scale: 1, sampleUsers: json.peer.users });
+	it('has three runs of the peer on the same data, measured for 2 users and scaled to all, and the ratios', () => {
+		expect(json.peer).toMatchObject({ scaled: true, sampleUsers: 2, users: json.product.runs[0].graph.mailboxes });
+		expect(json.peer.scale).toBeCloseTo(json.peer.users / 2, 5);
+		expectRuns(json.peer.measured);
 		expectRuns(json.peer.runs);
-		expect(json.peer.measured).toEqual(json.peer.runs);
+		json.peer.runs.forEach((run: Run, index: number) => {
+			const measured: Run = json.peer.measured[index];
+			expect(Math.abs(run.graph.requests / (measured.graph.requests * json.peer.scale) - 1)).toBeLessThan(0.01);
+			expect(Math.abs(run.wallMs / (measured.wallMs * json.peer.scale) - 1)).toBeLessThan(0.01);
+			expect(run.peakRssMb).toBe(measured.peakRssMb);
+		});
 		for (const phase of PHASES) {
 			expect(json.ratios[phase]).toEqual({ graphRequests: expect.any(Number), lnRequests: expect.any(Number), wallTime: expect.any(Number) });
 		}

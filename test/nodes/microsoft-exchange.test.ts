@@ -145,6 +145,24 @@ describe('Contact → Sync to Folder', () => {
 		expect(env.graph.contacts('ann@contoso.com', 'LN Contacts')).toHaveLength(45);
 	});
 
+	it('creates each contact once when a batch is cut off and then the answer to its resend is lost too', async () => {
+		const batch = { method: 'POST', path: '$batch' };
+		// $batch 1: the connection closes before Exchange sees it; 2, 3: the other creates; 4: the
+		// look-up of the 20 unknown creates; 5: their resend, made but its answer lost; 6: the look-up again.
+		env.graph.faults.add({ kind: 'reset', match: batch, nth: 1 });
+		env.graph.faults.add({ kind: 'lostResponse', match: batch, nth: 5 });
+		const result = await runNode(env, node({ mailboxes: 'ann@contoso.com' }), contacts as unknown as IDataObject[]);
+		expect(result.items.map((i) => i.json.action).filter((a) => a !== 'created')).toEqual([]);
+		expect(result.items).toHaveLength(45);
+		expect(env.graph.contacts('ann@contoso.com', 'LN Contacts')).toHaveLength(46);
+		expect(env.graph.log.all().filter((r) => r.path.endsWith('$batch'))).toHaveLength(6);
+
+		env.graph.log.clear();
+		const second = await runNode(env, node({ mailboxes: 'ann@contoso.com' }), contacts as unknown as IDataObject[]);
+		expect(second.items.every((i) => i.json.action === 'unchanged')).toBe(true);
+		expect(writes()).toHaveLength(0);
+	});
+
 	it('stops mass removals above the brake share', async () => {
 		await runNode(env, node(), contacts as unknown as IDataObject[]);
 		const result = await runNode(env, node({ options: { output: 'summary' } }), contacts.slice(0, 10) as unknown as IDataObject[]);

@@ -212,6 +212,8 @@ describe('Graph transport', () => {
 		try {
 			const responses = await transport(srv).batch([{ id: '1', method: 'POST', url: '/users/a/contacts', body: { givenName: 'x' } }]);
 			expect(responses.get('1')).toMatchObject({ status: 0, unknownOutcome: true });
+			// fetch says only "fetch failed"; the cause is what tells an administrator what happened.
+			expect((responses.get('1')!.body as { error: { message: string } }).error.message).toMatch(/fetch failed \((UND_ERR_SOCKET|ECONNRESET)[^)]*\).*may or may not have been carried out/);
 			expect(graphCalls(srv)).toHaveLength(1);
 		} finally {
 			await srv.close();

@@ -4,7 +4,7 @@ import { syncContactFolder, type FolderSyncResult } from '../../../../lib/graph/
 import type { LnContact } from '../../../../lib/sync/model';
 import { ledgerFor } from '../../../../lib/sync/report';
 import { dryRun, show } from '../../descriptions/common';
-import { errorClassOf, isEmptyItem, mailboxList, mapLimit, output, toNodeError } from '../../helpers/execute';
+import { errorClassOf, isEmptyItem, mailboxList, mapLimit, toNodeError } from '../../helpers/execute';
 import { graphTransport } from '../../transport';
 
 const where = show('contact', ['syncToFolder']);
@@ -92,13 +92,17 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 	const options = this.getNodeParameter('options', 0, {}) as IDataObject;
 	const mode = String(options.output ?? 'all');
 	const isDryRun = this.getNodeParameter('dryRun', 0, false) as boolean;
-	const all = items.map((_, index) => index);
 	if (mailboxes.length === 0) throw toNodeError(this, new Error('field Mailboxes is empty'), 0, 'Sync contacts');
+	// Every summary derives from all input items: one shared list, not one copy per mailbox.
+	const pairedWithAll = items.map((_, item) => ({ item }));
 	const graph = await graphTransport.call(this);
 	const now = Date.now();
-	const results = await mapLimit(mailboxes, 8, async (mailbox) => {
+	// Each mailbox's outcome is turned into its output as soon as it is known, so per-contact results
+	// of hundreds of mailboxes are never held at once.
+	const outputs = await mapLimit(mailboxes, 8, async (mailbox): Promise<INodeExecutionData[] | Error> => {
+		let result: FolderSyncResult;
 		try {
-			return await syncContactFolder(graph, {
+			result = await syncContactFolder(graph, {
 				mailbox,
 				folderName,
 				contacts,
@@ -110,27 +114,27 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 		} catch (error) {
 			return error as Error;
 		}
+		record(ledger, result, isDryRun);
+		if (mode === 'summary') return [{ json: summary(result) as unknown as IDataObject, pairedItem: pairedWithAll }];
+		return result.results
+			.filter((entry) => mode !== 'changes' || entry.action !== 'unchanged')
+			.map((entry) => {
+				const index = indexOf.get(entry.key);
+				return { json: { ...entry } as unknown as IDataObject, pairedItem: index === undefined ? pairedWithAll : { item: index } };
+			});
 	});
 	const out: INodeExecutionData[] = [];
 	for (let m = 0; m < mailboxes.length; m++) {
 		const mailbox = mailboxes[m];
-		const result = results[m];
+		const result = outputs[m];
 		if (result instanceof Error) {
 			const nodeError = toNodeError(this, result, 0, `Contacts of ${mailbox}`);
 			ledger.error(mailbox, 'contacts', errorClassOf(result), nodeError.message);
 			if (!this.continueOnFail() && mailboxes.length === 1) throw nodeError;
-			out.push(output({ mailbox, action: 'failed', error: nodeError.message }, all));
+			out.push({ json: { mailbox, action: 'failed', error: nodeError.message }, pairedItem: pairedWithAll });
 			continue;
 		}
-		record(ledger, result, isDryRun);
-		if (mode === 'summary') {
-			out.push(output(summary(result) as unknown as IDataObject, all));
-			continue;
-		}
-		for (const entry of result.results) {
-			if (mode === 'changes' && entry.action === 'unchanged') continue;
-			out.push(output({ ...entry } as unknown as IDataObject, indexOf.get(entry.key) ?? all));
-		}
+		out.push(...result);
 	}
 	return out;
 }
