@@ -21,6 +21,7 @@ import {
 	type ExtendedProperty,
 } from '../sync/link';
 import type { LnContact } from '../sync/model';
+import { retryDelay } from '../http/retry';
 import { userPath } from './calendar';
 import { GraphApiError, type BatchRequest, type BatchResponse, type GraphTransport } from './transport';
 
@@ -172,8 +173,12 @@ async function createFolder(graph: GraphTransport, mailbox: string, name: string
 	}
 }
 
-/** Rounds of sending after lost answers: an idle connection closed under us can hit more than once. */
-const WRITE_ROUNDS = 3;
+/**
+ * Rounds of sending after lost answers. A server closing idle connections cuts off a request sent
+ * on one at that moment, and the pool can hold several such connections: between rounds the
+ * transport's back-off lets them go.
+ */
+const WRITE_ROUNDS = 4;
 
 interface ContactWrite {
 	kind: 'create' | 'update' | 'remove';
@@ -217,6 +222,7 @@ async function writeContacts(graph: GraphTransport, mailbox: string, base: strin
 				result.results.push({ mailbox, contact: write.contact, key: write.key, id: write.id, action: 'failed', reason: `Exchange did not ${write.kind} contact ${write.contact}: ${batchFailure(response)}` });
 			}
 		});
+		if (lost.length > 0) await graph.delay(retryDelay(round, graph.retryPolicy));
 		const checked = await dropCreatesMade(graph, mailbox, base, lost, result);
 		if (checked.unchecked > 0) allWritten = false;
 		pending = checked.pending;
