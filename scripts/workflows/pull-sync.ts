@@ -209,7 +209,7 @@ export function addLnWriteBack(w: WorkflowBuilder, syncNode: string, at: [number
 		onError: 'continueRegularOutput',
 		parameters: { resource: 'attendee', operation: 'updateAttendanceStatus', activityId: '={{ $json.activity }}', sequence: '={{ $json.sequence }}', status: '={{ $json.status }}', etag: '', dryRun },
 	});
-	w.add(ifNode('LN must change?', [x, y + 160], '={{ $json.update !== undefined && $json.update !== null }}'));
+	w.add(ifNode('LN must change?', [x, y + 140], '={{ $json.update !== undefined && $json.update !== null }}'));
 	w.add({
 		name: 'LN: update activity',
 		type: ours('inforLn'),
