@@ -210,15 +210,7 @@ export function addLnWriteBack(w: WorkflowBuilder, syncNode: string, at: [number
 		parameters: { resource: 'attendee', operation: 'updateAttendanceStatus', activityId: '={{ $json.activity }}', sequence: '={{ $json.sequence }}', status: '={{ $json.status }}', etag: '', dryRun },
 	});
 	w.add(ifNode('LN must change?', [x, y + 140], '={{ $json.update !== undefined && $json.update !== null }}'));
-	w.add({
-		name: 'LN: update activity',
-		type: ours('inforLn'),
-		typeVersion: 1,
-		position: [x + 260, y + 140],
-		credentials: CREDENTIALS.ln,
-		onError: 'continueRegularOutput',
-		parameters: { resource: 'activity', operation: 'update', activityId: '={{ $json.update.activity }}', changes: '={{ $json.update }}', syncUsers, dryRun },
-	});
+	w.add(updateActivityNode('LN: update activity', [x + 260, y + 140], syncUsers, dryRun));
 	w.add(ifNode('Link to store?', [x + 520, y + 140], `={{ $('${syncNode}').item.json.link !== undefined && $('${syncNode}').item.json.link !== null && !$json.error }}`));
 	w.add({
 		name: 'Exchange: store link',
@@ -274,30 +266,27 @@ export function addExchangeChangesToLn(
 		parameters: { resource: 'appointment', operation: 'create', appointment: '={{ $json.appointment }}', mailbox: mailbox, syncUsers, updateIfExists: true, dryRun },
 	});
 	w.add(linkNode('Exchange: link appointment', [x + 520, y - 140], 'link', dryRun, '$json'));
-	w.add({
-		name: 'LN: update from occurrence',
-		type: ours('inforLn'),
-		typeVersion: 1,
-		position: [x + 260, y],
-		credentials: CREDENTIALS.ln,
-		onError: 'continueRegularOutput',
-		parameters: { resource: 'activity', operation: 'update', activityId: '={{ $json.update.activity }}', changes: '={{ $json.update }}', syncUsers, dryRun },
-	});
+	w.add(updateActivityNode('LN: update from occurrence', [x + 260, y], syncUsers, dryRun));
 	w.add(linkNode('Exchange: link occurrence', [x + 520, y], 'link', dryRun, "$('What changed?').item.json"));
-	w.add({
-		name: 'LN: cancel from occurrence',
-		type: ours('inforLn'),
-		typeVersion: 1,
-		position: [x + 260, y + 140],
-		credentials: CREDENTIALS.ln,
-		onError: 'continueRegularOutput',
-		parameters: { resource: 'activity', operation: 'update', activityId: '={{ $json.update.activity }}', changes: '={{ $json.update }}', syncUsers, dryRun },
-	});
+	w.add(updateActivityNode('LN: cancel from occurrence', [x + 260, y + 140], syncUsers, dryRun));
 	w.add(linkNode('Exchange: unlink occurrence', [x + 520, y + 140], 'unlink', dryRun, "$('What changed?').item.json"));
 	w.connect(changesNode, 'What changed?', changesOutput);
 	w.connect('What changed?', 'LN: create appointment', 0).connect('LN: create appointment', 'Exchange: link appointment');
 	w.connect('What changed?', 'LN: update from occurrence', 1).connect('LN: update from occurrence', 'Exchange: link occurrence');
 	w.connect('What changed?', 'LN: cancel from occurrence', 2).connect('LN: cancel from occurrence', 'Exchange: unlink occurrence');
+}
+
+/** Writes the LN changes a sync node decided (`$json.update`) to the activity. */
+function updateActivityNode(name: string, position: [number, number], syncUsers: string, dryRun: string) {
+	return {
+		name,
+		type: ours('inforLn'),
+		typeVersion: 1,
+		position,
+		credentials: CREDENTIALS.ln,
+		onError: 'continueRegularOutput' as const,
+		parameters: { resource: 'activity', operation: 'update', activityId: '={{ $json.update.activity }}', changes: '={{ $json.update }}', syncUsers, dryRun },
+	};
 }
 
 /** Link or unlink an event from the fields of a change item (`source` is an expression for it). */
