@@ -19,7 +19,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
-import { startEmulators, type RunningEmulators } from '../test/emulators/cli';
+import type { RunningEmulators } from '../test/emulators/cli';
 import { mutateTenant, type MutationReport } from '../test/emulators/generator';
 import { labelOf } from '../test/emulators/graph/emulator';
 import type { LoggedRequest } from '../test/emulators/common/request-log';
@@ -27,6 +27,7 @@ import type { ChildJob, ChildResult } from './bench/child';
 import { indexLnEmulator } from './bench/emulator-index';
 import { measurePushLatency } from './bench/push-latency';
 import type { EmulatorAccess } from './bench/runtime';
+import { startTenant } from './bench/tenant';
 
 const ROOT = path.join(__dirname, '..');
 const WORKFLOW_FILE = path.join(ROOT, 'workflows', 'pull-sync.json');
@@ -555,20 +556,8 @@ async function main(): Promise<void> {
 		process.stdout.write(`${lines.join('\n')}\n`);
 		return;
 	}
-	const now = new Date(Math.floor(Date.now() / 60_000) * 60_000).toISOString();
 	progress(`generating the tenant: ${options.users} users, ${options.contacts} contacts, ${options.activities} activities (${options.attendees} attendees), ${options.events} events; ${options.latencyMs} ms per request`);
-	const emulators = await startEmulators({
-		lnPort: 0,
-		graphPort: 0,
-		users: options.users,
-		contacts: options.contacts,
-		activities: options.activities,
-		attendeesPerActivity: options.attendees,
-		events: options.events,
-		seed: options.seed,
-		latencyMs: options.latencyMs,
-		now,
-	});
+	const emulators = await startTenant(options);
 	if (options.keepAliveMs !== undefined) {
 		for (const emulator of [emulators.ln, emulators.graph]) {
 			const server = (emulator as unknown as { server?: { keepAliveTimeout: number } }).server;

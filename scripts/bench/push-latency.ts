@@ -14,21 +14,15 @@ import { performance } from 'node:perf_hooks';
 
 import type { Event } from '@microsoft/microsoft-graph-types';
 
-import { startEmulators, type RunningEmulators } from '../../test/emulators/cli';
+import type { RunningEmulators } from '../../test/emulators/cli';
 import { ensureN8n, N8N_2 } from '../n8n/install';
 import { freePort, N8nInstance, sleep } from '../n8n/instance';
 import { buildAndPack } from '../n8n/package';
 import { provision, PULL_ID, PUSH_ID } from '../n8n/provision';
 import { runPull, subscribeSyncUsers } from '../n8n/sync';
+import { startTenant, type TenantOptions } from './tenant';
 
-export interface PushLatencyOptions {
-	users: number;
-	contacts: number;
-	activities: number;
-	events: number;
-	attendees: number;
-	latencyMs: number;
-	seed: number;
+export interface PushLatencyOptions extends TenantOptions {
 	changes: number;
 	/** Milliseconds to wait for one change to reach LN before it counts as lost. */
 	timeoutMs?: number;
@@ -88,17 +82,7 @@ export async function measurePushLatency(options: PushLatencyOptions): Promise<P
 	const timeoutMs = options.timeoutMs ?? 30_000;
 	log('packing the package (dist/ as built)');
 	const tarball = await buildAndPack({ build: false });
-	const emulators = await startEmulators({
-		lnPort: 0,
-		graphPort: 0,
-		users: options.users,
-		contacts: options.contacts,
-		activities: options.activities,
-		attendeesPerActivity: options.attendees,
-		events: options.events,
-		seed: options.seed,
-		latencyMs: options.latencyMs,
-	});
+	const emulators = await startTenant(options);
 	let instance: N8nInstance | undefined;
 	try {
 		const install = await ensureN8n(N8N_2, log);
