@@ -23,7 +23,7 @@ import {
 import type { LnContact } from '../sync/model';
 import { retryDelay } from '../http/retry';
 import { userPath } from './calendar';
-import { GraphApiError, type BatchRequest, type BatchResponse, type GraphTransport } from './transport';
+import { describeBatchFailure, GraphApiError, type BatchRequest, type GraphTransport } from './transport';
 
 export type ContactAction = 'created' | 'updated' | 'removed' | 'unchanged' | 'failed' | 'planned';
 
@@ -219,7 +219,7 @@ async function writeContacts(graph: GraphTransport, mailbox: string, base: strin
 				result.results.push({ mailbox, contact: write.contact, key: write.key, id, action: write.kind === 'create' ? 'created' : write.kind === 'update' ? 'updated' : 'removed', reason: write.reason });
 			} else {
 				allWritten = false;
-				result.results.push({ mailbox, contact: write.contact, key: write.key, id: write.id, action: 'failed', reason: `Exchange did not ${write.kind} contact ${write.contact}: ${batchFailure(response)}` });
+				result.results.push({ mailbox, contact: write.contact, key: write.key, id: write.id, action: 'failed', reason: `Exchange did not ${write.kind} contact ${write.contact}: ${describeBatchFailure(response)}` });
 			}
 		});
 		if (lost.length > 0) await graph.delay(retryDelay(round, graph.retryPolicy));
@@ -245,7 +245,7 @@ async function dropCreatesMade(graph: GraphTransport, mailbox: string, base: str
 			// Sending it again unchecked could make a second contact; the next run reads the folder first.
 			settled.add(write);
 			unchecked++;
-			result.results.push({ mailbox, contact: write.contact, key: write.key, action: 'failed', reason: `Exchange's answer to creating contact ${write.contact} was lost and the check failed (${batchFailure(lookup)}); checked again on the next run` });
+			result.results.push({ mailbox, contact: write.contact, key: write.key, action: 'failed', reason: `Exchange's answer to creating contact ${write.contact} was lost and the check failed (${describeBatchFailure(lookup)}); checked again on the next run` });
 			return;
 		}
 		const existing = ((lookup.body as { value?: Array<{ id: string }> })?.value ?? [])[0];
@@ -254,13 +254,6 @@ async function dropCreatesMade(graph: GraphTransport, mailbox: string, base: str
 		result.results.push({ mailbox, contact: write.contact, key: write.key, id: existing.id, action: 'created' });
 	});
 	return { pending: lost.filter((write) => !settled.has(write)), unchecked };
-}
-
-/** Status, code and message of a failed request in a $batch (or of the batch that carried it). */
-function batchFailure(response: BatchResponse | undefined): string {
-	if (!response) return 'no answer in the batch';
-	const error = (response.body as { error?: { code?: string; message?: string } })?.error;
-	return `${response.status} ${error?.code ?? ''} ${error?.message ?? ''}`.replace(/\s+/g, ' ').trim();
 }
 
 function withLink(mapped: MappedContact): Record<string, unknown> {

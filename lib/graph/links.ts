@@ -12,7 +12,7 @@ import {
 	type LinkState,
 } from '../sync/link';
 import { userPath } from './calendar';
-import type { BatchRequest, GraphTransport } from './transport';
+import { describeBatchFailure, type BatchRequest, type GraphTransport } from './transport';
 
 export interface LinkRequest {
 	eventId: string;
@@ -66,8 +66,7 @@ export async function linkEvents(
 		const response = responses.get(String(index));
 		const ok = Boolean(response && response.status >= 200 && response.status < 300);
 		if (ok) onWritten?.(link.eventId, String((response?.body as { changeKey?: string })?.changeKey ?? ''));
-		const error = (response?.body as { error?: { code?: string; message?: string } })?.error;
-		outcomes.push({ request: link, ok, error: ok ? undefined : `${response?.status ?? 0} ${error?.code ?? ''} ${error?.message ?? ''}`.trim() });
+		outcomes.push({ request: link, ok, error: ok ? undefined : describeBatchFailure(response) });
 	});
 	const byMaster = new Map<string, LinkRequest[]>();
 	for (const link of links.filter((l) => l.seriesMasterId)) byMaster.set(link.seriesMasterId!, [...(byMaster.get(link.seriesMasterId!) ?? []), link]);

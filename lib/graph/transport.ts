@@ -637,6 +637,13 @@ export function toGraphApiError(error: unknown, method: string, path: string): E
 	return error instanceof Error ? error : new Error(String(error));
 }
 
+/** Status, code and message of a failed request in a $batch (or of the batch that carried it). */
+export function describeBatchFailure(response: BatchResponse | undefined): string {
+	if (!response) return 'no answer in the batch';
+	const error = (response.body as { error?: { code?: string; message?: string } })?.error;
+	return `${response.status} ${error?.code ?? ''} ${error?.message ?? ''}`.replace(/\s+/g, ' ').trim();
+}
+
 function chunkBatch(requests: BatchRequest[]): BatchRequest[][] {
 	// Group requests linked by dependsOn, then pack groups into chunks of ≤ 20.
 	const groupOf = new Map<string, string>();
