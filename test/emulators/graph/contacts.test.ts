@@ -135,6 +135,15 @@ describe('contacts', () => {
 		const found = await graph.get<List<C>>(`/users/${ALICE}/contactFolders/${ln.id}/contacts?$filter=${filter}&$expand=${expand}`);
 		expect(found.body.value.map((c) => c.givenName)).toEqual(['Jane2']);
 		expect(found.body.value[0].singleValueExtendedProperties?.[0].value).toBe('BP-2');
+		// A filter that reads other properties too still sees the whole contact.
+		const mixed = (other: string): string => encodeURIComponent(`singleValueExtendedProperties/Any(ep: ep/id eq '${LN_KEY}' and ep/value eq 'BP-3') and ${other}`);
+		const both = await graph.get<List<C>>(`/users/${ALICE}/contactFolders/${ln.id}/contacts?$filter=${mixed("givenName eq 'Jane3'")}`);
+		expect(both.body.value.map((c) => c.givenName)).toEqual(['Jane3']);
+		expect((await graph.get<List<C>>(`/users/${ALICE}/contactFolders/${ln.id}/contacts?$filter=${mixed("givenName eq 'Jane2'")}`)).body.value).toEqual([]);
+		const anyKey = encodeURIComponent('singleValueExtendedProperties/any()');
+		await graph.post(`/users/${ALICE}/contactFolders/${ln.id}/contacts`, jane({ givenName: 'Unlinked' }));
+		const linked = await graph.get<List<C>>(`/users/${ALICE}/contactFolders/${ln.id}/contacts?$filter=${anyKey}&$select=givenName`);
+		expect(linked.body.value.map((c) => c.givenName)).toEqual(['Jane1', 'Jane2', 'Jane3']);
 	});
 
 	it('deleting a folder deletes its contacts', async () => {

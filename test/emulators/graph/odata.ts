@@ -318,6 +318,42 @@ export function parseFilter(input: string): Expr {
 }
 
 /**
+ * The top-level properties a filter reads (lower case); paths that start with a lambda variable
+ * belong to the collection the lambda ranges over, which is listed instead.
+ */
+export function filterProperties(expr: Expr): Set<string> {
+	const found = new Set<string>();
+	const visitOperand = (operand: Operand, vars: Set<string>): void => {
+		if (operand.type === 'path' && !vars.has(operand.path[0])) found.add(operand.path[0].toLowerCase());
+		if (operand.type === 'call') for (const arg of operand.args) visitOperand(arg, vars);
+	};
+	const visit = (e: Expr, vars: Set<string>): void => {
+		switch (e.type) {
+			case 'and':
+			case 'or':
+				visit(e.left, vars);
+				visit(e.right, vars);
+				return;
+			case 'not':
+				visit(e.expr, vars);
+				return;
+			case 'value':
+				visitOperand(e.operand, vars);
+				return;
+			case 'cmp':
+				visitOperand(e.left, vars);
+				visitOperand(e.right, vars);
+				return;
+			case 'any':
+				visitOperand({ type: 'path', path: e.collection }, vars);
+				if (e.predicate) visit(e.predicate, new Set([...vars, e.variable]));
+		}
+	};
+	visit(expr, new Set());
+	return found;
+}
+
+/**
  * How one collection of a filter is evaluated. `resolve` reads a property path of the item;
  * extended-property ids compare with their own rule (name part case-sensitive).
  */

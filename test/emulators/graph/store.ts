@@ -232,12 +232,26 @@ export function applyExtended(target: ExtendedProps, input: unknown): void {
 	}
 }
 
-export function sameExtendedId(a: string, b: string): boolean {
-	try {
-		return extendedId(a).canonical === extendedId(b).canonical;
-	} catch {
-		return false;
+/** Filters compare the same few ids against every item: remember their canonical forms. */
+const canonicalIds = new Map<string, string | null>();
+
+function canonicalId(id: string): string | null {
+	let canonical = canonicalIds.get(id);
+	if (canonical === undefined) {
+		try {
+			canonical = extendedId(id).canonical;
+		} catch {
+			canonical = null;
+		}
+		if (canonicalIds.size >= 10_000) canonicalIds.clear();
+		canonicalIds.set(id, canonical);
 	}
+	return canonical;
+}
+
+export function sameExtendedId(a: string, b: string): boolean {
+	const canonical = canonicalId(a);
+	return canonical !== null && canonical === canonicalId(b);
 }
 
 export function extendedList(ext: ExtendedProps): ExtendedValue[] {
