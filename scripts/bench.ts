@@ -70,6 +70,8 @@ interface Options {
 	rawEmulators: boolean;
 	/** Users the peer runs for; undefined = all. */
 	peerSample?: number;
+	/** V8 heap limit of the workflow process (--max-old-space-size); undefined = Node's default. */
+	workflowHeapMb?: number;
 }
 
 class UsageError extends Error {}
@@ -87,6 +89,9 @@ const USAGE = `Usage: npm run bench -- [options]
                        most of the CPU; see scripts/bench/emulator-index.ts)
   --seed N             generator seed (default 1)
   --emulator-keepalive-ms N   diagnostic: the emulators' HTTP keep-alive timeout (theirs: 5000)
+  --workflow-heap-mb N the workflow process's V8 heap limit (--max-old-space-size), as an n8n
+                       host may set it; by default V8 sizes it from the machine's memory and lets
+                       garbage pile up far beyond what is live
   --push-latency       instead: push latency in a real n8n 2.x (scripts/n8n), from a change in the
                        Graph emulator to the LN write, p50/p95 over --changes N (default 200)`;
 
@@ -113,7 +118,7 @@ export function parseArgs(argv: string[]): Options & { help?: boolean } {
 			raw[flag.slice(2)] = true;
 			continue;
 		}
-		const known = ['--size', '--users', '--contacts', '--activities', '--events', '--attendees', '--latency-ms', '--seed', '--peer-sample', '--changes', '--emulator-keepalive-ms'];
+		const known = ['--size', '--users', '--contacts', '--activities', '--events', '--attendees', '--latency-ms', '--seed', '--peer-sample', '--changes', '--emulator-keepalive-ms', '--workflow-heap-mb'];
 		if (!known.includes(flag)) throw new UsageError(`Unknown option "${flag}"`);
 		const v = value ?? argv[++i];
 		if (v === undefined) throw new UsageError(`${flag} needs a value`);
@@ -144,6 +149,7 @@ export function parseArgs(argv: string[]): Options & { help?: boolean } {
 		pushLatency: raw['push-latency'] === true,
 		changes: whole('changes', 200),
 		keepAliveMs: raw['emulator-keepalive-ms'] === undefined ? undefined : whole('emulator-keepalive-ms', 5000),
+		workflowHeapMb: raw['workflow-heap-mb'] === undefined ? undefined : whole('workflow-heap-mb', 0),
 		help: raw.help === true,
 	};
 	if (['users', 'contacts', 'activities', 'events', 'attendees'].some((k) => raw[k] !== undefined)) options.size = undefined;
@@ -154,6 +160,7 @@ export function parseArgs(argv: string[]): Options & { help?: boolean } {
 		if (options.peerSample < 1) throw new UsageError('--peer-sample needs 1 or more (or "all")');
 	} else options.peerSample = options.users <= DEFAULT_PEER_SAMPLE ? undefined : DEFAULT_PEER_SAMPLE;
 	if (options.users < 1) throw new UsageError('--users needs 1 or more');
+	if (options.workflowHeapMb !== undefined && options.workflowHeapMb < 64) throw new UsageError('--workflow-heap-mb needs 64 or more');
 	return options;
 }
 
@@ -307,11 +314,16 @@ function lnPagesNeeded(emulators: RunningEmulators, company: string, horizonDays
 
 // ---- running ------------------------------------------------------------------------------------
 
-function runChild(job: ChildJob): Promise<ChildResult> {
+function runChild(job: ChildJob, heapMb: number | undefined): Promise<ChildResult> {
 	return new Promise((resolve, reject) => {
 		const child = fork(CHILD, [], {
-			// BENCH_CHILD_NODE_OPTIONS: extra node options for the workflow process (e.g. --cpu-prof).
-			execArgv: ['--import', 'tsx', ...(process.env.BENCH_CHILD_NODE_OPTIONS ?? '').split(' ').filter(Boolean)],
+			execArgv: [
+				'--import',
+				'tsx',
+				...(heapMb === undefined ? [] : [`--max-old-space-size=${heapMb}`]),
+				// BENCH_CHILD_NODE_OPTIONS: extra node options for the workflow process (e.g. --cpu-prof).
+				...(process.env.BENCH_CHILD_NODE_OPTIONS ?? '').split(' ').filter(Boolean),
+			],
 			env: { ...process.env },
 			stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
 		});
@@ -372,7 +384,7 @@ async function runSeries(kind: 'product' | 'peer', emulators: RunningEmulators, 
 				? { kind, access, distDir, staticData, workflow, startNode: START_NODE }
 				: { kind, access, distDir, staticData, peer: { users: syncUsers, horizonDays, sample: options.peerSample ?? syncUsers.length } };
 		const cpuBefore = process.cpuUsage();
-		const result = await runChild(job);
+		const result = await runChild(job, options.workflowHeapMb);
 		const cpu = process.cpuUsage(cpuBefore);
 		if (!result.ok) progress(`${kind} ${phase}: the execution failed: ${result.error?.split('\n')[0]}`);
 		staticData = result.staticData;
@@ -518,7 +530,7 @@ function targets(product: SeriesResult, peer: { runs: RunFigures[] } | undefined
 		});
 	}
 	const peak = Math.max(...product.runs.map((r) => r.peakRssMb));
-	list.push({ target: 'peak RSS < 512 MB (at size l)', met: options.size === 'l' ? peak < 512 : null, figures: `${fmt(peak)} MB at ${options.users} users` });
+	list.push({ target: 'peak RSS < 512 MB (at size l)', met: options.size === 'l' ? peak < 512 : null, figures: `${fmt(peak)} MB at ${options.users} users${options.workflowHeapMb === undefined ? '' : `, heap limit ${options.workflowHeapMb} MB`}` });
 	list.push({ target: 'push latency p95 < 2 s', met: null, figures: 'not measured by this command (see docs/performance.md)' });
 	return list;
 }
@@ -556,7 +568,7 @@ async function main(): Promise<void> {
 		process.stdout.write(`${lines.join('\n')}\n`);
 		return;
 	}
-	progress(`generating the tenant: ${options.users} users, ${options.contacts} contacts, ${options.activities} activities (${options.attendees} attendees), ${options.events} events; ${options.latencyMs} ms per request`);
+	progress(`generating the tenant: ${options.users} users, ${options.contacts} contacts, ${options.activities} activities (${options.attendees} attendees), ${options.events} events; ${options.latencyMs} ms per request${options.workflowHeapMb === undefined ? '' : `; workflow heap limit ${options.workflowHeapMb} MB`}`);
 	const emulators = await startTenant(options);
 	if (options.keepAliveMs !== undefined) {
 		for (const emulator of [emulators.ln, emulators.graph]) {
@@ -624,6 +636,7 @@ async function main(): Promise<void> {
 		size: options.size ?? null,
 		tenant: { users: options.users, contacts: options.contacts, activities: options.activities, attendeesPerActivity: options.attendees, events: options.events, seed: options.seed, summary: { syncUsers: summary.users.sync, synchronizableContacts: summary.contacts.synchronizable, attendees: summary.activities.attendees, events: summary.events.total } },
 		latencyMs: options.latencyMs,
+		workflowHeapMb: options.workflowHeapMb ?? null,
 		emulators: { lnAttendeeIndex: !options.rawEmulators, keepAliveMs: options.keepAliveMs ?? null, peakRssMb: round(process.resourceUsage().maxRSS / 1024, 1) },
 		// Other processes on the machine slow the runs down: the 1/5/15-minute load averages.
 		machine: { cpus: os.cpus().length, node: process.version, platform: `${os.platform()} ${os.arch()}`, loadAverage: { atStart: loadAtStart, atEnd: os.loadavg().map((n) => round(n, 2)) } },

@@ -179,6 +179,8 @@ async function createFolder(graph: GraphTransport, mailbox: string, name: string
  * transport's back-off lets them go.
  */
 const WRITE_ROUNDS = 4;
+/** Writes sent and answered before the next are built: five full $batch requests. */
+const WRITE_SLICE = 100;
 
 interface ContactWrite {
 	kind: 'create' | 'update' | 'remove';
@@ -208,20 +210,25 @@ async function writeContacts(graph: GraphTransport, mailbox: string, base: strin
 	let allWritten = true;
 	let pending = writes;
 	for (let round = 1; pending.length > 0; round++) {
-		const responses = await graph.batch(pending.map((write, index) => writeRequest(write, String(index), mailbox, base)));
 		const lost: ContactWrite[] = [];
-		pending.forEach((write, index) => {
-			const response = responses.get(String(index));
-			if (response?.unknownOutcome && round < WRITE_ROUNDS) {
-				lost.push(write);
-			} else if (response && ((response.status >= 200 && response.status < 300) || (write.kind === 'remove' && response.status === 404))) {
-				const id = write.kind === 'create' ? (response.body as { id?: string })?.id : write.id;
-				result.results.push({ mailbox, contact: write.contact, key: write.key, id, action: write.kind === 'create' ? 'created' : write.kind === 'update' ? 'updated' : 'removed', reason: write.reason });
-			} else {
-				allWritten = false;
-				result.results.push({ mailbox, contact: write.contact, key: write.key, id: write.id, action: 'failed', reason: `Exchange did not ${write.kind} contact ${write.contact}: ${describeBatchFailure(response)}` });
-			}
-		});
+		// A slice at a time: Exchange answers each create with the whole contact, and eight mailboxes
+		// of thousands of contacts held at once took hundreds of MB.
+		for (let start = 0; start < pending.length; start += WRITE_SLICE) {
+			const slice = pending.slice(start, start + WRITE_SLICE);
+			const responses = await graph.batch(slice.map((write, index) => writeRequest(write, String(index), mailbox, base)));
+			slice.forEach((write, index) => {
+				const response = responses.get(String(index));
+				if (response?.unknownOutcome && round < WRITE_ROUNDS) {
+					lost.push(write);
+				} else if (response && ((response.status >= 200 && response.status < 300) || (write.kind === 'remove' && response.status === 404))) {
+					const id = write.kind === 'create' ? (response.body as { id?: string })?.id : write.id;
+					result.results.push({ mailbox, contact: write.contact, key: write.key, id, action: write.kind === 'create' ? 'created' : write.kind === 'update' ? 'updated' : 'removed', reason: write.reason });
+				} else {
+					allWritten = false;
+					result.results.push({ mailbox, contact: write.contact, key: write.key, id: write.id, action: 'failed', reason: `Exchange did not ${write.kind} contact ${write.contact}: ${describeBatchFailure(response)}` });
+				}
+			});
+		}
 		if (lost.length > 0) await graph.delay(retryDelay(round, graph.retryPolicy));
 		const checked = await dropCreatesMade(graph, mailbox, base, lost, result);
 		if (checked.unchecked > 0) allWritten = false;

@@ -163,6 +163,18 @@ describe('Contact → Sync to Folder', () => {
 		expect(writes()).toHaveLength(0);
 	});
 
+	it('sends a large folder a slice of batches at a time and resends a lost batch from a later slice once', async () => {
+		const many = Array.from({ length: 230 }, (_, i) => contact(`M${String(i).padStart(3, '0')}`));
+		// $batch 7 is the first of the second slice (100 writes = 5 batches); it never reaches Exchange.
+		env.graph.faults.add({ kind: 'reset', match: { method: 'POST', path: '$batch' }, nth: 7 });
+		const result = await runNode(env, node({ mailboxes: 'ann@contoso.com', options: { output: 'summary' } }), many as unknown as IDataObject[]);
+		expect(result.items[0].json.counts).toEqual({ created: 230 });
+		expect(env.graph.contacts('ann@contoso.com', 'LN Contacts').filter((c) => c.givenName?.startsWith('First M'))).toHaveLength(230);
+		const batches = env.graph.log.all().filter((r) => r.path.endsWith('$batch'));
+		// 12 batches for 230 creates, the look-up of the 20 lost ones, and their resend.
+		expect(batches).toHaveLength(14);
+	});
+
 	it('stops mass removals above the brake share', async () => {
 		await runNode(env, node(), contacts as unknown as IDataObject[]);
 		const result = await runNode(env, node({ options: { output: 'summary' } }), contacts.slice(0, 10) as unknown as IDataObject[]);
