@@ -35,8 +35,14 @@ export interface LinkedEvent {
 export interface FlagUpdate {
 	activity: string;
 	sequence: number;
+	/** The attendee's ETag as read with the activity: the write needs no read of its own first. */
+	etag?: string;
 	sentToSynchronizer?: boolean;
 	synchronized?: boolean;
+}
+
+function flagUpdate(activity: LnActivity, attendee: LnAttendee, values: Pick<FlagUpdate, 'sentToSynchronizer' | 'synchronized'>): FlagUpdate {
+	return { activity: activity.id, sequence: attendee.sequence, etag: attendee.etag, ...values };
 }
 
 export interface AttendanceUpdate {
@@ -422,7 +428,7 @@ function planOne(
 		if (present) {
 			item.eventId = present.id ?? undefined;
 			item.iCalUId = present.iCalUId ?? undefined;
-			item.flags.push({ activity: activity.id, sequence: mine.sequence, sentToSynchronizer: true, synchronized: true });
+			item.flags.push(flagUpdate(activity, mine, { sentToSynchronizer: true, synchronized: true }));
 		} else {
 			item.reason = 'the invitation has not reached this mailbox yet';
 		}
@@ -491,7 +497,7 @@ function planMissing(
 		item.action = 'update';
 		item.reason = 'the attendee removed the event from the calendar';
 		const mine = roles.mine!;
-		item.flags.push({ activity: activity.id, sequence: mine.sequence, synchronized: false });
+		item.flags.push(flagUpdate(activity, mine, { synchronized: false }));
 		if (mine.status !== 'Declined') item.attendance.push({ activity: activity.id, sequence: mine.sequence, status: 'Declined' });
 		return item;
 	}
@@ -546,7 +552,7 @@ function holderFlags(
 	const flags: FlagUpdate[] = [];
 	const want = (attendee: LnAttendee, synchronized: boolean) => {
 		if (attendee.sentToSynchronizer && attendee.synchronized === synchronized) return;
-		flags.push({ activity: activity.id, sequence: attendee.sequence, sentToSynchronizer: true, synchronized });
+		flags.push(flagUpdate(activity, attendee, { sentToSynchronizer: true, synchronized }));
 	};
 	if (mode === 'copy') {
 		if (roles.mine) want(roles.mine, true);
@@ -574,7 +580,7 @@ function planAdopt(
 	item.reason = 'found the event by its iCalUId; linked instead of creating a second one';
 	if (mode === 'copy' || mode === 'attendee' || !present.isOrganizer) {
 		// Someone else's meeting in this mailbox: it stands for this attendee, nothing to write.
-		if (roles.mine) item.flags.push({ activity: activity.id, sequence: roles.mine.sequence, sentToSynchronizer: true, synchronized: true });
+		if (roles.mine) item.flags.push(flagUpdate(activity, roles.mine, { sentToSynchronizer: true, synchronized: true }));
 		item.reason = 'the meeting is already in this calendar';
 		return item;
 	}
@@ -591,7 +597,7 @@ function planAdopt(
 		},
 	});
 	if (roles.organizer && !(roles.organizer.sentToSynchronizer && roles.organizer.synchronized)) {
-		item.flags.push({ activity: activity.id, sequence: roles.organizer.sequence, sentToSynchronizer: true, synchronized: true });
+		item.flags.push(flagUpdate(activity, roles.organizer, { sentToSynchronizer: true, synchronized: true }));
 	}
 	return item;
 }
@@ -700,7 +706,7 @@ function planExisting(
 			item.flags.push(...holderFlags(activity, roles, mode, isSyncUser, isListed));
 		}
 	} else if (mode === 'copy' && roles.mine && (!roles.mine.synchronized || !roles.mine.sentToSynchronizer)) {
-		item.flags.push({ activity: activity.id, sequence: roles.mine.sequence, sentToSynchronizer: true, synchronized: true });
+		item.flags.push(flagUpdate(activity, roles.mine, { sentToSynchronizer: true, synchronized: true }));
 	}
 	if (item.action === 'unchanged' && (item.flags.length || item.attendance.length)) item.action = 'update';
 	return item;

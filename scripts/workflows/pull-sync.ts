@@ -195,7 +195,7 @@ export function addLnWriteBack(w: WorkflowBuilder, syncNode: string, at: [number
 			sequence: '={{ $json.sequence }}',
 			sentToSynchronizer: "={{ $json.sentToSynchronizer === undefined ? 'unchanged' : ($json.sentToSynchronizer ? 'yes' : 'no') }}",
 			synchronized: "={{ $json.synchronized === undefined ? 'unchanged' : ($json.synchronized ? 'yes' : 'no') }}",
-			etag: '',
+			etag: "={{ $json.etag ?? '' }}",
 			dryRun,
 		},
 	});

@@ -54,6 +54,9 @@ describe('pull sync, first run on a seeded tenant', () => {
 			[2, 'Yes', 'Yes'],
 			[3, 'Yes', 'Yes'],
 		]);
+		// Each flag write carries the ETag read with the activity: no attendee is read on its own first.
+		expect(env.ln.log.all().filter((r) => r.method === 'GET' && r.path.includes('Attendees(')).map((r) => r.path)).toEqual([]);
+		expect(env.ln.log.all().filter((r) => r.method === 'PATCH' && r.path.includes('Attendees(')).length).toBeGreaterThan(0);
 	});
 
 	it('writes direct copies without attendees when the organizer is not a sync user, and never touches her mailbox', () => {
