@@ -27,7 +27,7 @@ import type { ChildJob, ChildResult } from './bench/child';
 import { indexLnEmulator } from './bench/emulator-index';
 import { measurePushLatency } from './bench/push-latency';
 import type { EmulatorAccess } from './bench/runtime';
-import { startTenant } from './bench/tenant';
+import { startTenant, type TenantOptions } from './bench/tenant';
 
 const ROOT = path.join(__dirname, '..');
 const WORKFLOW_FILE = path.join(ROOT, 'workflows', 'pull-sync.json');
@@ -48,15 +48,8 @@ const CHANGE_SHARE = 0.01;
  * size s alone take 5 minutes; its users are alike, so 2 of them scale linearly to the rest. */
 const DEFAULT_PEER_SAMPLE = 2;
 
-interface Options {
+interface Options extends TenantOptions {
 	size?: SizeName;
-	users: number;
-	contacts: number;
-	activities: number;
-	events: number;
-	attendees: number;
-	latencyMs: number;
-	seed: number;
 	peer: boolean;
 	/** Measure push latency in a real n8n instead (scripts/bench/push-latency.ts). */
 	pushLatency: boolean;

@@ -23,7 +23,7 @@ import {
 import type { LnContact } from '../sync/model';
 import { retryDelay } from '../http/retry';
 import { userPath } from './calendar';
-import { describeBatchFailure, GraphApiError, type BatchRequest, type GraphTransport } from './transport';
+import { describeBatchFailure, GraphApiError, MAX_BATCH_SIZE, type BatchRequest, type GraphTransport } from './transport';
 
 export type ContactAction = 'created' | 'updated' | 'removed' | 'unchanged' | 'failed' | 'planned';
 
@@ -180,7 +180,7 @@ async function createFolder(graph: GraphTransport, mailbox: string, name: string
  */
 const WRITE_ROUNDS = 4;
 /** Writes sent and answered before the next are built: five full $batch requests. */
-const WRITE_SLICE = 100;
+const WRITE_SLICE = 5 * MAX_BATCH_SIZE;
 
 interface ContactWrite {
 	kind: 'create' | 'update' | 'remove';
