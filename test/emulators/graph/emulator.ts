@@ -7,7 +7,7 @@ import { parseBatch, runBatch, type BatchItem, type BatchItemResponse } from './
 import { ContactService, type ContactRenderOptions } from './contacts';
 import { DeltaManager, type DeltaPage, type DeltaSource, type RoundScope } from './delta';
 import { GraphError, badRequest, errorBody } from './errors';
-import { EventService, endOf, startOf, type EventResponse, type Instance, type RenderOptions } from './events';
+import { EventService, endOf, startOf, type EventResponse, type Instance, type MeetingMessage, type RenderOptions } from './events';
 import { encodeId, newGuid, parseRefString, refString } from './ids';
 import { applySelect, evaluateFilter, getPath, linkWith, parsePrefer, parseQuery, sortBy, type Json, type Prefer, type Query } from './odata';
 import type { Change, FolderRecord, Mailbox } from './store';
@@ -17,6 +17,7 @@ import { Throttler, type ThrottlingOptions } from './throttling';
 import { parseQueryInstant } from './timezones';
 
 export type { GraphApp } from './auth';
+export type { MeetingMessage } from './events';
 
 export interface GraphSeedUser {
 	/** GUID; derived from the mail address when absent. */
@@ -107,6 +108,7 @@ export class GraphEmulator extends EmulatorServer {
 		this.deltas.clear();
 		this.subscriptions.clear();
 		this.throttler.clearHistory();
+		this.eventService.outbox.length = 0;
 		this.auth.configure(seed.tenantId, seed.apps);
 		for (const user of seed.users ?? []) this.store.addUser(user);
 		this.eventService.silent = true;
@@ -180,6 +182,11 @@ export class GraphEmulator extends EmulatorServer {
 
 	deleteEvent(mailbox: string, id: string): void {
 		this.eventService.remove(this.box(mailbox), id);
+	}
+
+	/** Every meeting request, update, cancellation and response Exchange would have sent since the seed (from `seq` on). */
+	messages(sinceSeq = 0): MeetingMessage[] {
+		return this.eventService.outbox.filter((m) => m.seq > sinceSeq).map((m) => ({ ...m }));
 	}
 
 	respond(mailbox: string, id: string, response: EventResponse): void {

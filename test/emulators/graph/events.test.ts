@@ -364,6 +364,49 @@ describe('meetings', () => {
 		expect(emulator.events(CAROL)).toHaveLength(0);
 	});
 
+	it('records the mail Exchange sends: requests on create, updates to everyone on a content change, nothing for the organizer\'s own properties', async () => {
+		const org = await graph.post<Ev>(`/users/${ALICE}/events`, meeting());
+		const sent = (since = 0) => emulator.messages(since).map((m) => `${m.kind}:${m.from}>${m.to}`);
+		expect(sent()).toEqual([`invitation:${ALICE}>${BOB}`, `invitation:${ALICE}>${CAROL}`, `invitation:${ALICE}>${EXTERNAL}`]);
+		expect(emulator.messages()[0]).toMatchObject({ iCalUId: org.body.iCalUId, subject: 'Project review' });
+		const mark = emulator.messages().length;
+		await graph.patch(`/users/${ALICE}/events/${org.body.id}`, { isReminderOn: false, showAs: 'free', singleValueExtendedProperties: [{ id: LN_KEY, value: 'ln:100:activity:A1' }] });
+		await graph.patch(`/users/${ALICE}/events/${org.body.id}`, { subject: 'Project review' });
+		expect(sent(mark)).toEqual([]);
+		await graph.patch(`/users/${ALICE}/events/${org.body.id}`, { location: { displayName: 'Room 7' } });
+		expect(sent(mark)).toEqual([`update:${ALICE}>${BOB}`, `update:${ALICE}>${CAROL}`, `update:${ALICE}>${EXTERNAL}`]);
+	});
+
+	it('records an attendees-only change as requests and cancellations to those added and removed only', async () => {
+		const org = await graph.post<Ev>(`/users/${ALICE}/events`, meeting());
+		const mark = emulator.messages().length;
+		await graph.patch(`/users/${ALICE}/events/${org.body.id}`, {
+			attendees: [{ emailAddress: { address: BOB } }, { emailAddress: { address: CAROL } }, { emailAddress: { address: 'dan@fabrikam.com' } }],
+		});
+		expect(emulator.messages(mark).map((m) => `${m.kind}>${m.to}`)).toEqual(['invitation>dan@fabrikam.com', `cancellation>${EXTERNAL}`]);
+	});
+
+	it('records cancellations for cancel and for the organizer\'s DELETE, none for an attendee\'s DELETE, and responses', async () => {
+		const first = await graph.post<Ev>(`/users/${ALICE}/events`, meeting());
+		const second = await graph.post<Ev>(`/users/${ALICE}/events`, meeting({ subject: 'Second' }));
+		let mark = emulator.messages().length;
+		const bobCopy = emulator.events(BOB).find((e) => e.subject === 'Second')!;
+		await graph.post(`/users/${BOB}/events/${bobCopy.id}/accept`, {});
+		await graph.delete(`/users/${CAROL}/events/${emulator.events(CAROL).find((e) => e.subject === 'Second')!.id}`);
+		expect(emulator.messages(mark).map((m) => `${m.kind}:${m.from}>${m.to}`)).toEqual([`response:${BOB}>${ALICE}`]);
+		mark = emulator.messages().length;
+		await graph.post(`/users/${ALICE}/events/${first.body.id}/cancel`, { comment: 'off' });
+		await graph.delete(`/users/${ALICE}/events/${second.body.id}`);
+		expect(emulator.messages(mark).map((m) => `${m.kind}:${m.subject}>${m.to}`)).toEqual([
+			`cancellation:Project review>${BOB}`,
+			`cancellation:Project review>${CAROL}`,
+			`cancellation:Project review>${EXTERNAL}`,
+			`cancellation:Second>${BOB}`,
+			`cancellation:Second>${CAROL}`,
+			`cancellation:Second>${EXTERNAL}`,
+		]);
+	});
+
 	it('drives user actions through the direct API and the control routes', async () => {
 		const created = emulator.createEvent(ALICE, meeting());
 		expect(created.id).toMatch(/^AAkALg/);

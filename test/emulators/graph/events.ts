@@ -92,9 +92,28 @@ const RESPONSE_OF: Record<string, string> = {
 
 export type EventResponse = 'accept' | 'tentativelyAccept' | 'decline';
 
+/**
+ * A mail Exchange sends because of a calendar write: a meeting request, an update or a
+ * cancellation from the organizer to an attendee (any address, inside the tenant or not), or an
+ * attendee's response to the organizer.
+ */
+export interface MeetingMessage {
+	seq: number;
+	kind: 'invitation' | 'update' | 'cancellation' | 'response';
+	from: string;
+	to: string;
+	/** The meeting's iCalUId (a series' own, also for a message about one of its occurrences). */
+	iCalUId: string;
+	subject: string;
+	/** Original start (ISO) of the occurrence a message is about; absent for the whole meeting. */
+	occurrence?: string;
+}
+
 export class EventService {
-	/** While seeding: no change notifications. */
+	/** While seeding: no change notifications and no mail. */
 	silent = false;
+	/** Every mail Exchange would have sent, in order. */
+	readonly outbox: MeetingMessage[] = [];
 	private readonly expansions = new WeakMap<EventRecord, { key: string; upTo: number; list: Occurrence[] }>();
 
 	constructor(
@@ -269,7 +288,10 @@ export class EventService {
 		box.events.set(record.key, record);
 		if (record.transactionId) box.transactions.set(record.transactionId, { key: record.key, fingerprint });
 		this.changed(record, 'created');
-		if (record.attendees.length) this.syncCopies(record, { resend: true, timeChanged: false, seriesReset: false });
+		if (record.attendees.length) {
+			this.mail(record, 'invitation', record.attendees);
+			this.syncCopies(record, { resend: true, timeChanged: false, seriesReset: false });
+		}
 		return { instance: { kind: 'record', record }, replayed: false };
 	}
 
@@ -300,6 +322,8 @@ export class EventService {
 			: undefined;
 		if (changes.singleValueExtendedProperties !== undefined) applyExtended(new Map(), changes.singleValueExtendedProperties);
 
+		const contentBefore = meetingContent(base, oldStart.ms, oldEnd.ms);
+		const attendeesBefore = base.attendees.map((a) => a.emailAddress.address.toLowerCase());
 		const record = inst.kind === 'occurrence' ? this.materializeException(box, inst.master, inst.ts) : inst.record;
 		const timeChanged = start.ms !== record.start.ms || end.ms !== record.end.ms || isAllDay !== record.isAllDay;
 		record.start = start;
@@ -332,13 +356,24 @@ export class EventService {
 		}
 		this.touch(record);
 		this.changed(record, 'updated');
-		if (record.isOrganizer && (record.attendees.length || record.copies.size)) {
+		const contentChanged = meetingContent(record, record.start.ms, record.end.ms) !== contentBefore;
+		const attendeesAfter = new Set(record.attendees.map((a) => a.emailAddress.address.toLowerCase()));
+		const added = record.attendees.filter((a) => !attendeesBefore.includes(a.emailAddress.address.toLowerCase()));
+		const removed = attendeesBefore.filter((address) => !attendeesAfter.has(address));
+		if (record.isOrganizer && (contentChanged || added.length || removed.length)) {
+			// Exchange tells attendees only what concerns them: an attendees-only change reaches only
+			// those added or removed; a change of what they see reaches everyone; a change of the
+			// organizer's own properties (reminder, show-as, extended properties) reaches nobody.
+			const occurrence = record.type === 'exception' ? record.originalStartMs : undefined;
+			const about = record.type === 'exception' ? box.events.get(record.masterKey!)! : record;
+			this.mail(about, 'invitation', added, occurrence);
+			this.mail(about, 'cancellation', removed.map((address) => ({ emailAddress: { address } })), occurrence);
+			if (contentChanged) this.mail(about, 'update', record.attendees.filter((a) => !added.includes(a)), occurrence);
 			if (record.type === 'exception') {
 				const master = box.events.get(record.masterKey!)!;
 				this.mirrorException(master, record, timeChanged);
 			} else {
-				const onlyAttendees = attendeesChanged && Object.keys(changes).filter((k) => !k.startsWith('@')).length === 1;
-				this.syncCopies(record, { resend: !onlyAttendees, timeChanged, seriesReset });
+				this.syncCopies(record, { resend: contentChanged, timeChanged, seriesReset });
 			}
 		}
 		return { kind: 'record', record };
@@ -403,6 +438,13 @@ export class EventService {
 	}
 
 	private removeInstance(box: Mailbox, inst: Instance): void {
+		const owner = inst.kind === 'occurrence' ? inst.master : inst.record.type === 'exception' ? box.events.get(inst.record.masterKey!)! : inst.record;
+		if (owner.isOrganizer) {
+			// Deleting a meeting as its organizer cancels it, as POST …/cancel does.
+			const occurrence = inst.kind === 'occurrence' ? inst.ts : inst.record.type === 'exception' ? inst.record.originalStartMs : undefined;
+			const attendees = inst.kind === 'record' && inst.record.type === 'exception' ? inst.record.attendees : owner.attendees;
+			this.mail(owner, 'cancellation', attendees, occurrence);
+		}
 		if (inst.kind === 'occurrence') {
 			this.cancelOccurrence(box, inst.master, inst.ts, inst.master.isOrganizer);
 			return;
@@ -487,6 +529,7 @@ export class EventService {
 		}
 		if (input.sendResponse === false) return;
 		const org = this.organizerOf(rec);
+		this.record({ kind: 'response', from: box.user.mailLower, to: rec.organizer.address.toLowerCase(), iCalUId: rec.iCalUId, subject: String(rec.props.subject ?? '') });
 		if (!org) return;
 		const attendee = org.attendees.find((a) => a.emailAddress.address.toLowerCase() === box.user.mailLower);
 		if (attendee) attendee.status = { ...status };
@@ -498,6 +541,31 @@ export class EventService {
 	private organizerOf(copy: EventRecord): EventRecord | undefined {
 		if (!copy.organizerLink || !this.store.hasMailbox(copy.organizerLink.mailbox)) return undefined;
 		return this.store.mailbox(copy.organizerLink.mailbox).events.get(copy.organizerLink.key);
+	}
+
+	// -------------------------------------------------------------------------------------------
+	// Mail
+	// -------------------------------------------------------------------------------------------
+
+	/** The organizer's mail about a meeting (or one of its occurrences) to each of the given attendees. */
+	private mail(meeting: EventRecord, kind: MeetingMessage['kind'], to: Array<{ emailAddress: { address: string } }>, occurrenceMs?: number): void {
+		for (const attendee of to) {
+			const address = attendee.emailAddress.address.toLowerCase();
+			if (address === meeting.mailbox) continue;
+			this.record({
+				kind,
+				from: meeting.mailbox,
+				to: address,
+				iCalUId: meeting.iCalUId,
+				subject: String(meeting.props.subject ?? ''),
+				...(occurrenceMs !== undefined ? { occurrence: formatInstant(occurrenceMs) } : {}),
+			});
+		}
+	}
+
+	private record(message: Omit<MeetingMessage, 'seq'>): void {
+		if (this.silent) return;
+		this.outbox.push({ seq: this.outbox.length + 1, ...message });
 	}
 
 	// -------------------------------------------------------------------------------------------
@@ -757,6 +825,13 @@ export class EventService {
 // ---------------------------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------------------------
+
+/** What attendees see of a meeting: a change of it sends them an update. */
+function meetingContent(rec: EventRecord, startMs: number, endMs: number): string {
+	const seen: Json = { startMs, endMs, isAllDay: rec.isAllDay, body: rec.body.text, recurrence: rec.recurrence ?? null };
+	for (const name of PROPAGATED) seen[name] = rec.props[name] ?? null;
+	return canonicalJson(seen);
+}
 
 function timing(rec: EventRecord): { startMs: number; endMs: number; isAllDay: boolean } {
 	return { startMs: rec.start.ms, endMs: rec.end.ms, isAllDay: rec.isAllDay };
