@@ -21,6 +21,7 @@ import {
 	type ExchangeWrite,
 	type LinkedEvent,
 } from '../sync/event-plan';
+import { settleActivityPlan, type WriteOutcome } from '../sync/settle';
 import type { LnActivity, LnDeletedActivity } from '../sync/model';
 import type { SyncUserIndex } from '../sync/sync-users';
 import { GraphApiError, type BatchRequest, type BatchResponse, type GraphTransport } from './transport';
@@ -111,23 +112,32 @@ export function occurrenceActivities(links: MailboxLinks): Set<string> {
 	return new Set(links.series.flatMap((s) => s.links.map((l) => l.activity)));
 }
 
-/** iCalUId → the event with it in the mailbox, or null. */
+/** iCalUIds asked for in one `$filter` (each is over 100 characters; URLs stay short). */
+const UIDS_PER_QUERY = 10;
+
+/** iCalUId → the event with it in the mailbox, or null: one query per ten iCalUIds, sent in `$batch`. */
 export async function findByICalUIds(graph: GraphTransport, mailbox: string, uids: string[]): Promise<Map<string, Event | null>> {
 	const list = [...new Set(uids)];
-	const requests: BatchRequest[] = list.map((uid, index) => ({
+	const chunks: string[][] = [];
+	for (let i = 0; i < list.length; i += UIDS_PER_QUERY) chunks.push(list.slice(i, i + UIDS_PER_QUERY));
+	const requests: BatchRequest[] = chunks.map((chunk, index) => ({
 		id: String(index),
 		method: 'GET',
-		url: `${userPath(mailbox)}/events?${new URLSearchParams({ $filter: `iCalUId eq '${uid.replace(/'/g, "''")}'`, $select: EVENT_FIELDS }).toString()}`,
+		url: `${userPath(mailbox)}/events?${new URLSearchParams({ $filter: chunk.map((uid) => `iCalUId eq '${uid.replace(/'/g, "''")}'`).join(' or '), $select: EVENT_FIELDS, $top: String(UIDS_PER_QUERY * 4) }).toString()}`,
 		headers: READ_HEADERS,
 	}));
 	const result = new Map<string, Event | null>();
-	const responses = await graph.batch(requests);
-	list.forEach((uid, index) => {
+	const responses = requests.length ? await graph.batch(requests) : new Map<string, BatchResponse>();
+	chunks.forEach((chunk, index) => {
 		const response = responses.get(String(index));
 		if (!response) return;
 		throwIfFailed(response, mailbox);
-		const [event] = (response.body as { value?: Event[] })?.value ?? [];
-		result.set(uid, event ?? null);
+		const found = (response.body as { value?: Event[] })?.value ?? [];
+		for (const uid of chunk) {
+			// An attendee's calendar may hold the meeting once; prefer the organizer's own item if both are there.
+			const matches = found.filter((e) => e.iCalUId === uid).sort((a, b) => Number(Boolean(b.isOrganizer)) - Number(Boolean(a.isOrganizer)));
+			result.set(uid, matches[0] ?? null);
+		}
 	});
 	return result;
 }
@@ -141,14 +151,6 @@ function throwIfFailed(response: BatchResponse, mailbox: string): void {
 		error?.code,
 		mailbox,
 	);
-}
-
-export interface WriteOutcome {
-	write: ExchangeWrite;
-	ok: boolean;
-	status: number;
-	event?: Event;
-	error?: string;
 }
 
 /** Sends the planned writes of one mailbox through $batch. A 404 on cancel or delete means done. */
@@ -198,9 +200,9 @@ export interface ActivitySyncResult {
 }
 
 /**
- * Reads both sides for one mailbox, plans (SPEC §4), and applies the Exchange writes in batches.
- * The returned items carry what LN should get (flags, statuses, updates); failed writes are marked
- * failed and carry no LN flags, so nothing claims an event that does not exist.
+ * Reads both sides for one mailbox, plans (event-plan.ts), applies the Exchange writes in batches,
+ * looks for the copies of meetings it created in the invited sync users' calendars, and settles
+ * (settle.ts): the returned items carry what LN should get (flags, statuses, updates).
  */
 export async function syncActivities(graph: GraphTransport, request: ActivitySyncRequest): Promise<ActivitySyncResult> {
 	const { mailbox, company } = request;
@@ -218,57 +220,54 @@ export async function syncActivities(graph: GraphTransport, request: ActivitySyn
 		input.presence = await findByICalUIds(graph, mailbox, plan.presenceNeeded);
 		plan = planActivitySync(input, request.options);
 	}
-	if (request.dryRun) return { plan, items: plan.items };
+	const byId = new Map(activities.filter((a): a is LnActivity => !(a as LnDeletedActivity).deleted).map((a) => [a.id, a]));
+	if (request.dryRun) {
+		return { plan, items: settleActivityPlan({ plan, activities: byId, outcomes: new Map(), copiesFound: new Set(), dryRun: true }) };
+	}
 	const writes: Array<{ item: ActivityPlanItem; write: ExchangeWrite }> = [];
 	for (const item of plan.items) for (const write of item.exchange) writes.push({ item, write });
-	const outcomes = writes.length ? await applyWrites(graph, mailbox, writes.map((w) => w.write)) : [];
-	outcomes.forEach((outcome, index) => {
+	const results = writes.length ? await applyWrites(graph, mailbox, writes.map((w) => w.write)) : [];
+	const outcomes = new Map<ActivityPlanItem, WriteOutcome[]>();
+	results.forEach((outcome, index) => {
 		const { item } = writes[index];
-		if (!outcome.ok) {
-			item.action = 'fail';
-			item.reason = `Exchange refused ${outcome.write.op} for activity ${item.activity} in ${mailbox}: ${outcome.error}`;
-			item.flags = [];
-			item.attendance = [];
-			item.update = undefined;
-			item.link = undefined;
-			return;
-		}
+		outcomes.set(item, [...(outcomes.get(item) ?? []), outcome]);
+		if (!outcome.ok) return;
 		const written = outcome.write.op === 'create' ? outcome.event?.id : (outcome.write as { eventId: string }).eventId;
 		const changeKey = outcome.write.op === 'cancel' || outcome.write.op === 'delete' ? 'deleted' : outcome.event?.changeKey;
 		if (written && changeKey) request.onWritten?.(written, changeKey);
-		if (outcome.write.op === 'create' && outcome.event) {
-			item.eventId = outcome.event.id ?? undefined;
-			item.iCalUId = outcome.event.iCalUId ?? undefined;
-			if (item.update?.referenceFromCreatedEvent) {
-				item.update.fields = { ...item.update.fields, reference: outcome.event.iCalUId };
-				item.update.referenceFromCreatedEvent = false;
-			}
-		}
 	});
-	await confirmInvitations(graph, request, plan.items);
-	return { plan, items: plan.items };
+	const copiesFound = await findCopiesOfCreated(graph, request, plan, outcomes, byId);
+	return { plan, items: settleActivityPlan({ plan, activities: byId, outcomes, copiesFound, dryRun: false }) };
 }
 
 /**
  * Just after a meeting is created, its sync-user attendees may already have Exchange's copy: their
- * Synchronized flag is then set at once rather than on their own next run.
+ * flags are then decided at once rather than on their own next run.
  */
-async function confirmInvitations(graph: GraphTransport, request: ActivitySyncRequest, items: ActivityPlanItem[]): Promise<void> {
-	const byMailbox = new Map<string, Array<{ item: ActivityPlanItem; flag: ActivityPlanItem['flags'][number] }>>();
-	for (const item of items) {
-		if (item.mode !== 'meeting' || item.action !== 'create' || !item.iCalUId) continue;
-		const activity = request.activities.find((a) => a.id === item.activity) as LnActivity | undefined;
-		for (const flag of item.flags) {
-			if (flag.synchronized !== false) continue;
-			const attendee = activity?.attendees.find((a) => a.sequence === flag.sequence);
+async function findCopiesOfCreated(
+	graph: GraphTransport,
+	request: ActivitySyncRequest,
+	plan: EventPlan,
+	outcomes: Map<ActivityPlanItem, WriteOutcome[]>,
+	activities: Map<string, LnActivity>,
+): Promise<Set<string>> {
+	const byMailbox = new Map<string, Array<{ key: string; uid: string }>>();
+	for (const item of plan.items) {
+		const created = outcomes.get(item)?.find((o) => o.write.op === 'create' && o.ok)?.event;
+		if (!created?.iCalUId || (outcomes.get(item) ?? []).some((o) => !o.ok)) continue;
+		for (const decision of item.lines) {
+			if (decision.exists !== 'copyOfCreated') continue;
+			const attendee = activities.get(item.activity)?.attendees.find((a) => a.sequence === decision.sequence);
 			const user = attendee ? request.syncUsers.forAttendee(attendee) : undefined;
 			if (!user) continue;
 			const mailbox = user.email.toLowerCase();
-			byMailbox.set(mailbox, [...(byMailbox.get(mailbox) ?? []), { item, flag }]);
+			byMailbox.set(mailbox, [...(byMailbox.get(mailbox) ?? []), { key: `${item.activity}|${decision.sequence}`, uid: created.iCalUId }]);
 		}
 	}
+	const found = new Set<string>();
 	for (const [mailbox, entries] of byMailbox) {
-		const present = await findByICalUIds(graph, mailbox, entries.map((e) => e.item.iCalUId!));
-		for (const { item, flag } of entries) if (present.get(item.iCalUId!)) flag.synchronized = true;
+		const present = await findByICalUIds(graph, mailbox, entries.map((e) => e.uid));
+		for (const entry of entries) if (present.get(entry.uid)) found.add(entry.key);
 	}
+	return found;
 }

@@ -115,7 +115,9 @@ export async function syncContactFolder(graph: GraphTransport, request: FolderSy
 		}),
 	);
 	const stored = readDigest(folder);
-	if (folder && stored && stored.digest === wantedDigest && request.now - stored.at < request.verifyAfterHours * 3_600_000) {
+	// The digest stands for the whole set: a partial input neither trusts nor writes it.
+	const complete = request.plan.complete;
+	if (complete && folder && stored && stored.digest === wantedDigest && request.now - stored.at < request.verifyAfterHours * 3_600_000) {
 		result.folderId = folder.id ?? undefined;
 		result.digestMatched = true;
 		const plan = planContacts(request.contacts, [], request.plan);
@@ -151,7 +153,7 @@ export async function syncContactFolder(graph: GraphTransport, request: FolderSy
 		...plan.removes.map((remove): ContactWrite => ({ kind: 'remove', key: remove.key, contact: contactOf(remove.key), id: remove.id, reason: remove.reason })),
 	];
 	const allWritten = writes.length === 0 || (await writeContacts(graph, mailbox, base, writes, result));
-	if (allWritten && !plan.brake) {
+	if (allWritten && !plan.brake && complete) {
 		await graph.patch(`${userPath(mailbox)}/contactFolders/${encodeURIComponent(folderId)}`, {
 			singleValueExtendedProperties: [{ id: LN_DIGEST_PROPERTY, value: digestValue(plan.digest, request.now) }],
 		});

@@ -8,6 +8,7 @@ import {
 	LN_STATE_PROPERTY,
 	propertyValue,
 	seriesKey,
+	signLink,
 	type ExtendedProperty,
 	type LinkState,
 } from '../sync/link';
@@ -41,8 +42,11 @@ export async function linkEvents(
 	graph: GraphTransport,
 	mailbox: string,
 	links: LinkRequest[],
+	key: Buffer,
 	onWritten?: (eventId: string, changeKey: string) => void,
 ): Promise<LinkOutcome[]> {
+	// Signed over the item's iCalUId (an occurrence's own), so the link holds only on that item in this mailbox.
+	const signed = (link: LinkRequest) => signLink(key, { company: link.company, activity: link.activity, mailbox, iCalUId: link.iCalUId }, 'iCalUId');
 	const outcomes: LinkOutcome[] = [];
 	const singles = links.filter((l) => !l.seriesMasterId && !l.remove);
 	for (const link of links.filter((l) => !l.seriesMasterId && l.remove)) {
@@ -56,7 +60,7 @@ export async function linkEvents(
 		body: {
 			singleValueExtendedProperties: [
 				{ id: LN_KEY_PROPERTY, value: `ln:${link.company}:activity:${link.activity}` },
-				{ id: LN_STATE_PROPERTY, value: encodeState(link.state) },
+				{ id: LN_STATE_PROPERTY, value: encodeState({ ...link.state, signature: signed(link) }) },
 			],
 		},
 		idempotent: true,
@@ -78,7 +82,7 @@ export async function linkEvents(
 			);
 			const entries = decodeOccurrences(propertyValue(master.singleValueExtendedProperties, LN_OCCURRENCES_PROPERTY));
 			for (const link of group) {
-				const entry = { iCalUId: link.iCalUId ?? '', eventId: link.eventId, activity: link.activity, hash: link.state.hash };
+				const entry = { iCalUId: link.iCalUId ?? '', eventId: link.eventId, activity: link.activity, hash: link.state.hash, signature: link.remove ? undefined : signed(link) };
 				const index = entries.findIndex((e) => (link.iCalUId && e.iCalUId === link.iCalUId) || e.eventId === link.eventId);
 				if (link.remove) {
 					if (index >= 0) entries.splice(index, 1);

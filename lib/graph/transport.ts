@@ -30,6 +30,14 @@ export interface GraphConnection extends GraphEndpoints {
 	clientSecret: string;
 }
 
+/**
+ * The credential's secret material, from which the keys that sign clientStates and links are derived:
+ * only holders of the credential can make or check them, and nothing secret is stored anywhere.
+ */
+export function secretMaterial(connection: GraphConnection): string {
+	return connection.clientSecret;
+}
+
 export interface GraphRequestInfo {
 	method: string;
 	url: string;

@@ -121,6 +121,11 @@ export interface ContactPlan {
 export interface ContactPlanOptions {
 	brakeShare: number;
 	brakeMinimum: number;
+	/**
+	 * The contacts given are every LN contact to synchronize. Only then may a linked contact missing
+	 * from them be removed: a partial read (e.g. "changed since") says nothing about the others.
+	 */
+	complete: boolean;
 }
 
 /** Digest of a desired contact set: equal sets give equal digests, whatever their order. */
@@ -167,7 +172,7 @@ export function planContacts(wanted: LnContact[], existing: FolderContact[], opt
 		for (const duplicate of duplicates) plan.removes.push({ id: duplicate.id, key, reason: 'duplicate of the same LN contact' });
 		if (!mapped) {
 			// A failed record stays as it is: bad data in LN never removes what Exchange has.
-			if (plan.failures.some((f) => f.key === key)) continue;
+			if (plan.failures.some((f) => f.key === key) || !options.complete) continue;
 			plan.removes.push({ id: first.id, key, reason: 'no longer marked Synchronize, inactive or deleted in LN' });
 		} else if (first.hash === mapped.hash) {
 			plan.unchanged.push({ id: first.id, key });

@@ -20,29 +20,20 @@ import {
 	SUBJECT_MAX,
 	type CanonicalEvent,
 } from './canonical';
-import { activityKey, LN_KEY_PROPERTY, LN_STATE_PROPERTY, encodeState, type LinkState } from './link';
+import type { AttendeeFacts, FlagUpdate } from './flags';
+import { involvementOf, type LinkGuard } from './guard';
+import { activityKey, encodeState, LN_KEY_PROPERTY, LN_STATE_PROPERTY, parseKey, signLink, verifyLink, type LinkState, type LinkTrust } from './link';
 import type { ConflictPolicy, LnActivity, LnAttendee, LnDeletedActivity, Origin, SyncUser } from './model';
 import type { SyncUserIndex } from './sync-users';
 import { fromGraphDateTime, isValidZone, parseInstant, type DateTimeTimeZone } from './time';
+
+export type { FlagUpdate } from './flags';
 
 /** An event in the mailbox that carries our LN key. */
 export interface LinkedEvent {
 	event: Event;
 	key: string;
 	state?: LinkState;
-}
-
-export interface FlagUpdate {
-	activity: string;
-	sequence: number;
-	/** The attendee's ETag as read with the activity: the write needs no read of its own first. */
-	etag?: string;
-	sentToSynchronizer?: boolean;
-	synchronized?: boolean;
-}
-
-function flagUpdate(activity: LnActivity, attendee: LnAttendee, values: Pick<FlagUpdate, 'sentToSynchronizer' | 'synchronized'>): FlagUpdate {
-	return { activity: activity.id, sequence: attendee.sequence, etag: attendee.etag, ...values };
 }
 
 export interface AttendanceUpdate {
@@ -67,6 +58,10 @@ export interface ActivityUpdate {
 	/** Attendees to un-invite (by sequence), because they left the Exchange meeting. */
 	uninviteAttendees?: number[];
 	etag?: string;
+	/** Checked by LN against the activity before writing (see guard.ts). */
+	guard?: LinkGuard;
+	/** The link to store on the event once LN has the change (Exchange → LN changes). */
+	link?: { mailbox: string; eventId: string; iCalUId?: string; company: string; activity: string; state: LinkState };
 }
 
 export type ExchangeWrite =
@@ -75,7 +70,21 @@ export type ExchangeWrite =
 	| { op: 'cancel'; eventId: string; comment: string }
 	| { op: 'delete'; eventId: string };
 
-export type PlanAction = 'create' | 'update' | 'cancel' | 'delete' | 'link' | 'unchanged' | 'skip' | 'fail';
+export type PlanAction = 'create' | 'update' | 'cancel' | 'delete' | 'link' | 'unchanged' | 'skip' | 'fail' | 'verify' | 'refused';
+
+/**
+ * Whether the event exists for an attendee once the item's writes went through (an item whose writes
+ * fail decides no flags): known now, or, for a sync user invited to a meeting created now, once their
+ * copy is found in their calendar.
+ */
+export type Existence = boolean | 'copyOfCreated';
+
+/** An attendee line whose flags this mailbox's run decides. */
+export interface LineDecision {
+	sequence: number;
+	inScope: boolean;
+	exists: Existence;
+}
 
 export interface ActivityPlanItem {
 	company: string;
@@ -85,11 +94,12 @@ export interface ActivityPlanItem {
 	reason?: string;
 	/** Writes to Exchange, in order. */
 	exchange: ExchangeWrite[];
+	/** Attendee lines whose flags follow from this item (settle.ts turns them into `flags`). */
+	lines: LineDecision[];
+	/** Flag writes, filled by settle.ts. */
 	flags: FlagUpdate[];
 	attendance: AttendanceUpdate[];
 	update?: ActivityUpdate;
-	/** Link state to store on the event after the LN update succeeded (Exchange → LN changes). */
-	link?: { eventId: string; key: string; state: LinkState };
 	conflict?: { policy: ConflictPolicy; winner: Origin };
 	eventId?: string;
 	iCalUId?: string;
@@ -100,7 +110,16 @@ export interface ActivityPlanItem {
 	warnings: string[];
 }
 
-export type TargetMode = 'meeting' | 'copy' | 'source' | 'attendee' | 'none';
+/**
+ * How the mailbox relates to the activity (SPEC §4.1):
+ * - `meeting`: its user is the meeting organizer and a sync user: the meeting is kept in this mailbox;
+ * - `attendee`: another sync user organizes; Exchange delivers the invitation here;
+ * - `copy`: nobody who is a sync user organizes; the event is written straight into this calendar;
+ * - `follow`: nobody who is a sync user organizes, but the activity stands for a meeting in Exchange
+ *   (its reference): the invitation is in this calendar, and LN follows the meeting;
+ * - `none`: the user is neither organizer nor invited.
+ */
+export type TargetMode = 'meeting' | 'attendee' | 'copy' | 'follow' | 'none';
 
 export interface EventPlanOptions {
 	now: DateTime;
@@ -113,13 +132,15 @@ export interface EventPlanOptions {
 	brakeMinimum: number;
 	/** When the LN data was read; links written after it are never orphans. */
 	readAt?: DateTime;
+	/** Signs the links written and checks those read (link.ts). */
+	linkKey: Buffer;
 }
 
 export interface EventPlanInput {
 	mailbox: string;
 	activities: Array<LnActivity | LnDeletedActivity>;
 	linked: LinkedEvent[];
-	/** The activities are every activity relevant to the mailbox: linked events without one are orphans. */
+	/** The activities are every activity relevant to the mailbox: linked events without one are checked in LN. */
 	complete: boolean;
 	/** iCalUId → the event with that iCalUId in the mailbox (null: none). Filled by a first pass. */
 	presence?: Map<string, Event | null>;
@@ -135,6 +156,8 @@ export interface EventPlan {
 }
 
 const CANCEL_COMMENT = 'Cancelled in Infor LN';
+/** LN activity codes: what the LN webhook accepts too. */
+const ACTIVITY_CODE = /^[A-Za-z0-9._-]{1,40}$/;
 
 export function isDeleted(value: LnActivity | LnDeletedActivity): value is LnDeletedActivity {
 	return (value as LnDeletedActivity).deleted === true;
@@ -143,12 +166,11 @@ export function isDeleted(value: LnActivity | LnDeletedActivity): value is LnDel
 /**
  * Decides, for one mailbox, what to do with each LN activity and each linked event: create, update,
  * cancel or delete the Exchange event, which LN changes follow from Exchange, and which attendee
- * flags and statuses LN should get (SPEC §4). Pure: the same input gives the same plan.
+ * lines get their flags decided here (SPEC §4). Pure: the same input gives the same plan.
  */
 export function planActivitySync(input: EventPlanInput, options: EventPlanOptions): EventPlan {
 	const mailbox = normalizeEmail(input.mailbox);
-	const horizonEnd = options.now.plus({ days: options.horizonDays });
-	const presenceNeeded = new Set<string>();
+	const context: PlanContext = { input, options, mailbox, horizonEnd: options.now.plus({ days: options.horizonDays }), presenceNeeded: new Set() };
 	const items: ActivityPlanItem[] = [];
 	const byKey = new Map<string, LinkedEvent[]>();
 	for (const linked of input.linked) byKey.set(linked.key, [...(byKey.get(linked.key) ?? []), linked]);
@@ -157,34 +179,35 @@ export function planActivitySync(input: EventPlanInput, options: EventPlanOption
 	for (const activity of input.activities) {
 		const key = activityKey(activity.company, activity.id);
 		seenKeys.add(key);
-		const candidates = byKey.get(key) ?? [];
-		const [primary, ...duplicates] = orderLinked(candidates);
-		const item = planOne(activity, primary, mailbox, input, options, horizonEnd, presenceNeeded);
-		for (const duplicate of duplicates) {
-			item.exchange.push({ op: 'delete', eventId: duplicate.event.id! });
-			item.warnings.push(`Removed a duplicate event ${duplicate.event.id} of activity ${activity.id}`);
-		}
-		items.push(item);
+		items.push(planActivity(activity, byKey.get(key) ?? [], context));
 	}
-
 	if (input.complete) {
 		for (const [key, linkedEvents] of byKey) {
 			if (seenKeys.has(key)) continue;
-			for (const linked of linkedEvents) items.push(planOrphan(linked, mailbox, options));
+			for (const linked of linkedEvents) items.push(planOrphan(linked, context));
 		}
 	}
+	return withBrake({ mailbox, presenceNeeded: [...context.presenceNeeded], items }, input, options);
+}
 
-	// Cancellations both ways count: Exchange events LN would cancel, and LN appointments Exchange
-	// would cancel (a mailbox emptied by mistake must not cancel the user's whole LN diary).
-	const removals = items.filter((i) => i.removal && (i.exchange.length > 0 || i.update?.fields.status === 'Cancelled'));
+interface PlanContext {
+	input: EventPlanInput;
+	options: EventPlanOptions;
+	mailbox: string;
+	horizonEnd: DateTime;
+	presenceNeeded: Set<string>;
+}
+
+/** Cancellations both ways count: a mailbox emptied by mistake must not cancel the user's whole LN diary. */
+function withBrake(plan: EventPlan, input: EventPlanInput, options: EventPlanOptions): EventPlan {
+	const removals = plan.items.filter((i) => i.removal && (i.exchange.length > 0 || i.update?.fields.status === 'Cancelled'));
 	const goneFromExchange = removals.filter((i) => i.exchange.length === 0 && !input.linked.some((l) => l.event.id === i.eventId)).length;
 	const linkedFuture = input.linked.filter((l) => !isPast(l.event, options.now)).length + goneFromExchange;
-	const plan: EventPlan = { mailbox, presenceNeeded: [...presenceNeeded], items };
 	if (removals.length >= options.brakeMinimum && removals.length > options.brakeShare * linkedFuture) {
 		plan.brake = { removals: removals.length, linked: linkedFuture, share: options.brakeShare };
 		for (const item of removals) {
 			item.exchange = [];
-			item.flags = [];
+			item.lines = [];
 			item.update = undefined;
 			item.action = 'skip';
 			item.reason = `mass-change brake: this run would cancel ${removals.length} of ${linkedFuture} linked future events (more than ${Math.round(options.brakeShare * 100)} %); check LN and Exchange, then confirm by raising the brake share for one run`;
@@ -193,18 +216,8 @@ export function planActivitySync(input: EventPlanInput, options: EventPlanOption
 	return plan;
 }
 
-function orderLinked(candidates: LinkedEvent[]): LinkedEvent[] {
-	return [...candidates].sort((a, b) => {
-		const organizer = Number(Boolean(b.event.isOrganizer)) - Number(Boolean(a.event.isOrganizer));
-		if (organizer !== 0) return organizer;
-		const state = Number(Boolean(b.state)) - Number(Boolean(a.state));
-		if (state !== 0) return state;
-		return String(a.event.createdDateTime ?? '').localeCompare(String(b.event.createdDateTime ?? ''));
-	});
-}
-
 function newItem(company: string, activity: string, mailbox: string): ActivityPlanItem {
-	return { company, activity, mailbox, action: 'unchanged', exchange: [], flags: [], attendance: [], warnings: [] };
+	return { company, activity, mailbox, action: 'unchanged', exchange: [], lines: [], flags: [], attendance: [], warnings: [] };
 }
 
 function isPast(event: Event, now: DateTime): boolean {
@@ -222,27 +235,46 @@ function removalWrite(event: Event): ExchangeWrite {
 		: { op: 'delete', eventId: event.id! };
 }
 
-function planOrphan(linked: LinkedEvent, mailbox: string, options: EventPlanOptions): ActivityPlanItem {
-	const parsed = /^ln:(\d+):activity:(.+)$/.exec(linked.key);
-	const item = newItem(parsed?.[1] ?? '', parsed?.[2] ?? linked.key, mailbox);
+function remove(item: ActivityPlanItem, event: Event, reason: string): void {
+	const write = removalWrite(event);
+	item.exchange.push(write);
+	if (item.action === 'unchanged' || item.action === 'skip') item.action = write.op === 'cancel' ? 'cancel' : 'delete';
+	item.reason = reason;
+	item.removal = true;
+}
+
+/** Nothing (more) to do for the item; writes already planned for it stay. */
+function skip(item: ActivityPlanItem, reason: string): ActivityPlanItem {
+	if (item.exchange.length === 0 && !item.update) {
+		item.action = 'skip';
+		item.reason = reason;
+	} else {
+		item.reason = item.reason ? `${item.reason}; ${reason}` : reason;
+	}
+	return item;
+}
+
+/**
+ * A linked event whose activity was not in the input: the activity may be gone, moved out of the
+ * window, or no longer involve this mailbox. Which one only LN can say: the item asks for the
+ * activity to be read and planned on its own (a record that left the window is not a deletion).
+ */
+function planOrphan(linked: LinkedEvent, context: PlanContext): ActivityPlanItem {
+	const parsed = parseKey(linked.key);
+	const item = newItem(parsed?.company ?? '', parsed?.id ?? linked.key, context.mailbox);
 	item.eventId = linked.event.id ?? undefined;
 	item.iCalUId = linked.event.iCalUId ?? undefined;
-	if (isPast(linked.event, options.now)) {
-		item.action = 'skip';
-		item.reason = 'past event: never changed';
-		return item;
+	if (!parsed || parsed.kind !== 'activity' || !ACTIVITY_CODE.test(parsed.id)) {
+		item.warnings.push(`Event ${linked.event.id} in ${context.mailbox} carries the link "${linked.key}", which names no LN activity; refused`);
+		return Object.assign(skip(item, 'a link that names no LN activity'), { action: 'refused' as const });
 	}
-	const readAt = options.readAt ?? options.now;
+	if (isPast(linked.event, context.options.now)) return skip(item, 'past event: never changed');
+	const readAt = context.options.readAt ?? context.options.now;
 	if (linked.state && linked.state.linkedAt * 1000 > readAt.toMillis() - 60_000) {
-		item.action = 'skip';
-		item.reason = 'linked while this run read LN; checked on the next run';
-		return item;
+		return skip(item, 'linked while this run read LN; checked on the next run');
 	}
-	const write = removalWrite(linked.event);
-	item.exchange.push(write);
-	item.action = write.op === 'cancel' ? 'cancel' : 'delete';
-	item.reason = 'the LN activity no longer exists, or no longer involves this mailbox';
-	item.removal = true;
+	item.action = 'verify';
+	item.reason = 'not among the LN activities of this mailbox: read from LN and checked on its own';
 	return item;
 }
 
@@ -255,16 +287,15 @@ interface Roles {
 function rolesOf(activity: LnActivity, mailbox: string, users: SyncUserIndex, warnings: string[]): Roles {
 	const organizer = organizerOf(activity);
 	const organizerUser = organizer ? users.forAttendee(organizer, warnings) : undefined;
-	const mine = activity.attendees.find((a) => normalizeEmail(users.forAttendee(a)?.email ?? '') === mailbox);
+	const mine = activity.attendees.find((a) => normalizeEmail(users.forAttendee(a, warnings)?.email ?? '') === mailbox);
 	return { mine, organizer, organizerUser };
 }
 
-function targetMode(roles: Roles, mailbox: string, linked?: LinkedEvent): TargetMode {
-	if (linked?.state?.origin === 'exchange') return 'source';
+function targetMode(activity: LnActivity, roles: Roles, mailbox: string): TargetMode {
 	if (roles.organizerUser && normalizeEmail(roles.organizerUser.email) === mailbox) return 'meeting';
-	if (roles.organizerUser && roles.mine?.invite) return 'attendee';
-	if (!roles.organizerUser && roles.mine?.invite) return 'copy';
-	return 'none';
+	if (!roles.mine?.invite) return 'none';
+	if (roles.organizerUser) return 'attendee';
+	return activity.reference ? 'follow' : 'copy';
 }
 
 /** Problems that make an activity impossible to write to Exchange; each names the field. */
@@ -295,7 +326,7 @@ export function validateActivity(activity: LnActivity): string | undefined {
 	return undefined;
 }
 
-function attendeeWarnings(activity: LnActivity): string[] {
+function attendeeWarnings(activity: LnActivity, roles: Roles, mode: TargetMode): string[] {
 	const warnings: string[] = [];
 	if (activity.allDay) {
 		const start = parseInstant(activity.start);
@@ -304,8 +335,15 @@ function attendeeWarnings(activity: LnActivity): string[] {
 			warnings.push(`Activity ${activity.id}: an all-day activity with times (start ${activity.start}, end ${activity.end}); synchronized as whole days`);
 		}
 	}
-	if (!organizerOf(activity)) {
-		warnings.push(`Activity ${activity.id} has no meeting organizer: invited sync users get the event in their own calendar, without invitations`);
+	if (mode === 'copy' || mode === 'follow') {
+		// SPEC §4.1: the report says why no invitations are sent.
+		const how = mode === 'copy' ? 'invited sync users get the event in their own calendar, without invitations' : 'the event reaches invited sync users through the Exchange meeting it came from, and LN follows that meeting';
+		const organizer = roles.organizer;
+		warnings.push(
+			organizer
+				? `Activity ${activity.id}: the meeting organizer ${organizer.code ?? organizer.name ?? ''} (${organizer.email ?? 'no e-mail'}) is not an active sync user: ${how}`
+				: `Activity ${activity.id} has no meeting organizer: ${how}`,
+		);
 	}
 	const seen = new Map<string, number>();
 	for (const attendee of activity.attendees) {
@@ -331,35 +369,70 @@ function transactionIdFor(activity: LnActivity, mailbox: string, hash: string): 
 	return `lnsync-${digest}`;
 }
 
-function planOne(
-	activity: LnActivity | LnDeletedActivity,
-	linked: LinkedEvent | undefined,
-	mailbox: string,
-	input: EventPlanInput,
-	options: EventPlanOptions,
-	horizonEnd: DateTime,
-	presenceNeeded: Set<string>,
-): ActivityPlanItem {
+/** An activity that LN's Appointment session could mark Synchronize: a meeting organizer and an invitee. */
+function lnCouldSynchronize(activity: LnActivity): boolean {
+	return Boolean(organizerOf(activity)) && activity.attendees.some((a) => a.invite && a.role !== 'MeetingOrganizer');
+}
+
+interface Candidate extends LinkedEvent {
+	trust: LinkTrust;
+}
+
+/**
+ * The links in this mailbox that may stand for the activity: signed by us for this mailbox and item,
+ * or (links from before signing, or after the credential's secret changed) confirmed by LN — the
+ * mailbox's user takes part in the activity and the activity refers to the item. Others are refused
+ * and reported; nothing is read from or written to them.
+ */
+function trustedCandidates(activity: LnActivity | LnDeletedActivity, linked: LinkedEvent[], context: PlanContext, item: ActivityPlanItem): Candidate[] {
+	const trusted: Candidate[] = [];
+	for (const candidate of linked) {
+		const trust = verifyLink(context.options.linkKey, subjectOf(activity, context.mailbox, candidate.event), candidate.state?.signature);
+		if (trust === 'signed' || isDeleted(activity) || confirmedByLn(activity, candidate.event, context)) {
+			trusted.push({ ...candidate, trust });
+			continue;
+		}
+		item.warnings.push(
+			`Event ${candidate.event.id} in ${context.mailbox} ("${candidate.event.subject ?? ''}") carries a link to LN activity ${activity.id} that ${trust === 'mismatch' ? 'does not match its signature' : 'is not signed'}, and LN does not confirm it (${context.mailbox} does not take part in the activity, or the activity refers to another Exchange item); refused`,
+		);
+	}
+	return trusted;
+}
+
+function subjectOf(activity: { company: string; id: string }, mailbox: string, event: Event) {
+	return { company: activity.company, activity: activity.id, mailbox, iCalUId: event.iCalUId, transactionId: event.transactionId };
+}
+
+function confirmedByLn(activity: LnActivity, event: Event, context: PlanContext): boolean {
+	if (!involvementOf(activity, context.mailbox, context.input.syncUsers)) return false;
+	if (activity.reference) return activity.reference === event.iCalUId;
+	// A direct copy (no reference in LN, no attendees on the event) stands only for this user's own line.
+	return (event.attendees ?? []).length === 0;
+}
+
+/** The state to store on an item linked to the activity, signed over the item's identity. */
+function signedState(context: PlanContext, activity: LnActivity, state: Omit<LinkState, 'signature'>, identity: { iCalUId?: string | null; transactionId?: string | null }): LinkState {
+	const subject = { company: activity.company, activity: activity.id, mailbox: context.mailbox, ...identity };
+	return { ...state, signature: signLink(context.options.linkKey, subject) };
+}
+
+function planActivity(activity: LnActivity | LnDeletedActivity, linked: LinkedEvent[], context: PlanContext): ActivityPlanItem {
+	const { options, mailbox } = context;
 	const item = newItem(activity.company, activity.id, mailbox);
-	item.eventId = linked?.event.id ?? undefined;
-	item.iCalUId = linked?.event.iCalUId ?? undefined;
+	const candidates = orderCandidates(trustedCandidates(activity, linked, context, item));
+	const primary = candidates[0];
+	item.eventId = primary?.event.id ?? undefined;
+	item.iCalUId = primary?.event.iCalUId ?? undefined;
+	if (linked.length > 0 && candidates.length === 0 && !isDeleted(activity)) {
+		item.action = 'refused';
+		item.reason = 'the link on the Exchange item is not ours or not confirmed by LN';
+		return item;
+	}
 
 	if (isDeleted(activity)) {
-		if (!linked) {
-			item.action = 'skip';
-			item.reason = 'deleted in LN; no event in this mailbox';
-			return item;
-		}
-		if (isPast(linked.event, options.now)) {
-			item.action = 'skip';
-			item.reason = 'past event: never changed';
-			return item;
-		}
-		const write = removalWrite(linked.event);
-		item.exchange.push(write);
-		item.action = write.op === 'cancel' ? 'cancel' : 'delete';
-		item.reason = 'deleted in LN';
-		item.removal = true;
+		const live = candidates.filter((c) => !isPast(c.event, options.now));
+		if (live.length === 0) return skip(item, candidates.length ? 'past event: never changed' : 'deleted in LN; no event in this mailbox');
+		for (const candidate of live) remove(item, candidate.event, 'deleted in LN');
 		return item;
 	}
 
@@ -369,254 +442,316 @@ function planOne(
 		item.reason = problem;
 		return item;
 	}
-	item.warnings.push(...attendeeWarnings(activity));
-	const roles = rolesOf(activity, mailbox, input.syncUsers, item.warnings);
-	const mode = targetMode(roles, mailbox, linked);
+	const roles = rolesOf(activity, mailbox, context.input.syncUsers, item.warnings);
+	const mode = targetMode(activity, roles, mailbox);
 	item.mode = mode;
-	const start = parseInstant(activity.start);
-	const end = parseInstant(activity.end);
-	if (end < options.now) {
-		item.action = 'skip';
-		item.reason = 'past event: never created, changed, cancelled or flagged';
-		return item;
+	item.warnings.push(...attendeeWarnings(activity, roles, mode));
+	const activityPast = parseInstant(activity.end) < options.now;
+	if (activityPast && (!primary || isPast(primary.event, options.now))) return skip(item, 'past event: never created, changed, cancelled or flagged');
+
+	// Events in this mailbox that no longer stand for the activity as it is now: an earlier organizer's
+	// meeting, or a direct copy from when nobody who is a sync user organized it.
+	const [kept, stale] = partitionCandidates(candidates, activity, mode);
+	for (const candidate of stale) {
+		if (isPast(candidate.event, options.now)) continue;
+		const wasTheMeeting = candidate.event.isOrganizer && (candidate.event.attendees ?? []).length > 0;
+		remove(item, candidate.event, wasTheMeeting ? 'the meeting organizer in LN is no longer this mailbox\'s user: the old meeting is cancelled' : 'the event now reaches this calendar as an invitation');
+		if (activity.reference && activity.reference === candidate.event.iCalUId) {
+			item.update = { activity: activity.id, fields: { reference: '' }, etag: activity.etag };
+		}
 	}
-	if (linked && isPast(linked.event, options.now)) {
-		item.action = 'skip';
-		item.reason = 'the Exchange event is in the past: never changed';
-		return item;
+	for (const duplicate of kept.slice(1)) {
+		item.exchange.push({ op: 'delete', eventId: duplicate.event.id! });
+		item.warnings.push(`Removed a duplicate event ${duplicate.event.id} of activity ${activity.id}`);
 	}
+	const own = kept[0];
+	item.eventId = own?.event.id ?? (stale.length ? undefined : item.eventId);
+	item.iCalUId = own?.event.iCalUId ?? (stale.length ? undefined : item.iCalUId);
+
 	const isCalendar = (CALENDAR_ACTIVITY_TYPES as readonly string[]).includes(String(activity.type));
-	const wanted = isCalendar && activity.synchronize && activity.status !== 'Cancelled';
+	const fromExchange = own?.state?.origin === 'exchange';
+	// An appointment made from an Exchange meeting keeps following it whatever its Synchronize flag:
+	// LN allows that flag only with a meeting organizer and an invitee (see appointment-plan.ts).
+	const wanted = isCalendar && activity.status !== 'Cancelled' && (activity.synchronize || fromExchange || (!lnCouldSynchronize(activity) && Boolean(activity.reference)));
 	const unwantedReason = !isCalendar
 		? `type ${activity.type} is not synchronized (only Appointment and Call)`
 		: activity.status === 'Cancelled'
 			? 'cancelled in LN'
 			: 'Synchronize is not set in LN';
 
-	if (mode === 'none') {
-		if (linked) {
-			const write = removalWrite(linked.event);
-			item.exchange.push(write);
-			item.action = write.op === 'cancel' ? 'cancel' : 'delete';
-			item.reason = 'this mailbox is no longer the organizer or an invited attendee';
-			item.removal = true;
-		} else {
-			item.action = 'skip';
-			item.reason = roles.mine ? 'this mailbox is not invited' : 'this mailbox takes no part in the activity';
+	switch (mode) {
+		case 'none':
+			return planNone(activity, roles, own, item, unwantedReason);
+		case 'attendee':
+		case 'follow':
+			return planInvited(activity, roles, mode, own, wanted, unwantedReason, context, item);
+		case 'copy':
+		case 'meeting':
+			return planOwned(activity, roles, mode, own, wanted, unwantedReason, context, item);
+	}
+}
+
+function orderCandidates(candidates: Candidate[]): Candidate[] {
+	return [...candidates].sort((a, b) => {
+		const organizer = Number(Boolean(b.event.isOrganizer)) - Number(Boolean(a.event.isOrganizer));
+		if (organizer !== 0) return organizer;
+		const state = Number(Boolean(b.state)) - Number(Boolean(a.state));
+		if (state !== 0) return state;
+		return String(a.event.createdDateTime ?? '').localeCompare(String(b.event.createdDateTime ?? ''));
+	});
+}
+
+/** [events that stand for the activity in this mode, events left from an earlier state of it]. */
+function partitionCandidates(candidates: Candidate[], activity: LnActivity, mode: TargetMode): [Candidate[], Candidate[]] {
+	const fits = (c: Candidate): boolean => {
+		const isMeeting = Boolean(c.event.isOrganizer) && (c.event.attendees ?? []).length > 0;
+		switch (mode) {
+			case 'meeting':
+				// This user's meeting, or a direct copy that becomes the meeting.
+				return Boolean(c.event.isOrganizer) && (!activity.reference || activity.reference === c.event.iCalUId || !isMeeting);
+			case 'copy':
+				return !isMeeting;
+			case 'follow':
+				// The invitation LN's appointment was made from.
+				return !c.event.isOrganizer && Boolean(activity.reference) && c.event.iCalUId === activity.reference;
+			default:
+				// An attendee's calendar holds the organizer's invitation, never an event of ours.
+				return false;
 		}
+	};
+	return [candidates.filter(fits), candidates.filter((c) => !fits(c))];
+}
+
+function planNone(activity: LnActivity, roles: Roles, own: Candidate | undefined, item: ActivityPlanItem, unwantedReason: string): ActivityPlanItem {
+	if (roles.mine) item.lines.push({ sequence: roles.mine.sequence, inScope: false, exists: false });
+	if (own) {
+		remove(item, own.event, 'this mailbox is no longer the organizer or an invited attendee');
 		return item;
 	}
+	if (item.exchange.length > 0) return item;
+	const isCalendar = (CALENDAR_ACTIVITY_TYPES as readonly string[]).includes(String(activity.type));
+	return skip(item, !isCalendar || activity.status === 'Cancelled' ? unwantedReason : roles.mine ? 'this mailbox is not invited' : 'this mailbox takes no part in the activity');
+}
 
-	if (mode === 'attendee') {
-		// The organizer is another sync user: Exchange delivers the invitation; this run only confirms it.
-		item.action = 'unchanged';
-		const mine = roles.mine!;
-		if (!wanted) {
-			item.action = 'skip';
-			item.reason = unwantedReason;
-			return item;
-		}
-		if (mine.synchronized || !activity.reference) {
-			if (!activity.reference) item.reason = `waiting for the organizer ${roles.organizerUser!.email} to get the event`;
-			return item;
-		}
-		const present = input.presence?.get(activity.reference);
-		if (present === undefined) {
-			presenceNeeded.add(activity.reference);
-			return item;
-		}
-		if (present) {
-			item.eventId = present.id ?? undefined;
-			item.iCalUId = present.iCalUId ?? undefined;
-			item.flags.push(flagUpdate(activity, mine, { sentToSynchronizer: true, synchronized: true }));
-		} else {
-			item.reason = 'the invitation has not reached this mailbox yet';
-		}
-		return item;
-	}
-
-	const includeAttendees = mode !== 'copy';
-	const lnCanonical = canonicalFromActivity(activity, includeAttendees);
-	const lnHash = hashCanonical(lnCanonical);
-
+/** `attendee` and `follow`: the invitation is Exchange's business; this run confirms it (and LN follows it). */
+function planInvited(
+	activity: LnActivity,
+	roles: Roles,
+	mode: 'attendee' | 'follow',
+	own: Candidate | undefined,
+	wanted: boolean,
+	unwantedReason: string,
+	context: PlanContext,
+	item: ActivityPlanItem,
+): ActivityPlanItem {
+	const mine = roles.mine!;
 	if (!wanted) {
-		if (linked) {
-			const write = removalWrite(linked.event);
-			item.exchange.push(write);
-			item.action = write.op === 'cancel' ? 'cancel' : 'delete';
-			item.reason = unwantedReason;
-			item.removal = true;
-		} else {
-			item.action = 'skip';
-			item.reason = unwantedReason;
-		}
+		item.lines.push({ sequence: mine.sequence, inScope: false, exists: false });
+		if (item.action === 'unchanged') item.reason = unwantedReason;
 		return item;
 	}
+	const reference = item.update?.fields.reference === '' ? '' : activity.reference;
+	if (!reference) {
+		item.lines.push({ sequence: mine.sequence, inScope: true, exists: false });
+		if (item.action === 'unchanged') item.reason = `waiting for the meeting organizer ${roles.organizerUser?.email ?? ''} to send the invitation`.trim();
+		return item;
+	}
+	if (own) {
+		// This calendar's invitation is the one LN's appointment was made from: LN follows it.
+		item.lines.push({ sequence: mine.sequence, inScope: true, exists: true });
+		return planExisting(activity, roles, mode, own, context, item);
+	}
+	const present = context.input.presence?.get(reference);
+	if (present === undefined) {
+		context.presenceNeeded.add(reference);
+		return item;
+	}
+	item.lines.push({ sequence: mine.sequence, inScope: true, exists: Boolean(present) });
+	if (present) {
+		item.eventId = present.id ?? undefined;
+		item.iCalUId = present.iCalUId ?? undefined;
+	} else if (item.action === 'unchanged') {
+		item.reason = mine.synchronized ? 'the invitation is no longer in this calendar (declined or deleted)' : 'the invitation has not reached this calendar';
+	}
+	return item;
+}
 
-	if (!linked) return planMissing(activity, roles, mode, lnCanonical, lnHash, start, horizonEnd, input, options, item, presenceNeeded);
-	const isSyncUser = (a: LnAttendee) => input.syncUsers.forAttendee(a) !== undefined;
-	return planExisting(activity, roles, mode, linked, lnCanonical, lnHash, options, item, isSyncUser);
+/** `meeting` and `copy`: this run keeps the event in this mailbox. */
+function planOwned(
+	activity: LnActivity,
+	roles: Roles,
+	mode: 'meeting' | 'copy',
+	own: Candidate | undefined,
+	wanted: boolean,
+	unwantedReason: string,
+	context: PlanContext,
+	item: ActivityPlanItem,
+): ActivityPlanItem {
+	const { options } = context;
+	const holder = (mode === 'meeting' ? roles.organizer : roles.mine)!;
+	if (!own) return planMissing(activity, roles, mode, holder, wanted, unwantedReason, context, item);
+	if (!wanted) {
+		if (!isPast(own.event, options.now)) remove(item, own.event, unwantedReason);
+		decideLines(activity, roles, mode, item, context.input.syncUsers, { wanted: false, organizerExists: false, listed: () => false });
+		return item;
+	}
+	return planExisting(activity, roles, mode, own, context, item);
 }
 
 function planMissing(
 	activity: LnActivity,
 	roles: Roles,
-	mode: TargetMode,
-	lnCanonical: CanonicalEvent,
-	lnHash: string,
-	start: DateTime,
-	horizonEnd: DateTime,
-	input: EventPlanInput,
-	options: EventPlanOptions,
+	mode: 'meeting' | 'copy',
+	holder: LnAttendee,
+	wanted: boolean,
+	unwantedReason: string,
+	context: PlanContext,
 	item: ActivityPlanItem,
-	presenceNeeded: Set<string>,
 ): ActivityPlanItem {
-	const holder = mode === 'meeting' ? roles.organizer : roles.mine;
-	const wasLinked = Boolean(holder?.synchronized);
-	// Before creating, look for the event by its iCalUId: the link may have been lost, or the meeting
-	// may already be in this mailbox. Never a second event.
-	if (activity.reference && (mode === 'meeting' || !wasLinked)) {
-		const present = input.presence?.get(activity.reference);
+	const { options } = context;
+	const reference = item.update?.fields.reference === '' ? '' : activity.reference;
+	if (mode === 'meeting' && reference) {
+		// Before creating, look for the event by its iCalUId: the link may have been lost, or the
+		// organizer may have deleted the meeting in Exchange. Never a second event.
+		const present = context.input.presence?.get(reference);
 		if (present === undefined) {
-			presenceNeeded.add(activity.reference);
-			item.action = 'skip';
-			item.reason = 'waiting for the iCalUId lookup';
-			return item;
+			context.presenceNeeded.add(reference);
+			return skip(item, 'waiting for the iCalUId lookup');
 		}
-		if (present) return planAdopt(activity, roles, mode, present, options, item);
-	}
-	if (wasLinked) {
-		if (mode === 'meeting') {
+		if (present?.isOrganizer) {
+			if (!wanted) return skip(item, unwantedReason);
+			return planAdopt(activity, roles, mode, present, context, item);
+		}
+		if (!present && holder.synchronized && activity.status !== 'Cancelled' && (activity.synchronize || !lnCouldSynchronize(activity))) {
 			item.action = 'update';
-			item.reason = 'the organizer deleted or cancelled the event in Exchange';
+			item.reason = 'the organizer deleted or cancelled the meeting in Exchange';
 			item.update = { activity: activity.id, fields: { status: 'Cancelled' }, etag: activity.etag };
 			item.removal = true;
+			decideLines(activity, roles, mode, item, context.input.syncUsers, { wanted: false, organizerExists: false, listed: () => false });
 			return item;
 		}
+		// Someone else's meeting (an earlier organizer's), or one this organizer never had: this
+		// organizer's own meeting is made, and LN's reference moves to it.
+	}
+	if (!wanted) {
+		decideLines(activity, roles, mode, item, context.input.syncUsers, { wanted: false, organizerExists: false, listed: () => false });
+		if (item.exchange.length === 0) skip(item, unwantedReason);
+		return item;
+	}
+	if (mode === 'copy' && holder.synchronized && holder.sentToSynchronizer) {
 		// A direct copy the attendee removed: recorded as a decline, not recreated.
 		item.action = 'update';
 		item.reason = 'the attendee removed the event from the calendar';
-		const mine = roles.mine!;
-		item.flags.push(flagUpdate(activity, mine, { synchronized: false }));
-		if (mine.status !== 'Declined') item.attendance.push({ activity: activity.id, sequence: mine.sequence, status: 'Declined' });
+		item.lines.push({ sequence: holder.sequence, inScope: true, exists: false });
+		if (holder.status !== 'Declined') item.attendance.push({ activity: activity.id, sequence: holder.sequence, status: 'Declined' });
 		return item;
 	}
-	if (mode === 'copy' && roles.mine?.status === 'Declined') {
-		item.action = 'skip';
-		item.reason = 'the attendee declined';
-		return item;
+	if (mode === 'copy' && holder.status === 'Declined') {
+		item.lines.push({ sequence: holder.sequence, inScope: true, exists: false });
+		return skip(item, 'the attendee declined');
 	}
-	if (start > horizonEnd) {
-		item.action = 'skip';
-		item.reason = `starts after the horizon of ${options.horizonDays} days`;
-		return item;
-	}
-	const body: Event = {
-		...graphEventFields(lnCanonical, options.timeZone),
-		sensitivity: activity.sensitivity === 'Private' || activity.sensitivity === 'Confidential' || activity.sensitivity === 'Personal'
-			? (String(activity.sensitivity).toLowerCase() as Event['sensitivity'])
-			: 'normal',
-		singleValueExtendedProperties: [
-			{ id: LN_KEY_PROPERTY, value: activityKey(activity.company, activity.id) },
-			{ id: LN_STATE_PROPERTY, value: encodeState({ origin: 'ln', hash: lnHash, linkedAt: options.now.toSeconds() }) },
-		],
-	};
+	if (parseInstant(activity.start) > context.horizonEnd) return skip(item, `starts after the horizon of ${options.horizonDays} days`);
 	if (!isValidZone(options.timeZone)) {
 		item.action = 'fail';
 		item.reason = `Unknown time zone "${options.timeZone}"`;
 		return item;
 	}
-	item.exchange.push({ op: 'create', body, transactionId: transactionIdFor(activity, item.mailbox, lnHash) });
+	const lnCanonical = canonicalFromActivity(activity, mode === 'meeting');
+	const lnHash = hashCanonical(lnCanonical);
+	const transactionId = transactionIdFor(activity, item.mailbox, lnHash);
+	const state = signedState(context, activity, { origin: 'ln', hash: lnHash, linkedAt: options.now.toSeconds() }, { transactionId });
+	const body: Event = {
+		...graphEventFields(lnCanonical, options.timeZone),
+		sensitivity: sensitivityOf(activity),
+		singleValueExtendedProperties: [
+			{ id: LN_KEY_PROPERTY, value: activityKey(activity.company, activity.id) },
+			{ id: LN_STATE_PROPERTY, value: encodeState(state) },
+		],
+	};
+	item.exchange.push({ op: 'create', body, transactionId });
 	item.action = 'create';
-	const isSyncUser = (a: LnAttendee) => input.syncUsers.forAttendee(a) !== undefined;
-	// Everyone invited is listed on the event being created.
-	item.flags.push(...holderFlags(activity, roles, mode, isSyncUser, () => true));
+	item.reason ??= mode === 'meeting' ? 'new in LN: a meeting with invitations' : 'new in LN: written into this calendar';
 	if (mode === 'meeting') {
-		item.update = { activity: activity.id, fields: {}, referenceFromCreatedEvent: true, etag: activity.etag };
+		item.update = { activity: activity.id, fields: { ...(item.update?.fields ?? {}) }, referenceFromCreatedEvent: true, etag: activity.etag };
+		decideLines(activity, roles, mode, item, context.input.syncUsers, { wanted: true, organizerExists: true, listed: () => true, created: true });
+	} else {
+		item.lines.push({ sequence: holder.sequence, inScope: true, exists: true });
 	}
 	return item;
 }
 
-/**
- * Flags once the event exists for the holder (SPEC §4.1): Sent to Synchronizer = Yes; Synchronized =
- * Yes for the organizer and for attendees the organizer's event lists (`listed`), while a sync user
- * counts as synchronized only once the event is in their own calendar (their own run checks that).
- */
-function holderFlags(
-	activity: LnActivity,
-	roles: Roles,
-	mode: TargetMode,
-	isSyncUser: (attendee: LnAttendee) => boolean,
-	listed: (attendee: LnAttendee) => boolean,
-): FlagUpdate[] {
-	const flags: FlagUpdate[] = [];
-	const want = (attendee: LnAttendee, synchronized: boolean) => {
-		if (attendee.sentToSynchronizer && attendee.synchronized === synchronized) return;
-		flags.push(flagUpdate(activity, attendee, { sentToSynchronizer: true, synchronized }));
-	};
-	if (mode === 'copy') {
-		if (roles.mine) want(roles.mine, true);
-		return flags;
-	}
-	if (roles.organizer) want(roles.organizer, true);
-	for (const attendee of invitedAttendees(activity)) {
-		if (isSyncUser(attendee)) want(attendee, attendee.synchronized);
-		else want(attendee, listed(attendee));
-	}
-	return flags;
+function sensitivityOf(activity: LnActivity): Event['sensitivity'] {
+	const value = String(activity.sensitivity ?? '');
+	return value === 'Private' || value === 'Confidential' || value === 'Personal' ? (value.toLowerCase() as Event['sensitivity']) : 'normal';
 }
 
-function planAdopt(
+/**
+ * Flag decisions of the lines a run owns. The organizer's run decides the organizer and every
+ * attendee who is not a sync user (listed on its meeting or not), and any attendee no longer invited;
+ * a sync-user attendee's own run decides their line (their calendar), except right after the meeting
+ * was created here. A direct copy's run decides only its own line.
+ */
+function decideLines(
 	activity: LnActivity,
 	roles: Roles,
-	mode: TargetMode,
-	present: Event,
-	options: EventPlanOptions,
+	mode: 'meeting' | 'copy',
 	item: ActivityPlanItem,
-): ActivityPlanItem {
+	users: SyncUserIndex,
+	facts: { wanted: boolean; organizerExists: Existence; listed: (attendee: LnAttendee) => Existence; created?: boolean },
+): void {
+	const decide = (attendee: LnAttendee, inScope: boolean, exists: Existence) => item.lines.push({ sequence: attendee.sequence, inScope, exists: inScope ? exists : false });
+	if (mode === 'copy') {
+		if (roles.mine) decide(roles.mine, facts.wanted, facts.organizerExists);
+		return;
+	}
+	if (roles.organizer) decide(roles.organizer, facts.wanted, facts.organizerExists);
+	const invited = new Set(invitedAttendees(activity).map((a) => a.sequence));
+	for (const attendee of activity.attendees) {
+		if (attendee === roles.organizer) continue;
+		if (!facts.wanted || !invited.has(attendee.sequence)) {
+			decide(attendee, false, false);
+			continue;
+		}
+		const isSyncUser = users.forAttendee(attendee) !== undefined;
+		if (isSyncUser && !facts.created) continue;
+		decide(attendee, true, isSyncUser ? 'copyOfCreated' : facts.listed(attendee));
+	}
+}
+
+function planAdopt(activity: LnActivity, roles: Roles, mode: 'meeting', present: Event, context: PlanContext, item: ActivityPlanItem): ActivityPlanItem {
 	item.eventId = present.id ?? undefined;
 	item.iCalUId = present.iCalUId ?? undefined;
 	item.action = 'link';
 	item.reason = 'found the event by its iCalUId; linked instead of creating a second one';
-	if (mode === 'copy' || mode === 'attendee' || !present.isOrganizer) {
-		// Someone else's meeting in this mailbox: it stands for this attendee, nothing to write.
-		if (roles.mine) item.flags.push(flagUpdate(activity, roles.mine, { sentToSynchronizer: true, synchronized: true }));
-		item.reason = 'the meeting is already in this calendar';
-		return item;
-	}
 	const exHash = hashCanonical(canonicalFromEvent(present, true));
 	// Linked with the state of the event as found: the next comparison sees LN's differences as LN changes.
+	const state = signedState(context, activity, { origin: 'ln', hash: exHash, linkedAt: context.options.now.toSeconds() }, { iCalUId: present.iCalUId });
 	item.exchange.push({
 		op: 'patch',
 		eventId: present.id!,
 		body: {
 			singleValueExtendedProperties: [
 				{ id: LN_KEY_PROPERTY, value: activityKey(activity.company, activity.id) },
-				{ id: LN_STATE_PROPERTY, value: encodeState({ origin: 'ln', hash: exHash, linkedAt: options.now.toSeconds() }) },
+				{ id: LN_STATE_PROPERTY, value: encodeState(state) },
 			],
 		},
 	});
-	if (roles.organizer && !(roles.organizer.sentToSynchronizer && roles.organizer.synchronized)) {
-		item.flags.push(flagUpdate(activity, roles.organizer, { sentToSynchronizer: true, synchronized: true }));
-	}
+	const listed = listedOn(present);
+	decideLines(activity, roles, mode, item, context.input.syncUsers, { wanted: true, organizerExists: true, listed });
 	return item;
 }
 
-function planExisting(
-	activity: LnActivity,
-	roles: Roles,
-	mode: TargetMode,
-	linked: LinkedEvent,
-	lnCanonical: CanonicalEvent,
-	lnHash: string,
-	options: EventPlanOptions,
-	item: ActivityPlanItem,
-	isSyncUser: (attendee: LnAttendee) => boolean,
-): ActivityPlanItem {
-	const event = linked.event;
-	const key = activityKey(activity.company, activity.id);
+function listedOn(event: Event): (attendee: LnAttendee) => boolean {
+	const emails = new Set((event.attendees ?? []).map((a) => normalizeEmail(a.emailAddress?.address ?? '')));
+	return (attendee) => emails.has(normalizeEmail(attendee.email ?? ''));
+}
+
+function planExisting(activity: LnActivity, roles: Roles, mode: TargetMode, own: Candidate, context: PlanContext, item: ActivityPlanItem): ActivityPlanItem {
+	const { options, mailbox } = context;
+	const event = own.event;
+	const users = context.input.syncUsers;
 	if (event.isCancelled) {
-		// An attendee copy whose organizer cancelled the meeting.
+		// An invitation whose organizer cancelled the meeting.
 		item.action = 'update';
 		item.reason = 'the organizer cancelled the meeting in Exchange';
 		item.update = { activity: activity.id, fields: { status: 'Cancelled' }, etag: activity.etag };
@@ -632,25 +767,40 @@ function planExisting(
 		item.reason = `Event ${event.id} in ${item.mailbox}: ${(error as Error).message}`;
 		return item;
 	}
+	const lnCanonical = canonicalFromActivity(activity, includeAttendees);
+	const lnHash = hashCanonical(lnCanonical);
 	const exHash = hashCanonical(exCanonical);
-	const origin: Origin = linked.state?.origin ?? 'ln';
-	const stored = linked.state?.hash ?? exHash;
+	const origin: Origin = own.state?.origin ?? 'ln';
+	const stored = own.state?.hash ?? exHash;
 	const lnChanged = lnHash !== stored;
 	const exChanged = exHash !== stored;
+	const activityPast = parseInstant(activity.end) < options.now;
+	const eventPast = isPast(event, options.now);
 	let winner: Origin | undefined;
 	if (lnChanged && exChanged && lnHash !== exHash) {
-		winner = mode === 'copy' ? 'ln' : options.policy === 'lnWins' ? 'ln' : options.policy === 'exchangeWins' ? 'exchange' : origin;
+		winner = mode === 'copy' ? 'ln' : mode === 'follow' ? 'exchange' : options.policy === 'lnWins' ? 'ln' : options.policy === 'exchangeWins' ? 'exchange' : origin;
 		item.conflict = { policy: options.policy, winner };
-		item.warnings.push(`Conflict on activity ${activity.id}: changed in LN and in Exchange since the last sync; ${winner === 'ln' ? 'LN' : 'Exchange'} wins (${options.policy})`);
-	} else if (lnChanged && exChanged) {
-		winner = undefined; // both changed to the same content: only the stored state is stale
-	} else if (lnChanged) {
+		item.warnings.push(`Conflict on activity ${activity.id}: changed in LN and in Exchange since the last sync; ${winner === 'ln' ? 'LN' : 'Exchange'} wins (${mode === 'copy' ? 'a direct copy follows LN' : mode === 'follow' ? 'LN follows a meeting organized outside it' : options.policy})`);
+	} else if (lnChanged && !exChanged) {
 		winner = 'ln';
-	} else if (exChanged) {
+	} else if (exChanged && !lnChanged) {
 		winner = mode === 'copy' ? 'ln' : 'exchange';
 	}
 
-	const newState = (hash: string): LinkState => ({ origin, hash, linkedAt: options.now.toSeconds() });
+	// A record that moved into the past took the other side along once; a past record is never changed.
+	if (winner === 'ln' && (eventPast || mode === 'follow')) {
+		item.reason = eventPast ? 'the Exchange event is in the past: the LN change is not written to it' : `LN changes are not written to a meeting organized outside LN (${event.organizer?.emailAddress?.address ?? 'unknown organizer'})`;
+		winner = undefined;
+		if (!eventPast) item.warnings.push(`Activity ${activity.id}: changed in LN, but the meeting is organized by ${event.organizer?.emailAddress?.address ?? 'someone outside LN'}; LN keeps its change, Exchange keeps the meeting`);
+	}
+	if (winner === 'exchange' && activityPast) {
+		item.reason = 'the LN activity is in the past: the Exchange change is not written to it';
+		winner = undefined;
+	}
+
+	const newState = (hash: string): Omit<LinkState, 'signature'> => ({ origin, hash, linkedAt: options.now.toSeconds() });
+	const identity = own.state?.signature?.startsWith('t.') && event.transactionId ? { transactionId: event.transactionId } : { iCalUId: event.iCalUId };
+	let stateWritten = false;
 	if (winner === 'ln') {
 		const fields = changedFields(exCanonical, lnCanonical);
 		item.exchange.push({
@@ -658,27 +808,45 @@ function planExisting(
 			eventId: event.id!,
 			body: {
 				...graphEventFields(lnCanonical, options.timeZone, fields),
-				singleValueExtendedProperties: [{ id: LN_STATE_PROPERTY, value: encodeState(newState(lnHash)) }],
+				singleValueExtendedProperties: [{ id: LN_STATE_PROPERTY, value: encodeState(signedState(context, activity, newState(lnHash), identity)) }],
 			},
 		});
+		stateWritten = true;
 		item.action = 'update';
 		item.reason = `changed in LN: ${fields.join(', ')}`;
 	} else if (winner === 'exchange') {
 		const fields = changedFields(lnCanonical, exCanonical);
-		const update: ActivityUpdate = { activity: activity.id, fields: lnActivityFields(exCanonical, fields.filter((f) => f !== 'attendees')), etag: activity.etag };
+		const update: ActivityUpdate = {
+			...(item.update ?? {}),
+			activity: activity.id,
+			fields: { ...(item.update?.fields ?? {}), ...lnActivityFields(exCanonical, fields.filter((f) => f !== 'attendees')) },
+			etag: activity.etag,
+			link: { mailbox, eventId: event.id!, iCalUId: event.iCalUId ?? undefined, company: activity.company, activity: activity.id, state: signedState(context, activity, newState(exHash), { iCalUId: event.iCalUId }) },
+		};
 		if (fields.includes('attendees')) Object.assign(update, attendeeChanges(activity, exCanonical));
 		item.update = update;
-		item.link = { eventId: event.id!, key, state: newState(exHash) };
+		stateWritten = true;
 		item.action = 'update';
 		item.reason = `changed in Exchange: ${fields.join(', ')}`;
-	} else if (lnChanged && exChanged) {
+	} else if (lnChanged && exChanged && lnHash === exHash) {
 		item.exchange.push({
 			op: 'patch',
 			eventId: event.id!,
-			body: { singleValueExtendedProperties: [{ id: LN_STATE_PROPERTY, value: encodeState(newState(lnHash)) }] },
+			body: { singleValueExtendedProperties: [{ id: LN_STATE_PROPERTY, value: encodeState(signedState(context, activity, newState(lnHash), identity)) }] },
 		});
+		stateWritten = true;
 		item.action = 'update';
 		item.reason = 'both sides changed to the same content';
+	}
+	if (!stateWritten && own.trust !== 'signed' && own.state) {
+		// A link from before links were signed (or signed with an earlier secret) that LN confirms: signed once.
+		item.exchange.push({
+			op: 'patch',
+			eventId: event.id!,
+			body: { singleValueExtendedProperties: [{ id: LN_STATE_PROPERTY, value: encodeState(signedState(context, activity, { ...own.state, linkedAt: own.state.linkedAt }, { iCalUId: event.iCalUId })) }] },
+		});
+		item.warnings.push(`Event ${event.id} in ${mailbox}: the link to LN activity ${activity.id} ${own.trust === 'mismatch' ? 'had another signature (the Graph credential\'s secret changed?)' : 'was not signed'}; LN confirms it, so it is signed now`);
+		if (item.action === 'unchanged') item.action = 'update';
 	}
 
 	if (mode === 'meeting' && event.iCalUId && activity.reference !== event.iCalUId) {
@@ -689,26 +857,23 @@ function planExisting(
 		if (item.action === 'unchanged') item.action = 'update';
 	}
 
-	// Responses and flags, whatever happened to the content.
-	if (mode === 'meeting' || mode === 'source') {
-		const listed = new Map((event.attendees ?? []).map((a) => [normalizeEmail(a.emailAddress?.address ?? ''), a]));
+	if (!activityPast && !eventPast && mode === 'meeting') {
+		// Responses, and the flags of the lines this run decides, whatever happened to the content.
+		const attendees = new Map((event.attendees ?? []).map((a) => [normalizeEmail(a.emailAddress?.address ?? ''), a]));
 		for (const attendee of invitedAttendees(activity)) {
-			const entry = listed.get(normalizeEmail(attendee.email!));
+			const entry = attendees.get(normalizeEmail(attendee.email!));
 			if (!entry) continue;
 			const status = responseToStatus(entry.status?.response);
-			if (status !== attendee.status && !(status === 'None' && attendee.status === 'None')) {
-				item.attendance.push({ activity: activity.id, sequence: attendee.sequence, status });
-			}
+			if (status !== attendee.status) item.attendance.push({ activity: activity.id, sequence: attendee.sequence, status });
 		}
-		if (mode === 'meeting') {
-			// After an LN-wins patch the event lists exactly LN's invited attendees.
-			const isListed = (a: LnAttendee) => winner === 'ln' || listed.has(normalizeEmail(a.email ?? ''));
-			item.flags.push(...holderFlags(activity, roles, mode, isSyncUser, isListed));
-		}
-	} else if (mode === 'copy' && roles.mine && (!roles.mine.synchronized || !roles.mine.sentToSynchronizer)) {
-		item.flags.push(flagUpdate(activity, roles.mine, { sentToSynchronizer: true, synchronized: true }));
+		// After an LN-wins patch the event lists exactly LN's invited attendees.
+		const listedNow = listedOn(event);
+		const listed = (a: LnAttendee): Existence => winner === 'ln' || listedNow(a);
+		decideLines(activity, roles, 'meeting', item, users, { wanted: true, organizerExists: true, listed });
+	} else if (!activityPast && !eventPast && mode === 'copy' && roles.mine) {
+		item.lines.push({ sequence: roles.mine.sequence, inScope: true, exists: true });
 	}
-	if (item.action === 'unchanged' && (item.flags.length || item.attendance.length)) item.action = 'update';
+	if (item.action === 'unchanged' && (item.attendance.length || item.exchange.length)) item.action = 'update';
 	return item;
 }
 
@@ -724,4 +889,10 @@ function attendeeChanges(activity: LnActivity, exCanonical: CanonicalEvent): Pic
 	}
 	const uninviteAttendees = invited.filter((a) => !exchange.has(normalizeEmail(a.email!))).map((a) => a.sequence);
 	return { addAttendees, uninviteAttendees };
+}
+
+/** The facts behind a line decision once the item's writes went through (settle.ts). */
+export function factsOf(decision: LineDecision, copyFound: (sequence: number) => boolean): AttendeeFacts {
+	const exists = decision.exists === 'copyOfCreated' ? copyFound(decision.sequence) : decision.exists;
+	return { inScope: decision.inScope, exists };
 }

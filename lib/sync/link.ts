@@ -1,3 +1,5 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+
 import type { Origin } from './model';
 
 /**
@@ -57,16 +59,66 @@ export interface LinkState {
 	hash: string;
 	/** When the link was written (epoch seconds); guards against removing a link made during this run. */
 	linkedAt: number;
+	/** Our signature of the link (see signLink); absent on links written before links were signed. */
+	signature?: string;
 }
 
 export function encodeState(state: LinkState): string {
-	return `${state.origin}|${state.hash}|${Math.floor(state.linkedAt)}`;
+	return `${state.origin}|${state.hash}|${Math.floor(state.linkedAt)}${state.signature ? `|${state.signature}` : ''}`;
 }
 
+/** A link signature: which identity it covers (`u.` iCalUId, `t.` transactionId) and the MAC. */
+const SIGNATURE = /^[tu]\.[A-Za-z0-9_-]{22}$/;
+
 export function decodeState(value: string | undefined | null): LinkState | undefined {
-	const match = /^(ln|exchange)\|([0-9a-f]{8,64})\|(\d+)$/.exec(String(value ?? ''));
+	const match = /^(ln|exchange)\|([0-9a-f]{8,64})\|(\d+)(?:\|([tu]\.[A-Za-z0-9_-]{22}))?$/.exec(String(value ?? ''));
 	if (!match) return undefined;
-	return { origin: match[1] as Origin, hash: match[2], linkedAt: Number(match[3]) };
+	return { origin: match[1] as Origin, hash: match[2], linkedAt: Number(match[3]), ...(match[4] ? { signature: match[4] } : {}) };
+}
+
+/**
+ * Link properties are written by us, but the mailbox owner (or a delegate) can write them too:
+ * they are untrusted input. Each link is signed with a key only the Graph credential gives, over the
+ * LN company and activity, the mailbox and the item it sits on: its iCalUId, or for an event we
+ * created, the transactionId we gave it (fixed at creation, unique in the mailbox; the iCalUId is not
+ * known before the create answers). A link copied to another item or mailbox, or naming another
+ * activity, no longer verifies.
+ */
+export interface LinkSubject {
+	company: string;
+	activity: string;
+	mailbox: string;
+	iCalUId?: string | null;
+	transactionId?: string | null;
+}
+
+export type LinkTrust = 'signed' | 'unsigned' | 'mismatch';
+
+/** The key that signs links, derived from the credential's secret material (client secret or private key). */
+export function linkKey(secretMaterial: string): Buffer {
+	return createHmac('sha256', secretMaterial).update('ln-exchange-sync/link/v1').digest();
+}
+
+function linkMac(key: Buffer, subject: LinkSubject, identity: string): string {
+	const text = ['v1', subject.company, subject.activity, subject.mailbox.toLowerCase(), identity].join('\n');
+	return createHmac('sha256', key).update(text).digest('base64url').slice(0, 22);
+}
+
+/** The signature of a link on an item identified by its iCalUId (`u.`) or, failing that, its transactionId (`t.`). */
+export function signLink(key: Buffer, subject: LinkSubject, by: 'iCalUId' | 'transactionId' = subject.iCalUId ? 'iCalUId' : 'transactionId'): string {
+	const identity = by === 'iCalUId' ? subject.iCalUId : subject.transactionId;
+	if (!identity) throw new Error(`A link of activity ${subject.activity} needs the item's ${by} to be signed`);
+	return `${by === 'iCalUId' ? 'u' : 't'}.${linkMac(key, subject, identity)}`;
+}
+
+export function verifyLink(key: Buffer, subject: LinkSubject, signature: string | undefined): LinkTrust {
+	if (!signature) return 'unsigned';
+	const by = signature.startsWith('u.') ? 'iCalUId' : signature.startsWith('t.') ? 'transactionId' : undefined;
+	const identity = by === 'iCalUId' ? subject.iCalUId : by === 'transactionId' ? subject.transactionId : undefined;
+	if (!by || !identity) return 'mismatch';
+	const expected = Buffer.from(signLink(key, subject, by));
+	const given = Buffer.from(signature);
+	return expected.length === given.length && timingSafeEqual(expected, given) ? 'signed' : 'mismatch';
 }
 
 /** Occurrence links on a series master: occurrence iCalUId → LN activity and hash. */
@@ -76,10 +128,12 @@ export interface OccurrenceLink {
 	eventId?: string;
 	activity: string;
 	hash: string;
+	/** signLink over the occurrence's iCalUId; absent on entries written before links were signed. */
+	signature?: string;
 }
 
 export function encodeOccurrences(links: OccurrenceLink[]): string {
-	return JSON.stringify(links.map((l) => [l.iCalUId, l.eventId ?? '', l.activity, l.hash]));
+	return JSON.stringify(links.map((l) => [l.iCalUId, l.eventId ?? '', l.activity, l.hash, ...(l.signature ? [l.signature] : [])]));
 }
 
 export function decodeOccurrences(value: string | undefined | null): OccurrenceLink[] {
@@ -89,10 +143,12 @@ export function decodeOccurrences(value: string | undefined | null): OccurrenceL
 		if (!Array.isArray(parsed)) return [];
 		return parsed
 			.filter(
-				(row): row is [string, string, string, string] =>
-					Array.isArray(row) && row.length === 4 && row.every((cell) => typeof cell === 'string'),
+				(row): row is string[] =>
+					Array.isArray(row) &&
+					(row.length === 4 || (row.length === 5 && SIGNATURE.test(String(row[4])))) &&
+					row.every((cell) => typeof cell === 'string'),
 			)
-			.map(([iCalUId, eventId, activity, hash]) => ({ iCalUId, eventId: eventId || undefined, activity, hash }));
+			.map(([iCalUId, eventId, activity, hash, signature]) => ({ iCalUId, eventId: eventId || undefined, activity, hash, ...(signature ? { signature } : {}) }));
 	} catch {
 		return [];
 	}

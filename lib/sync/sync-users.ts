@@ -24,7 +24,15 @@ export class SyncUserIndex {
 				continue;
 			}
 			this.byEmail.set(email, user);
-			if (user.employee) this.byEmployee.set(user.employee, user);
+			if (!user.employee) continue;
+			if (user.employeeEmail && normalizeEmail(user.employeeEmail) !== email) {
+				// LN's rule: the employee's own e-mail (Employees - People) must be the sync address.
+				this.warnings.push(
+					`Sync user ${user.user}: employee ${user.employee} has the e-mail "${user.employeeEmail}" in Employees - People, not the sync address "${user.email}"; the calendars of activities that employee attends are not synchronized for ${user.email}`,
+				);
+				continue;
+			}
+			this.byEmployee.set(user.employee, user);
 		}
 	}
 
@@ -50,17 +58,18 @@ export class SyncUserIndex {
 
 	/**
 	 * The sync user an attendee stands for: an Employee attendee whose employee belongs to a sync user
-	 * and whose e-mail equals that user's sync e-mail (LN's rule). Other attendees never count.
+	 * whose employee e-mail (Employees - People) is the sync e-mail (LN's rule; where the sync users
+	 * come without employee e-mails, the attendee line's e-mail stands in). Other attendees never count.
 	 */
 	forAttendee(attendee: LnAttendee, warnings?: string[]): SyncUser | undefined {
 		if (attendee.type !== 'Employee') return undefined;
 		const user = this.forEmployee(attendee.code);
 		if (!user) return undefined;
-		const attendeeEmail = attendee.email ?? user.employeeEmail;
-		if (!attendeeEmail || normalizeEmail(attendeeEmail) !== normalizeEmail(user.email)) return undefined;
-		if (attendeeEmail.trim() !== user.email.trim()) {
+		const employeeEmail = user.employeeEmail ?? attendee.email;
+		if (!employeeEmail || normalizeEmail(employeeEmail) !== normalizeEmail(user.email)) return undefined;
+		if (employeeEmail.trim() !== user.email.trim()) {
 			warnings?.push(
-				`Attendee ${attendee.code} of activity ${attendee.activity} has e-mail "${attendeeEmail}" while sync user ${user.user} has "${user.email}" (matched without regard to case)`,
+				`Employee ${attendee.code} (attendee of activity ${attendee.activity}) has the e-mail "${employeeEmail}" while sync user ${user.user} has "${user.email}" (matched without regard to case)`,
 			);
 		}
 		return user;

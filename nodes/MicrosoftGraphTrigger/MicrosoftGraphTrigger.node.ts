@@ -30,7 +30,7 @@ import {
 	renewSubscription,
 	type SubscriptionResource,
 } from '../../lib/graph/subscriptions';
-import { GraphApiError, type GraphTransport } from '../../lib/graph/transport';
+import { GraphApiError, secretMaterial, type GraphTransport } from '../../lib/graph/transport';
 import { mailboxList } from '../MicrosoftExchange/helpers/execute';
 import { GRAPH_CREDENTIAL, graphTransport } from '../MicrosoftExchange/transport';
 import { CHANGE_TYPE_OPTIONS, WATCH_OPTIONS } from '../shared/subscription-properties';
@@ -112,7 +112,7 @@ export class MicrosoftGraphTrigger implements INodeType {
 			/** True when every listed mailbox has a live, usable subscription to this webhook. */
 			async checkExists(this: IHookFunctions): Promise<boolean> {
 				const graph = await graphTransport.call(this, false);
-				const key = clientStateKey(graph.connection.clientSecret);
+				const key = clientStateKey(secretMaterial(graph.connection));
 				const url = this.getNodeWebhookUrl('default')!;
 				const resource = this.getNodeParameter('watch') as SubscriptionResource;
 				const live = (await listSubscriptions(graph)).filter(
@@ -130,7 +130,7 @@ export class MicrosoftGraphTrigger implements INodeType {
 			/** One subscription per listed mailbox (live ones reused), with the longest lifetime Graph allows. */
 			async create(this: IHookFunctions): Promise<boolean> {
 				const graph = await graphTransport.call(this, false);
-				const key = clientStateKey(graph.connection.clientSecret);
+				const key = clientStateKey(secretMaterial(graph.connection));
 				const results = await keepSubscriptions(graph, {
 					mailboxes: mailboxList(this.getNodeParameter('mailboxes')),
 					notificationUrl: this.getNodeWebhookUrl('default')!,
@@ -186,22 +186,32 @@ export class MicrosoftGraphTrigger implements INodeType {
 		const state = this.getWorkflowStaticData('node') as TriggerState;
 		const known = (state.subscriptions ??= {});
 		const graph = await graphTransport.call(this, false);
-		const key = clientStateKey(graph.connection.clientSecret);
+		const key = clientStateKey(secretMaterial(graph.connection));
 		const { accepted, rejected } = checkNotifications(body.value as GraphNotification[], key);
 		if (rejected > 0) state.rejected = (state.rejected ?? 0) + rejected;
+		// Graph never sends again what was answered 202: whatever fails from here on, every accepted
+		// notification is emitted (the failure is logged, and the pull is the safety net).
 		const items: IDataObject[] = [];
 		for (const notification of accepted) {
-			const subscription = await knownSubscription(graph, known, notification);
+			let subscription: KnownSubscription | undefined;
+			try {
+				subscription = await knownSubscription(graph, known, notification);
+			} catch (error) {
+				this.logger.warn(`Microsoft Graph Trigger: could not look up subscription ${notification.subscriptionId}: ${(error as Error).message}`);
+			}
 			if (!subscription) continue;
 			if (notification.lifecycleEvent) {
-				const item = await handleLifecycle.call(this, notification, subscription, known, graph, key);
-				if (item) items.push(item);
+				items.push(...(await handleLifecycle.call(this, notification, subscription, known, graph, key)));
 				continue;
 			}
 			if (!recent.firstTime(changeKey(notification))) continue;
 			items.push(toChangeItem(notification, known) as unknown as IDataObject);
 		}
-		await renewExpiring(known, graph);
+		try {
+			await renewExpiring(known, graph);
+		} catch (error) {
+			this.logger.warn(`Microsoft Graph Trigger: renewing subscriptions failed (the schedule renews them): ${(error as Error).message}`);
+		}
 		if (items.length === 0) return { noWebhookResponse: true };
 		return { noWebhookResponse: true, workflowData: [this.helpers.returnJsonArray(items)] };
 	}
@@ -236,6 +246,10 @@ async function knownSubscription(
 	}
 }
 
+/**
+ * A lifecycle notification: renew, or make a new subscription and ask for a resync of the mailbox.
+ * A failing renewal or re-creation is logged and still asks for the resync (changes may be missed).
+ */
 async function handleLifecycle(
 	this: IWebhookFunctions,
 	notification: GraphNotification,
@@ -243,29 +257,33 @@ async function handleLifecycle(
 	known: Record<string, KnownSubscription>,
 	graph: GraphTransport,
 	key: Buffer,
-): Promise<IDataObject | undefined> {
-	if (notification.lifecycleEvent === 'reauthorizationRequired') {
-		const renewed = await renewSubscription(graph, subscription.id);
-		subscription.expiration = renewed.expirationDateTime ?? subscription.expiration;
-		return undefined;
+): Promise<IDataObject[]> {
+	const resync = (subscriptionId: string, reason: string): IDataObject[] => [{ kind: 'resync', mailbox: subscription.mailbox, subscriptionId, reason }];
+	try {
+		if (notification.lifecycleEvent === 'reauthorizationRequired') {
+			const renewed = await renewSubscription(graph, subscription.id);
+			subscription.expiration = renewed.expirationDateTime ?? subscription.expiration;
+			return [];
+		}
+		if (notification.lifecycleEvent === 'subscriptionRemoved') {
+			const created = await createSubscription(graph, {
+				mailbox: subscription.mailbox,
+				resource: /\/contacts$/i.test(subscription.resource) ? 'contacts' : 'events',
+				changeTypes: this.getNodeParameter('changeTypes') as string[],
+				notificationUrl: this.getNodeWebhookUrl('default')!,
+				clientState: signedClientState(key, subscription.mailbox),
+			});
+			delete known[subscription.id];
+			known[created.id!] = { ...subscription, id: created.id!, expiration: created.expirationDateTime! };
+			// Changes may have happened while there was no subscription.
+			return resync(created.id!, 'subscription removed and recreated');
+		}
+	} catch (error) {
+		this.logger.warn(`Microsoft Graph Trigger: ${notification.lifecycleEvent} for ${subscription.mailbox} could not be handled: ${(error as Error).message}`);
+		return resync(subscription.id, `${notification.lifecycleEvent}, not handled: ${(error as Error).message}`);
 	}
-	if (notification.lifecycleEvent === 'subscriptionRemoved') {
-		const created = await createSubscription(graph, {
-			mailbox: subscription.mailbox,
-			resource: /\/contacts$/i.test(subscription.resource) ? 'contacts' : 'events',
-			changeTypes: this.getNodeParameter('changeTypes') as string[],
-			notificationUrl: this.getNodeWebhookUrl('default')!,
-			clientState: signedClientState(key, subscription.mailbox),
-		});
-		delete known[subscription.id];
-		known[created.id!] = { ...subscription, id: created.id!, expiration: created.expirationDateTime! };
-		// Changes may have happened while there was no subscription.
-		return { kind: 'resync', mailbox: subscription.mailbox, subscriptionId: created.id!, reason: 'subscription removed and recreated' };
-	}
-	if (notification.lifecycleEvent === 'missed') {
-		return { kind: 'resync', mailbox: subscription.mailbox, subscriptionId: subscription.id, reason: 'notifications were missed' };
-	}
-	return undefined;
+	if (notification.lifecycleEvent === 'missed') return resync(subscription.id, 'notifications were missed');
+	return [];
 }
 
 /** Renews subscriptions close to expiry whenever notifications arrive (the schedule renews the rest). */

@@ -139,7 +139,16 @@ export function pullSyncWorkflow(): Workflow {
 		},
 	});
 	w.connect('Per-user start', 'LN activities of user').connect('LN activities of user', 'LN activities → Exchange');
-	addLnWriteBack(w, 'LN activities → Exchange', [980, 760], setting('dryRun'), user('syncUsers'));
+	const checked = addLnCheck(w, 'LN activities → Exchange', [980, 960], {
+		company: user('company'),
+		syncUsers: user('syncUsers'),
+		conflictPolicy: setting('conflictPolicy'),
+		horizonDays: setting('horizonDays'),
+		timeZone: setting('timeZone'),
+		brakeShare: setting('brakeShare'),
+		dryRun: setting('dryRun'),
+	});
+	addLnWriteBack(w, ['LN activities → Exchange', checked], [1760, 760], setting('dryRun'), user('syncUsers'));
 
 	w.add({
 		name: 'Exchange changes of user',
@@ -175,10 +184,48 @@ export function pullSyncWorkflow(): Workflow {
 }
 
 /**
- * What LN must get after "Sync From LN Activity": attendee flags, attendance statuses, and changes
- * made in Exchange (then the new state is linked on the event). Shared by pull and push.
+ * Linked events whose activity was not among those read (moved out of the window, gone, or no longer
+ * the mailbox's): each activity is read from LN on its own and planned again, so that a record that
+ * left the window is never taken for a deletion. Returns the node that plans them.
  */
-export function addLnWriteBack(w: WorkflowBuilder, syncNode: string, at: [number, number], dryRun: string, syncUsers: string): void {
+export function addLnCheck(w: WorkflowBuilder, syncNode: string, at: [number, number], parameters: Record<string, unknown>): string {
+	const [x, y] = at;
+	w.add(ifNode('Check in LN?', [x, y], "={{ $json.action === 'verify' }}"));
+	w.add({
+		name: 'LN: activity to check',
+		type: ours('inforLn'),
+		typeVersion: 1,
+		position: [x + 260, y],
+		credentials: CREDENTIALS.ln,
+		onError: 'continueRegularOutput',
+		parameters: { resource: 'activity', operation: 'get', activityId: '={{ $json.activity }}', notFound: 'marker' },
+	});
+	w.add({
+		name: 'Checked activity → Exchange',
+		type: ours('microsoftExchange'),
+		typeVersion: 1,
+		position: [x + 520, y],
+		credentials: CREDENTIALS.graph,
+		onError: 'continueRegularOutput',
+		parameters: {
+			resource: 'event',
+			operation: 'syncFromLnActivity',
+			target: 'mailbox',
+			mailbox: { __rl: true, mode: 'email', value: "={{ $('Check in LN?').item.json.mailbox }}" },
+			complete: false,
+			...parameters,
+		},
+	});
+	w.connect(syncNode, 'Check in LN?').connect('Check in LN?', 'LN: activity to check', 0).connect('LN: activity to check', 'Checked activity → Exchange');
+	return 'Checked activity → Exchange';
+}
+
+/**
+ * What LN must get after "Sync From LN Activity": attendee flags, attendance statuses, and changes
+ * made in Exchange (then the new state is linked on the event). Shared by pull and push, and by
+ * every sync node that feeds it.
+ */
+export function addLnWriteBack(w: WorkflowBuilder, syncNodes: string[], at: [number, number], dryRun: string, syncUsers: string): void {
 	const [x, y] = at;
 	w.add(splitOut('Flags to write', [x, y - 140], 'flags'));
 	w.add({
@@ -211,7 +258,7 @@ export function addLnWriteBack(w: WorkflowBuilder, syncNode: string, at: [number
 	});
 	w.add(ifNode('LN must change?', [x, y + 140], '={{ $json.update !== undefined && $json.update !== null }}'));
 	w.add(updateActivityNode('LN: update activity', [x + 260, y + 140], syncUsers, dryRun));
-	w.add(ifNode('Link to store?', [x + 520, y + 140], `={{ $('${syncNode}').item.json.link !== undefined && $('${syncNode}').item.json.link !== null && !$json.error }}`));
+	w.add(ifNode('Link to store?', [x + 520, y + 140], '={{ $json.link !== undefined && $json.link !== null && !$json.error }}'));
 	w.add({
 		name: 'Exchange: store link',
 		type: ours('microsoftExchange'),
@@ -223,20 +270,23 @@ export function addLnWriteBack(w: WorkflowBuilder, syncNode: string, at: [number
 			resource: 'event',
 			operation: 'linkToLnActivity',
 			linkAction: 'link',
-			mailbox: { __rl: true, mode: 'email', value: `={{ $('${syncNode}').item.json.mailbox }}` },
-			eventId: `={{ $('${syncNode}').item.json.link.eventId }}`,
+			mailbox: { __rl: true, mode: 'email', value: '={{ $json.link.mailbox }}' },
+			eventId: '={{ $json.link.eventId }}',
 			seriesMasterId: '',
-			iCalUId: '',
-			company: `={{ $('${syncNode}').item.json.company }}`,
-			activity: `={{ $('${syncNode}').item.json.activity }}`,
-			hash: `={{ $('${syncNode}').item.json.link.state.hash }}`,
-			origin: `={{ $('${syncNode}').item.json.link.state.origin }}`,
+			iCalUId: '={{ $json.link.iCalUId }}',
+			company: '={{ $json.link.company }}',
+			activity: '={{ $json.link.activity }}',
+			hash: '={{ $json.link.state.hash }}',
+			origin: '={{ $json.link.state.origin }}',
 			dryRun,
 		},
 	});
-	w.connect(syncNode, 'Flags to write').connect('Flags to write', 'LN: attendee flags');
-	w.connect(syncNode, 'Responses to write').connect('Responses to write', 'LN: attendance status');
-	w.connect(syncNode, 'LN must change?').connect('LN must change?', 'LN: update activity');
+	for (const syncNode of syncNodes) {
+		w.connect(syncNode, 'Flags to write').connect(syncNode, 'Responses to write').connect(syncNode, 'LN must change?');
+	}
+	w.connect('Flags to write', 'LN: attendee flags');
+	w.connect('Responses to write', 'LN: attendance status');
+	w.connect('LN must change?', 'LN: update activity');
 	w.connect('LN: update activity', 'Link to store?').connect('Link to store?', 'Exchange: store link');
 }
 

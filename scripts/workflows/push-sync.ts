@@ -1,5 +1,5 @@
 import { CREDENTIALS, ifNode, ours, setNode, sticky, switchNode, WorkflowBuilder, type Workflow } from './builder';
-import { addExchangeChangesToLn, addLnWriteBack } from './pull-sync';
+import { addExchangeChangesToLn, addLnCheck, addLnWriteBack } from './pull-sync';
 
 export const PUSH_WORKFLOW_ID = 'lnExchangePush01';
 export const GRAPH_TRIGGER_PATH = 'ln-exchange-sync/graph';
@@ -151,8 +151,17 @@ export function pushSyncWorkflow(): Workflow {
 		},
 	});
 	w.connect('Just this event', 'LN activity → Exchange').connect('All of this mailbox', 'LN activity → Exchange').connect('Everyone involved', 'LN activity → Exchange');
+	const checked = addLnCheck(w, 'LN activity → Exchange', [2840, 420], {
+		company: "={{ $('Check in LN?').item.json.company }}",
+		syncUsers: "={{ ($('Add sync users').isExecuted ? $('Add sync users') : $('Add sync users (LN)')).first().json.syncUsers }}",
+		conflictPolicy: setting('conflictPolicy'),
+		horizonDays: setting('horizonDays'),
+		timeZone: setting('timeZone'),
+		brakeShare: setting('brakeShare'),
+		dryRun: setting('dryRun'),
+	});
 	// LN reads the sync users itself when it must match new attendees.
-	addLnWriteBack(w, 'LN activity → Exchange', [2840, 0], setting('dryRun'), '');
+	addLnWriteBack(w, ['LN activity → Exchange', checked], [3620, 0], setting('dryRun'), '');
 
 	// New events and occurrences from Exchange go the same way as in the pull.
 	addExchangeChangesToLn(w, 'Kind of change', [1800, -760], setting('dryRun'), "={{ $('Add sync users').item.json.syncUsers }}", '={{ $json.mailbox }}', 2);

@@ -148,6 +148,35 @@ it('renews subscriptions that near their expiry when a notification arrives (sho
 	expect(stored.expirationDateTime).toBe(after);
 });
 
+it('emits what it acknowledged even when renewing a subscription fails after the 202', async () => {
+	await host.activate();
+	const sixDays = 6 * 24 * 3_600_000;
+	const realNow = Date.now.bind(Date);
+	jest.spyOn(Date, 'now').mockImplementation(() => realNow() + sixDays);
+	// Every renewal is refused (throttled for longer than a webhook may wait).
+	env.graph.faults.add({ kind: 'status', status: 400, match: { method: 'PATCH', path: '/subscriptions/' }, times: 0, body: { error: { code: 'InvalidRequest', message: 'refused' } } });
+	try {
+		const event = env.graph.createEvent('bob@contoso.com', meeting('Renewal fails'));
+		await settled();
+		expect(host.emitted()).toEqual([expect.objectContaining({ kind: 'change', mailbox: 'bob@contoso.com', eventId: event.id })]);
+	} finally {
+		env.graph.faults.clear();
+	}
+});
+
+it('emits a resync for a lifecycle notification it could not act on', async () => {
+	await host.activate();
+	const subscription = subscriptionOf('ann@contoso.com');
+	env.graph.faults.add({ kind: 'status', status: 400, match: { method: 'POST', path: '/subscriptions' }, times: 0, body: { error: { code: 'InvalidRequest', message: 'refused' } } });
+	try {
+		await env.graph.fireLifecycle(subscription.id, 'subscriptionRemoved');
+		await settled();
+		expect(host.emitted()).toEqual([expect.objectContaining({ kind: 'resync', mailbox: 'ann@contoso.com' })]);
+	} finally {
+		env.graph.faults.clear();
+	}
+});
+
 it('deletes its subscriptions on deactivation, and a subscription already gone is fine', async () => {
 	await host.activate();
 	const annId = subscriptionOf('ann@contoso.com').id;

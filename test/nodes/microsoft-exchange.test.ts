@@ -289,11 +289,11 @@ describe('Event → Sync From LN Activity', () => {
 		const bobCopy = env.graph.events('bob@contoso.com')[0];
 		env.graph.respond('bob@contoso.com', bobCopy.id!, 'accept');
 		const result = await runNode(env, syncNode('ann@contoso.com'), [changedInLn as unknown as IDataObject]);
-		const json = result.items[0].json as { update?: { fields: Record<string, unknown> }; link?: { eventId: string; state: { hash: string } }; attendance: unknown[] };
+		const json = result.items[0].json as { update?: { fields: Record<string, unknown>; link?: { eventId: string; state: { hash: string } } }; attendance: unknown[] };
 		expect(json.update?.fields).toEqual({ location: 'Room 7' });
-		expect(json.link?.eventId).toBe(event.id);
+		expect(json.update?.link?.eventId).toBe(event.id);
 		expect(json.attendance).toEqual([{ activity: 'A4', sequence: 2, status: 'Accepted', mailbox: 'ann@contoso.com' }]);
-		expect(decodeState(prop(ourEvents('ann@contoso.com')[0], LN_STATE_PROPERTY))?.hash).not.toBe(json.link?.state.hash);
+		expect(decodeState(prop(ourEvents('ann@contoso.com')[0], LN_STATE_PROPERTY))?.hash).not.toBe(json.update?.link?.state.hash);
 	});
 
 	it('does every write exactly once through a 429 MailboxConcurrency storm', async () => {
@@ -363,7 +363,7 @@ describe('Event → Get Changes and Link to LN Activity', () => {
 		env.graph.createEvent('cat@contoso.com', meeting('Before expiry'));
 		const first = await runNode(env, changesNode('cat@contoso.com'), [{}], 'changes-3');
 		const change = first.items.find((i) => i.json.action === 'createInLn')!.json;
-		await runNode(env, exchange({ resource: 'event', operation: 'linkToLnActivity', mailbox: { __rl: true, mode: 'email', value: 'cat@contoso.com' }, eventId: String(change.eventId), company: '100', activity: 'ACT000001', hash: String(change.hash), origin: 'exchange' }));
+		await runNode(env, exchange({ resource: 'event', operation: 'linkToLnActivity', mailbox: { __rl: true, mode: 'email', value: 'cat@contoso.com' }, eventId: String(change.eventId), iCalUId: String(change.iCalUId), company: '100', activity: 'ACT000001', hash: String(change.hash), origin: 'exchange' }));
 		env.graph.expireDeltaTokens('cat@contoso.com');
 		const second = await runNode(env, changesNode('cat@contoso.com'), [{}], 'changes-3');
 		expect(second.error).toBeUndefined();

@@ -3,10 +3,12 @@ import { DateTime } from 'luxon';
 
 import { canonicalFromActivity, canonicalFromEvent, graphEventFields, hashCanonical } from '../../lib/sync/canonical';
 import type { LinkedEvent } from '../../lib/sync/event-plan';
-import { activityKey, type LinkState } from '../../lib/sync/link';
+import { activityKey, linkKey, signLink, type LinkState } from '../../lib/sync/link';
 import type { LnActivity, LnAttendee, SyncUser } from '../../lib/sync/model';
 
 export const NOW = DateTime.fromISO('2026-11-23T10:00:00Z', { zone: 'UTC' });
+/** The key links are signed with in these tests (as if derived from the Graph credential's secret). */
+export const LINK_KEY = linkKey('test-client-secret');
 
 export const USERS: SyncUser[] = [
 	{ user: 'ann', email: 'ann@contoso.com', employee: 'E001', employeeEmail: 'ann@contoso.com', active: true },
@@ -80,10 +82,11 @@ export function eventFor(
 		...options.changes,
 	};
 	const hash = hashCanonical(canonicalFromActivity(source, includeAttendees));
+	const signature = signLink(LINK_KEY, { company: source.company, activity: source.id, mailbox: options.mailbox ?? 'ann@contoso.com', iCalUId: event.iCalUId }, 'iCalUId');
 	return {
 		event,
 		key: activityKey(source.company, source.id),
-		state: { origin: 'ln', hash, linkedAt: NOW.minus({ days: 1 }).toSeconds(), ...options.state },
+		state: { origin: 'ln', hash, linkedAt: NOW.minus({ days: 1 }).toSeconds(), signature, ...options.state },
 	};
 }
 

@@ -37,7 +37,7 @@ function contact(partial: Partial<LnContact> = {}): LnContact {
 	};
 }
 
-const options: ContactPlanOptions = { brakeShare: 0.2, brakeMinimum: 5 };
+const options: ContactPlanOptions = { brakeShare: 0.2, brakeMinimum: 5, complete: true };
 
 describe('mapping an LN contact to a Graph contact (SPEC §3 field map)', () => {
 	it('maps every field', () => {
@@ -175,7 +175,7 @@ describe('planning a contact folder', () => {
 		const off = contact({ id: 'OFF', synchronize: false });
 		const inactive = contact({ id: 'IN', active: false });
 		const gone = contact({ id: 'GONE' });
-		const plan = planContacts([keep, off, inactive], [linked(keep), linked(off), linked(inactive), linked(gone)], { brakeShare: 1, brakeMinimum: 5 });
+		const plan = planContacts([keep, off, inactive], [linked(keep), linked(off), linked(inactive), linked(gone)], { brakeShare: 1, brakeMinimum: 5, complete: true });
 		expect(plan.creates).toEqual([]);
 		expect(plan.removes.map((r) => r.id).sort()).toEqual(['x-GONE', 'x-IN', 'x-OFF']);
 		expect(plan.removes[0].reason).toBe('no longer marked Synchronize, inactive or deleted in LN');

@@ -1,7 +1,9 @@
-import { planActivitySync, type EventPlanOptions, type EventPlanInput } from '../../lib/sync/event-plan';
+import { isDeleted, planActivitySync, type EventPlan, type EventPlanOptions, type EventPlanInput } from '../../lib/sync/event-plan';
+import type { LnActivity } from '../../lib/sync/model';
+import { settleActivityPlan } from '../../lib/sync/settle';
 import { decodeState, LN_KEY_PROPERTY, LN_STATE_PROPERTY } from '../../lib/sync/link';
 import { SyncUserIndex } from '../../lib/sync/sync-users';
-import { activity, attendee, employee, eventFor, NOW, USERS } from './builders';
+import { activity, attendee, employee, eventFor, LINK_KEY, NOW, USERS } from './builders';
 
 const options: EventPlanOptions = {
 	now: NOW,
@@ -10,13 +12,14 @@ const options: EventPlanOptions = {
 	timeZone: 'Europe/Berlin',
 	brakeShare: 0.2,
 	brakeMinimum: 5,
+	linkKey: LINK_KEY,
 };
 
-function plan(partial: Partial<EventPlanInput> & Pick<EventPlanInput, 'activities'>, extra: Partial<EventPlanOptions> = {}) {
-	return planActivitySync(
-		{ mailbox: 'ann@contoso.com', linked: [], complete: false, syncUsers: new SyncUserIndex(USERS), ...partial },
-		{ ...options, ...extra },
-	);
+/** The plan, settled as if every write went through (flags decided; `copies`: attendee lines whose copy was found). */
+function plan(partial: Partial<EventPlanInput> & Pick<EventPlanInput, 'activities'>, extra: Partial<EventPlanOptions> = {}, copies: string[] = []): EventPlan {
+	const planned = planActivitySync({ mailbox: 'ann@contoso.com', linked: [], complete: false, syncUsers: new SyncUserIndex(USERS), ...partial }, { ...options, ...extra });
+	const activities = new Map(partial.activities.filter((a): a is LnActivity => !isDeleted(a)).map((a) => [a.id, a]));
+	return { ...planned, items: settleActivityPlan({ plan: planned, activities, outcomes: new Map(), copiesFound: new Set(copies), dryRun: true }) };
 }
 
 describe('planning LN activities into Exchange events', () => {
@@ -89,7 +92,7 @@ describe('planning LN activities into Exchange events', () => {
 		const [item] = plan({ activities: [source], linked: [linked] }).items;
 		expect(item.exchange).toEqual([]);
 		expect(item.update?.fields).toEqual({ location: 'Room 9' });
-		expect(item.link?.state.hash).not.toBe(linked.state!.hash);
+		expect(item.update?.link?.state.hash).not.toBe(linked.state!.hash);
 	});
 
 	it('resolves a conflict by the policy: origin wins, LN wins, Exchange wins', () => {
@@ -132,7 +135,7 @@ describe('planning LN activities into Exchange events', () => {
 		expect(forAnn).toMatchObject({ action: 'skip', exchange: [] });
 	});
 
-	it("confirms a sync-user attendee's copy by its iCalUId before setting Synchronized", () => {
+	it("confirms a sync-user attendee's copy by its iCalUId, every run: Synchronized exactly while it is there", () => {
 		const source = activity({ reference: 'uid-A1' });
 		const first = plan({ activities: [source], mailbox: 'bob@contoso.com' });
 		expect(first.presenceNeeded).toEqual(['uid-A1']);
@@ -140,7 +143,11 @@ describe('planning LN activities into Exchange events', () => {
 		expect(present.items[0].flags).toEqual([{ activity: 'A1', sequence: 2, sentToSynchronizer: true, synchronized: true }]);
 		expect(present.items[0].exchange).toEqual([]);
 		const absent = plan({ activities: [source], mailbox: 'bob@contoso.com', presence: new Map([['uid-A1', null]]) });
-		expect(absent.items[0].flags).toEqual([]);
+		expect(absent.items[0].flags).toEqual([{ activity: 'A1', sequence: 2, sentToSynchronizer: true, synchronized: false }]);
+		// Bob deleted his copy after it was synchronized: no longer Synchronized, and nothing is written to Exchange.
+		const deleted = activity({ reference: 'uid-A1', attendees: [employee('E001', 'ann@contoso.com', 'MeetingOrganizer', { invite: false }), employee('E002', 'bob@contoso.com', 'Required', { sentToSynchronizer: true, synchronized: true })] });
+		const gone = plan({ activities: [deleted], mailbox: 'bob@contoso.com', presence: new Map([['uid-A1', null]]) });
+		expect(gone.items[0]).toMatchObject({ exchange: [], flags: [{ activity: 'A1', sequence: 2, sentToSynchronizer: true, synchronized: false }] });
 	});
 
 	it('never touches past events', () => {
@@ -150,24 +157,34 @@ describe('planning LN activities into Exchange events', () => {
 		expect(item.reason).toMatch(/past/);
 	});
 
-	it('removes linked events whose activity is gone when the input is complete, but not links made during this run', () => {
+	it('asks LN about linked events whose activity was not read (gone, past, or not this mailbox\'s), but not links made during this run', () => {
 		const gone = eventFor(activity({ id: 'A7' }));
 		const fresh = eventFor(activity({ id: 'A8' }), { state: { linkedAt: NOW.toSeconds() } });
 		const result = plan({ activities: [], linked: [gone, fresh], complete: true }, { readAt: NOW });
-		expect(result.items.map((i) => `${i.activity}:${i.action}`)).toEqual(['A7:cancel', 'A8:skip']);
+		expect(result.items.map((i) => `${i.activity}:${i.action}`)).toEqual(['A7:verify', 'A8:skip']);
+		expect(result.items[0].exchange).toEqual([]);
 		expect(plan({ activities: [], linked: [gone], complete: false }).items).toEqual([]);
+		// Read on its own: deleted in LN → cancelled; moved into the past → the meeting follows, nobody is un-invited.
+		expect(plan({ activities: [{ company: '100', id: 'A7', deleted: true }], linked: [gone] }).items[0]).toMatchObject({ action: 'cancel', removal: true });
+		const yesterday = activity({ id: 'A7', start: NOW.minus({ days: 1 }).toISO()!, end: NOW.minus({ days: 1 }).plus({ hours: 1 }).toISO()! });
+		const moved = plan({ activities: [yesterday], linked: [gone] }).items[0];
+		expect(moved.action).toBe('update');
+		expect(moved.exchange).toHaveLength(1);
+		expect(moved.exchange[0]).toMatchObject({ op: 'patch', body: { start: { dateTime: '2026-11-22T11:00:00' } } });
+		expect(moved.flags).toEqual([]);
 	});
 
 	it('stops mass cancellations above the brake share and says so', () => {
-		const linked = Array.from({ length: 10 }, (_, i) => eventFor(activity({ id: `A${i}` })));
-		const keep = Array.from({ length: 4 }, (_, i) => activity({ id: `A${i}` }));
-		const result = plan({ activities: keep, linked, complete: true });
+		const activities = Array.from({ length: 10 }, (_, i) => activity({ id: `A${i}` }));
+		const linked = activities.map((a) => eventFor(a));
+		const cancelled = activities.map((a, i) => (i < 6 ? { ...a, status: 'Cancelled' } : a));
+		const result = plan({ activities: cancelled, linked, complete: true });
 		expect(result.brake).toEqual({ removals: 6, linked: 10, share: 0.2 });
 		const removals = result.items.filter((i) => i.reason?.startsWith('mass-change brake'));
 		expect(removals).toHaveLength(6);
 		expect(removals.every((i) => i.exchange.length === 0 && i.action === 'skip')).toBe(true);
 		// one cancellation is normal work, not a mass change
-		expect(plan({ activities: keep.slice(0, 3), linked: linked.slice(0, 4), complete: true }).brake).toBeUndefined();
+		expect(plan({ activities: [cancelled[0], ...activities.slice(1, 4)], linked: linked.slice(0, 4), complete: true }).brake).toBeUndefined();
 	});
 
 	it('stops mass cancellations of LN appointments when many linked events vanished from Exchange', () => {
@@ -232,5 +249,101 @@ describe('planning LN activities into Exchange events', () => {
 		const source = activity();
 		const [item] = plan({ activities: [{ company: '100', id: 'A1', deleted: true }], linked: [eventFor(source)] }).items;
 		expect(item).toMatchObject({ action: 'cancel', removal: true });
+	});
+});
+
+describe('edits after a sync (issue 15), decided by the plan', () => {
+	const organizerLine = (code: string, email: string, extra = {}) => employee(code, email, 'MeetingOrganizer', { invite: false, sentToSynchronizer: true, synchronized: true, ...extra });
+	const synced = { sentToSynchronizer: true, synchronized: true };
+
+	it('a new organizer in LN: the old organizer cancels its meeting and LN forgets its reference; the new one creates its own', () => {
+		const handedOver = activity({ reference: 'uid-A1', attendees: [employee('E001', 'ann@contoso.com', 'Required', synced), employee('E002', 'bob@contoso.com', 'Required', synced), employee('E003', 'cat@contoso.com', 'MeetingOrganizer', { invite: false })] });
+		const annsMeeting = eventFor(activity({ reference: 'uid-A1' }));
+		const [ann] = plan({ activities: [handedOver], linked: [annsMeeting], presence: new Map([['uid-A1', null]]) }).items;
+		expect(ann.mode).toBe('attendee');
+		expect(ann.exchange).toEqual([{ op: 'cancel', eventId: 'ev-A1', comment: 'Cancelled in Infor LN' }]);
+		expect(ann.update?.fields).toEqual({ reference: '' });
+		// Cat's run after Ann's: no reference any more, Cat makes the meeting; LN's reference moves to it.
+		const [cat] = plan({ activities: [{ ...handedOver, reference: '' }], mailbox: 'cat@contoso.com' }).items;
+		expect(cat).toMatchObject({ mode: 'meeting', action: 'create', update: { referenceFromCreatedEvent: true } });
+		// Cat's run before Ann's: Ann's meeting is still in Cat's calendar as an invitation; Cat still makes her own.
+		const [early] = plan({ activities: [handedOver], mailbox: 'cat@contoso.com', presence: new Map([['uid-A1', { id: 'cat-copy', iCalUId: 'uid-A1', isOrganizer: false }]]) }).items;
+		expect(early.action).toBe('create');
+	});
+
+	it('an organizer who is not a sync user, on an activity made from an Exchange meeting: invited sync users follow the meeting, nothing is written to it', () => {
+		const outside = activity({ reference: 'uid-M', synchronize: false, attendees: [attendee({ role: 'Required', type: 'Other', email: 'walter@elsewhere.org', invite: false }), employee('E001', 'ann@contoso.com', 'Required', synced), employee('E002', 'bob@contoso.com', 'Required', synced)] });
+		const [bob] = plan({ activities: [outside], mailbox: 'bob@contoso.com', presence: new Map([['uid-M', { id: 'bob-copy', iCalUId: 'uid-M', isOrganizer: false }]]) }).items;
+		expect(bob).toMatchObject({ mode: 'follow', exchange: [], flags: [] });
+		expect(bob.warnings.join('\n')).toMatch(/no meeting organizer: the event reaches invited sync users through the Exchange meeting/);
+		// The invitation LN's appointment was made from (linked in Ann's calendar) is followed both ways it can be: from Exchange only.
+		const walter = { organizer: { emailAddress: { address: 'walter@elsewhere.org' } } };
+		const annsCopy = eventFor(outside, { changes: { ...walter, isOrganizer: false, iCalUId: 'uid-M', subject: 'Moved by Walter' }, state: { origin: 'exchange' } });
+		annsCopy.state!.signature = undefined;
+		const [ann] = plan({ activities: [outside], linked: [annsCopy] }).items;
+		expect(ann.update?.fields).toEqual({ subject: 'Moved by Walter' });
+		const lnEdit = plan({ activities: [{ ...outside, subject: 'Renamed in LN' }], linked: [eventFor(outside, { changes: { ...walter, isOrganizer: false, iCalUId: 'uid-M' }, state: { origin: 'exchange' } })] }).items[0];
+		expect(lnEdit.exchange.filter((w) => w.op !== 'patch' || Object.keys(w.body).some((k) => k !== 'singleValueExtendedProperties'))).toEqual([]);
+		expect(lnEdit.warnings.join('\n')).toMatch(/changed in LN, but the meeting is organized by/);
+	});
+
+	it('an invite unticked: the attendee leaves the meeting and their line gets Sent and Synchronized No', () => {
+		const source = activity({ reference: 'uid-A1', attendees: [organizerLine('E001', 'ann@contoso.com'), employee('E002', 'bob@contoso.com', 'Required', synced)] });
+		const linked = eventFor(source);
+		const unticked = { ...source, attendees: [source.attendees[0], { ...source.attendees[1], invite: false }] };
+		const [item] = plan({ activities: [unticked], linked: [linked] }).items;
+		expect(item.exchange).toEqual([expect.objectContaining({ op: 'patch', body: expect.objectContaining({ attendees: [] }) })]);
+		expect(item.flags).toEqual([{ activity: 'A1', sequence: 2, sentToSynchronizer: false, synchronized: false }]);
+	});
+
+	it('an Exchange event moved into the past takes its activity along; an LN change is then not written to the past event', () => {
+		const source = activity({ reference: 'uid-A1' });
+		const yesterday = { start: { dateTime: '2026-11-22T09:00:00.0000000', timeZone: 'UTC' }, end: { dateTime: '2026-11-22T10:00:00.0000000', timeZone: 'UTC' } };
+		const [moved] = plan({ activities: [source], linked: [eventFor(source, { changes: yesterday })] }).items;
+		expect(moved.update?.fields).toMatchObject({ start: '2026-11-22T09:00:00Z', end: '2026-11-22T10:00:00Z' });
+		const [lnEdit] = plan({ activities: [{ ...source, subject: 'Renamed' }], linked: [eventFor(source, { changes: { ...yesterday, subject: 'Quarterly review' } })] }).items;
+		expect(lnEdit.exchange).toEqual([]);
+	});
+
+	it('an appointment made from an Exchange event keeps following it without Synchronize (LN allows that flag only with an invitee)', () => {
+		const solo = activity({ reference: 'uid-S', synchronize: false, attendees: [organizerLine('E001', 'ann@contoso.com')] });
+		const linked = eventFor(solo, { state: { origin: 'exchange' }, changes: { iCalUId: 'uid-S' } });
+		linked.state!.signature = undefined;
+		const [kept] = plan({ activities: [solo], linked: [linked] }).items;
+		expect(kept.exchange.every((w) => w.op === 'patch')).toBe(true);
+		expect(kept.removal).toBeUndefined();
+		// Deleted in Outlook: the appointment is cancelled, never re-created.
+		const [deleted] = plan({ activities: [solo], presence: new Map([['uid-S', null]]) }).items;
+		expect(deleted.update?.fields).toEqual({ status: 'Cancelled' });
+		expect(deleted.exchange).toEqual([]);
+	});
+});
+
+describe('link properties are untrusted (issue 19)', () => {
+	it('refuses a link that names an activity this mailbox takes no part in, and writes nothing either way', () => {
+		const foreign = activity({ id: 'X1', reference: 'uid-X1', attendees: [employee('E002', 'bob@contoso.com', 'MeetingOrganizer', { invite: false }), employee('E003', 'cat@contoso.com')] });
+		const forged = eventFor(foreign, { changes: { iCalUId: 'uid-forged', subject: 'Forged by Ann' }, state: { origin: 'exchange' } });
+		forged.state!.signature = undefined;
+		const [item] = plan({ activities: [foreign], linked: [forged] }).items;
+		expect(item).toMatchObject({ action: 'refused', exchange: [], flags: [], attendance: [] });
+		expect(item.update).toBeUndefined();
+		expect(item.warnings.join('\n')).toMatch(/carries a link to LN activity X1 that is not signed, and LN does not confirm it/);
+		// Signed by us, but for another item: the same.
+		const copied = eventFor(foreign, { changes: { iCalUId: 'uid-forged' } });
+		copied.state!.signature = eventFor(foreign).state!.signature;
+		expect(plan({ activities: [foreign], linked: [copied] }).items[0].action).toBe('refused');
+	});
+
+	it('signs an earlier unsigned link once LN confirms it (the user takes part, the reference is the item)', () => {
+		const source = activity({ reference: 'uid-A1' });
+		const legacy = eventFor(source);
+		legacy.state!.signature = undefined;
+		const [item] = plan({ activities: [source], linked: [legacy] }).items;
+		expect(item.exchange).toHaveLength(1);
+		const write = item.exchange[0];
+		if (write.op !== 'patch') throw new Error('expected a patch');
+		expect(Object.keys(write.body)).toEqual(['singleValueExtendedProperties']);
+		expect(decodeState(write.body.singleValueExtendedProperties![0].value)?.signature).toMatch(/^u\./);
+		expect(item.warnings.join('\n')).toMatch(/was not signed; LN confirms it, so it is signed now/);
 	});
 });

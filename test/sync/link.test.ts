@@ -9,12 +9,15 @@ import {
 	keyFilter,
 	keyPrefix,
 	linkedFilter,
+	linkKey,
 	LN_KEY_PROPERTY,
 	LN_STATE_PROPERTY,
 	parseKey,
 	propertyValue,
 	PROPERTY_SET,
 	seriesKey,
+	signLink,
+	verifyLink,
 	type LinkState,
 	type OccurrenceLink,
 } from '../../lib/sync/link';
@@ -88,6 +91,46 @@ describe('link state', () => {
 		[`ln|${hash}|`],
 	])('rejects garbage: %p', (value) => {
 		expect(decodeState(value)).toBeUndefined();
+	});
+});
+
+describe('signed links', () => {
+	const key = linkKey('client-secret-of-the-app');
+	const subject = { company: '100', activity: 'ACT000001', mailbox: 'ann@contoso.com', iCalUId: 'uid-1', transactionId: 'lnsync-1' };
+
+	it('verify on the item, mailbox, company and activity they were signed for, by iCalUId or transactionId', () => {
+		const byUid = signLink(key, subject, 'iCalUId');
+		const byTx = signLink(key, subject, 'transactionId');
+		expect(byUid).toMatch(/^u\.[A-Za-z0-9_-]{22}$/);
+		expect(byTx).toMatch(/^t\.[A-Za-z0-9_-]{22}$/);
+		expect(verifyLink(key, subject, byUid)).toBe('signed');
+		expect(verifyLink(key, subject, byTx)).toBe('signed');
+		expect(verifyLink(key, { ...subject, mailbox: 'ANN@contoso.com' }, byUid)).toBe('signed');
+	});
+
+	it.each([
+		['another activity', { activity: 'ACT000002' }],
+		['another mailbox', { mailbox: 'bob@contoso.com' }],
+		['another company', { company: '200' }],
+		['another item', { iCalUId: 'uid-2', transactionId: 'lnsync-2' }],
+	])('do not verify when copied to %s', (_, change) => {
+		expect(verifyLink(key, { ...subject, ...change }, signLink(key, subject, 'iCalUId'))).toBe('mismatch');
+		expect(verifyLink(key, { ...subject, ...change }, signLink(key, subject, 'transactionId'))).toBe('mismatch');
+	});
+
+	it('do not verify with another key (another secret), and unsigned links say so', () => {
+		expect(verifyLink(linkKey('another secret'), subject, signLink(key, subject))).toBe('mismatch');
+		expect(verifyLink(key, subject, undefined)).toBe('unsigned');
+		expect(verifyLink(key, { ...subject, iCalUId: undefined }, signLink(key, subject, 'iCalUId'))).toBe('mismatch');
+	});
+
+	it('travel in the link state and in occurrence entries; an earlier state without one still reads', () => {
+		const signature = signLink(key, subject);
+		const state: LinkState = { origin: 'ln', hash: '0123456789abcdef', linkedAt: 1_790_000_000, signature };
+		expect(decodeState(encodeState(state))).toEqual(state);
+		expect(decodeState('ln|0123456789abcdef|1790000000')).toEqual({ origin: 'ln', hash: '0123456789abcdef', linkedAt: 1_790_000_000 });
+		const entry: OccurrenceLink = { iCalUId: 'uid-1', eventId: 'E1', activity: 'A1', hash: 'h1', signature };
+		expect(decodeOccurrences(encodeOccurrences([entry]))).toEqual([entry]);
 	});
 });
 

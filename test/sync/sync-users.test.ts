@@ -69,9 +69,17 @@ describe('which attendee is a sync user (LN rule)', () => {
 		expect(index.forAttendee(attendee({ role: 'Required', type: 'Other', email: 'bob@contoso.com' }))).toBeUndefined();
 	});
 
-	it('not an employee without a sync user, nor one whose e-mail differs from the sync e-mail', () => {
+	it("not an employee without a sync user, nor one whose employee e-mail (Employees - People) differs from the sync e-mail", () => {
 		expect(index.forAttendee(employee('E999', 'bob@contoso.com'))).toBeUndefined();
-		expect(index.forAttendee(employee('E002', 'robert@contoso.com'))).toBeUndefined();
+		const differs = new SyncUserIndex([user({ user: 'bob', email: 'bob@contoso.com', employee: 'E002', employeeEmail: 'robert.baker@contoso.com' })]);
+		expect(differs.forAttendee(employee('E002', 'bob@contoso.com'))).toBeUndefined();
+		expect(differs.warnings).toEqual([
+			'Sync user bob: employee E002 has the e-mail "robert.baker@contoso.com" in Employees - People, not the sync address "bob@contoso.com"; the calendars of activities that employee attends are not synchronized for bob@contoso.com',
+		]);
+	});
+
+	it("goes by the employee's e-mail, not the e-mail typed on the attendee line", () => {
+		expect(index.forAttendee(employee('E002', 'robert@contoso.com'))?.user).toBe('bob');
 	});
 
 	it("not the employee of an inactive sync user", () => {
@@ -88,11 +96,12 @@ describe('which attendee is a sync user (LN rule)', () => {
 	});
 
 	it('matches an e-mail differing only in case, with a warning for the report', () => {
+		const cased = new SyncUserIndex([user({ user: 'bob', email: 'bob@contoso.com', employee: 'E002', employeeEmail: 'Bob@Contoso.com' })]);
 		const warnings: string[] = [];
-		const found = index.forAttendee(employee('E002', 'Bob@Contoso.com', 'Required', { activity: 'A7' }), warnings);
+		const found = cased.forAttendee(employee('E002', 'bob@contoso.com', 'Required', { activity: 'A7' }), warnings);
 		expect(found?.user).toBe('bob');
 		expect(warnings).toEqual([
-			'Attendee E002 of activity A7 has e-mail "Bob@Contoso.com" while sync user bob has "bob@contoso.com" (matched without regard to case)',
+			'Employee E002 (attendee of activity A7) has the e-mail "Bob@Contoso.com" while sync user bob has "bob@contoso.com" (matched without regard to case)',
 		]);
 		const quiet: string[] = [];
 		index.forAttendee(employee('E002', 'bob@contoso.com'), quiet);

@@ -1,30 +1,11 @@
 import type { LnApiMapping } from '../../../lib/ln/contract';
 import { odataString, toSyncUser, yesNo } from '../../../lib/ln/records';
 import type { LnTransport } from '../../../lib/ln/transport';
-import { isValidEmail, normalizeEmail } from '../../../lib/sync/canonical';
+import { attendeeRecords, type AttendeeRecord, type FoundContact } from '../../../lib/sync/appointment-plan';
+import type { AppointmentAttendee } from '../../../lib/sync/exchange-plan';
+import { normalizeEmail } from '../../../lib/sync/canonical';
 import type { SyncUser } from '../../../lib/sync/model';
 import { SyncUserIndex } from '../../../lib/sync/sync-users';
-
-export interface AttendeeCandidate {
-	email: string;
-	name?: string;
-	role: 'Required' | 'Optional' | 'Resource' | 'MeetingOrganizer';
-	status?: string;
-	invite: boolean;
-}
-
-/** An attendee record to create in LN (logical field names). */
-export interface AttendeeRecord {
-	role: string;
-	type: 'Employee' | 'Contact' | 'Other';
-	code?: string;
-	name?: string;
-	email: string;
-	status: string;
-	invite: boolean;
-	synchronized: boolean;
-	sentToSynchronizer: boolean;
-}
 
 /** The sync users given to the node, or, when none were given, read from LN. */
 export async function syncUsersOrRead(transport: LnTransport, mapping: LnApiMapping, given: SyncUser[]): Promise<SyncUser[]> {
@@ -37,68 +18,25 @@ export async function syncUsersOrRead(transport: LnTransport, mapping: LnApiMapp
 }
 
 /**
- * Matches attendees of an Exchange meeting to LN by e-mail (SPEC §4.2): employees through the sync
- * users, then LN contacts, else type Other. An opted-out contact cannot be invited in LN, so it is
- * added as type Other with a warning.
+ * Attendees added to a meeting in Exchange, as LN attendee lines (appointment-plan.ts decides; this
+ * reads the LN contacts their e-mails match).
  */
 export async function matchAttendees(
 	transport: LnTransport,
 	mapping: LnApiMapping,
-	candidates: AttendeeCandidate[],
+	candidates: AppointmentAttendee[],
 	syncUsers: SyncUser[],
 	warnings: string[],
 ): Promise<AttendeeRecord[]> {
 	const users = new SyncUserIndex(syncUsers);
-	const unique = new Map<string, AttendeeCandidate>();
-	for (const candidate of candidates) {
-		if (!isValidEmail(candidate.email)) {
-			warnings.push(`Attendee "${candidate.name ?? candidate.email}": e-mail "${candidate.email}" is not valid; not added`);
-			continue;
-		}
-		const email = normalizeEmail(candidate.email);
-		if (unique.has(email)) continue;
-		unique.set(email, { ...candidate, email });
-	}
-	const contactLookups = [...unique.keys()].filter((email) => !users.byMailbox(email));
-	const contacts = await findContactsByEmail(transport, mapping, contactLookups);
-	const records: AttendeeRecord[] = [];
-	for (const candidate of unique.values()) {
-		const base = {
-			role: candidate.role,
-			name: candidate.name,
-			email: candidate.email,
-			status: candidate.status ?? 'None',
-			invite: candidate.invite,
-			synchronized: candidate.invite,
-			sentToSynchronizer: candidate.invite,
-		};
-		const user = users.byMailbox(candidate.email);
-		if (user?.employee) {
-			records.push({ ...base, type: 'Employee', code: user.employee, email: user.email });
-			continue;
-		}
-		const contact = contacts.get(candidate.email);
-		if (contact && !(contact.optedOut && candidate.invite)) {
-			records.push({ ...base, type: 'Contact', code: contact.id, name: candidate.name ?? contact.name });
-			continue;
-		}
-		if (contact?.optedOut) {
-			warnings.push(`Attendee ${candidate.email} is LN contact ${contact.id}, which is opted out and cannot be invited; added as type Other`);
-		}
-		if (candidate.role === 'MeetingOrganizer') {
-			// LN's meeting organizer must be an employee; an outside organizer is recorded, not invited.
-			records.push({ ...base, role: 'Required', type: 'Other', invite: false, synchronized: false, sentToSynchronizer: false });
-			continue;
-		}
-		records.push({ ...base, type: 'Other' });
-	}
-	return records;
+	const contacts = await contactsFor(transport, mapping, candidates, users);
+	return attendeeRecords(candidates, users, contacts, { owner: '', organizerIsSyncUser: true }, warnings);
 }
 
-interface FoundContact {
-	id: string;
-	name?: string;
-	optedOut: boolean;
+/** The LN contacts of the candidates' e-mails (sync users' mailboxes are employees, not looked up). */
+export async function contactsFor(transport: LnTransport, mapping: LnApiMapping, candidates: AppointmentAttendee[], users: SyncUserIndex): Promise<Map<string, FoundContact>> {
+	const emails = [...new Set(candidates.map((c) => normalizeEmail(c.email ?? '')).filter((email) => email && !users.byMailbox(email)))];
+	return findContactsByEmail(transport, mapping, emails);
 }
 
 async function findContactsByEmail(transport: LnTransport, mapping: LnApiMapping, emails: string[]): Promise<Map<string, FoundContact>> {

@@ -4,7 +4,8 @@ import type { ICredentialDataDecryptedObject, IExecuteFunctions, IHookFunctions,
 import { NodeOperationError } from 'n8n-workflow';
 
 import { resolveEndpoints, type GraphCloud } from '../../../lib/graph/clouds';
-import { createGates, GraphTransport, type GraphConnection, type GraphGates } from '../../../lib/graph/transport';
+import { createGates, GraphTransport, secretMaterial, type GraphConnection, type GraphGates } from '../../../lib/graph/transport';
+import { linkKey } from '../../../lib/sync/link';
 import { ledgerFor } from '../../../lib/sync/report';
 
 export const GRAPH_CREDENTIAL = 'microsoftGraphAppOnlyApi';
@@ -48,4 +49,9 @@ export async function graphTransport(this: Context, record = true): Promise<Grap
 		gates: gatesFor(connection),
 		onRequest: ledger ? (info) => ledger.request('graph', info.kind, info.mailbox) : undefined,
 	});
+}
+
+/** The key that signs and checks the link properties of this credential's items (link.ts). */
+export function linkKeyOf(graph: GraphTransport): Buffer {
+	return linkKey(secretMaterial(graph.connection));
 }

@@ -332,7 +332,6 @@ export class EventService {
 		for (const name of PLAIN) if (changes[name] !== undefined) record.props[name] = clone(changes[name]);
 		if (changes.body !== undefined) record.body = toBody(changes.body);
 		applyExtended(record.ext, changes.singleValueExtendedProperties);
-		const attendeesChanged = attendees !== undefined;
 		if (attendees) record.attendees = attendees;
 		let seriesReset = false;
 		if (record.type === 'seriesMaster' && (recurrence || timeChanged)) {

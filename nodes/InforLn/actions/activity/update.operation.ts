@@ -1,10 +1,13 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+import { DateTime } from 'luxon';
 
 import { ACTIVITY_STATUSES, SHOW_TIME_AS } from '../../../../lib/ln/contract';
 import { activityBody, activityKeyPath, attendeeBody, attendeeKeyPath, toActivity } from '../../../../lib/ln/records';
 import type { ActivityUpdate } from '../../../../lib/sync/event-plan';
 import type { SyncUser } from '../../../../lib/sync/model';
+import { guardFailure } from '../../../../lib/sync/guard';
 import { ledgerFor } from '../../../../lib/sync/report';
+import { SyncUserIndex } from '../../../../lib/sync/sync-users';
 import { dryRunProperty, syncUsersProperty } from '../../descriptions/common';
 import { matchAttendees, syncUsersOrRead } from '../../helpers/attendees';
 import { forEachItem, parseJsonParameter } from '../../helpers/execute';
@@ -104,7 +107,17 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 				ledger.plan(mailbox, `activity ${id}`, `update LN activity ${id}: ${Object.keys(fields).join(', ') || 'attendees'}`);
 				return { dryRun: true, company, activity: id, request: { method: 'PATCH', url, body }, addAttendees, uninviteAttendees: uninvite } as unknown as IDataObject;
 			}
-			const etag = String(this.getNodeParameter('etag', i, '') || planned?.etag || '') || undefined;
+			let etag = String(this.getNodeParameter('etag', i, '') || planned?.etag || '') || undefined;
+			const syncUsers = () => parseJsonParameter<SyncUser[]>(this.getNodeParameter('syncUsers', i, '[]'), 'Sync Users') ?? [];
+			if (planned?.guard) {
+				// The change comes from an Exchange item: LN must confirm the item may change this activity.
+				const entity = await transport.getEntity(transport.url(s.syncService, activityKeyPath(mapping, id), { $expand: s.activityAttendeesNavigation }));
+				if (!entity) throw new Error(`LN has no activity ${id} in company ${company}`);
+				const current = toActivity({ ...entity.data, '@odata.etag': entity.etag ?? entity.data['@odata.etag'] }, mapping, company);
+				const refused = guardFailure(current, planned.guard, new SyncUserIndex(await syncUsersOrRead(transport, mapping, syncUsers())), DateTime.utc());
+				if (refused) throw new Error(`refused: ${refused}`);
+				etag = current.etag ?? etag;
+			}
 			let result: Record<string, unknown> | undefined;
 			if (Object.keys(body).length > 0) {
 				result = (await transport.update(url, body, etag)).data;
@@ -112,13 +125,12 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 				else ledger.count(mailbox, 'lnActivitiesUpdated');
 			}
 			if (addAttendees.length > 0) {
-				const syncUsers = parseJsonParameter<SyncUser[]>(this.getNodeParameter('syncUsers', i, '[]'), 'Sync Users') ?? [];
 				const warnings: string[] = [];
 				const records = await matchAttendees(
 					transport,
 					mapping,
-					addAttendees.map((a) => ({ ...a, invite: true })),
-					await syncUsersOrRead(transport, mapping, syncUsers),
+					addAttendees.map((a) => ({ ...a, status: 'None', invite: true })),
+					await syncUsersOrRead(transport, mapping, syncUsers()),
 					warnings,
 				);
 				for (const warning of warnings) ledger.warn(mailbox, `activity ${id}`, warning);
@@ -131,7 +143,9 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 				await transport.update(transport.url(s.syncService, attendeeKeyPath(mapping, id, sequence)), attendeeBody({ invite: false }, mapping));
 			}
 			const activity = result ? toActivity({ ...result, [mapping.activity.id]: id }, mapping, company) : { company, id };
-			return { ...activity, activity: id, action: 'updated', changed: Object.keys(fields), attendeesAdded: addAttendees.length, attendeesUninvited: uninvite.length } as unknown as IDataObject;
+			// The link to store on the Exchange item now that LN has the change (Microsoft Exchange → Link).
+			const link = planned?.link;
+			return { ...activity, activity: id, action: 'updated', changed: Object.keys(fields), attendeesAdded: addAttendees.length, attendeesUninvited: uninvite.length, ...(link ? { link } : {}) } as unknown as IDataObject;
 		},
 	);
 }

@@ -1,14 +1,18 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 
 import type { LnApiMapping } from '../../../../lib/ln/contract';
-import { activityBody, attendeeBody, odataString, toActivity } from '../../../../lib/ln/records';
+import { activityBody, activityKeyPath, attendeeBody, odataString, toActivity } from '../../../../lib/ln/records';
 import { LnApiError, type LnTransport } from '../../../../lib/ln/transport';
 import { SUBJECT_MAX } from '../../../../lib/sync/canonical';
+import { planAppointment, type AttendeeRecord } from '../../../../lib/sync/appointment-plan';
+import type { AppointmentPayload } from '../../../../lib/sync/exchange-plan';
+import { guardFailure } from '../../../../lib/sync/guard';
 import type { LnActivity, SyncUser } from '../../../../lib/sync/model';
+import { SyncUserIndex } from '../../../../lib/sync/sync-users';
 import { ledgerFor } from '../../../../lib/sync/report';
 import { parseInstant } from '../../../../lib/sync/time';
 import { dryRunProperty, syncUsersProperty } from '../../descriptions/common';
-import { matchAttendees, syncUsersOrRead, type AttendeeCandidate, type AttendeeRecord } from '../../helpers/attendees';
+import { contactsFor, syncUsersOrRead } from '../../helpers/attendees';
 import { forEachItem, parseJsonParameter } from '../../helpers/execute';
 import { lnContext } from '../../transport';
 
@@ -46,22 +50,7 @@ export const description: INodeProperties[] = [
 	dryRunProperty('appointment', ['create']),
 ];
 
-interface AppointmentInput {
-	subject?: string;
-	start?: string;
-	end?: string;
-	allDay?: boolean;
-	location?: string;
-	text?: string;
-	showTimeAs?: string;
-	reminder?: boolean;
-	reminderMinutes?: number;
-	sensitivity?: string;
-	reference?: string;
-	attendees?: AttendeeCandidate[];
-}
-
-function validate(input: AppointmentInput): string | undefined {
+function validate(input: Partial<AppointmentPayload>): string | undefined {
 	if (!input.reference) return 'field reference (the Exchange iCalUId) is empty';
 	if (!input.subject || String(input.subject).trim() === '') return 'field subject is empty';
 	if (String(input.subject).length > SUBJECT_MAX) return `field subject has ${String(input.subject).length} characters (LN allows ${SUBJECT_MAX})`;
@@ -73,25 +62,6 @@ function validate(input: AppointmentInput): string | undefined {
 		return `field ${(error as Error).message.includes('end') ? 'end' : 'start'}: ${(error as Error).message}`;
 	}
 	return undefined;
-}
-
-function appointmentFields(input: AppointmentInput): Record<string, unknown> {
-	return {
-		type: 'Appointment',
-		subject: String(input.subject).trim(),
-		start: input.start,
-		end: input.end,
-		allDay: Boolean(input.allDay),
-		location: input.location ?? '',
-		text: (input.text ?? '').replace(/\u0000/g, ''),
-		showTimeAs: input.showTimeAs ?? 'Busy',
-		reminder: Boolean(input.reminder),
-		reminderMinutes: Number(input.reminderMinutes ?? 0),
-		sensitivity: input.sensitivity ?? 'Normal',
-		status: 'Planned',
-		synchronize: true,
-		reference: input.reference,
-	};
 }
 
 async function findByReference(transport: LnTransport, mapping: LnApiMapping, company: string, reference: string): Promise<LnActivity | undefined> {
@@ -129,7 +99,7 @@ async function addAttendees(
 	let added = 0;
 	for (const record of records) {
 		if (have.has(`${record.type}|${record.email.toLowerCase()}`)) continue;
-		const url = transport.url(s.syncService, `${s.activityEntitySet}(${odataString(activityId)})/${s.activityAttendeesNavigation}`);
+		const url = transport.url(s.syncService, `${activityKeyPath(mapping, activityId)}/${s.activityAttendeesNavigation}`);
 		const body = attendeeBody(
 			{
 				role: record.role,
@@ -171,51 +141,57 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 		this,
 		(i) => `Appointment for Exchange event ${String((items[i].json.appointment as IDataObject | undefined)?.reference ?? items[i].json.iCalUId ?? i)}`,
 		async (i) => {
-			const input = parseJsonParameter<AppointmentInput>(this.getNodeParameter('appointment', i), 'Appointment') ?? {};
+			const input = parseJsonParameter<Partial<AppointmentPayload>>(this.getNodeParameter('appointment', i), 'Appointment') ?? {};
 			const mailbox = String(this.getNodeParameter('mailbox', i, '') ?? '');
-			const syncUsers = parseJsonParameter<SyncUser[]>(this.getNodeParameter('syncUsers', i, '[]'), 'Sync Users') ?? [];
+			const givenUsers = parseJsonParameter<SyncUser[]>(this.getNodeParameter('syncUsers', i, '[]'), 'Sync Users') ?? [];
 			const dryRun = this.getNodeParameter('dryRun', i, false) as boolean;
 			const problem = validate(input);
 			const ref = `event ${input.reference ?? '?'}${mailbox ? ` in ${mailbox}` : ''}`;
 			if (problem) throw new Error(`Exchange event "${input.subject ?? ''}" (${ref}): ${problem}`);
-			const fields = appointmentFields(input);
+			const payload = { ...input, mailbox: input.mailbox ?? mailbox, attendees: input.attendees ?? [] } as AppointmentPayload;
 			const passThrough = { ...items[i].json };
 			delete passThrough.appointment;
+			const syncUsers = await syncUsersOrRead(transport, mapping, givenUsers);
+			const users = new SyncUserIndex(syncUsers);
+			const plan = planAppointment(payload, syncUsers, dryRun ? new Map() : await contactsFor(transport, mapping, payload.attendees, users));
 			if (dryRun) {
-				ledger.plan(mailbox, ref, `create LN appointment "${fields.subject}" with ${input.attendees?.length ?? 0} attendees`);
+				ledger.plan(mailbox, ref, `create LN appointment "${plan.fields.subject}" with ${plan.attendees.length} attendees`);
 				// A placeholder id lets the planned link that follows show what it would store.
-				return { ...passThrough, company, activity: '(planned)', dryRun: true, action: 'create', request: { method: 'POST', entitySet: mapping.services.activityEntitySet, body: activityBody(fields, mapping) } };
+				return { ...passThrough, company, activity: '(planned)', dryRun: true, action: 'create', request: { method: 'POST', entitySet: mapping.services.activityEntitySet, body: activityBody(plan.fields, mapping) } };
 			}
-			const warnings: string[] = [];
-			const records = await matchAttendees(transport, mapping, input.attendees ?? [], await syncUsersOrRead(transport, mapping, syncUsers), warnings);
-			for (const warning of warnings) ledger.warn(mailbox, ref, warning);
+			for (const warning of plan.warnings) ledger.warn(mailbox, ref, warning);
 			const s = mapping.services;
-			let activity = await findByReference(transport, mapping, company, input.reference!);
+			let activity = await findByReference(transport, mapping, company, payload.reference);
 			let action = 'existing';
 			if (!activity) {
 				const created = await createOnce(
-					async () => toActivity((await transport.create(transport.url(s.syncService, s.activityEntitySet), activityBody(fields, mapping))).data, mapping, company),
-					() => findByReference(transport, mapping, company, input.reference!),
+					async () => toActivity((await transport.create(transport.url(s.syncService, s.activityEntitySet), activityBody(plan.fields, mapping))).data, mapping, company),
+					() => findByReference(transport, mapping, company, payload.reference),
 				);
 				activity = { ...created, attendees: created.attendees ?? [] };
 				action = 'created';
 				ledger.count(mailbox, 'lnAppointmentsCreated');
-			} else if (this.getNodeParameter('updateIfExists', i, true)) {
-				const changes: Record<string, unknown> = {};
-				for (const [name, value] of Object.entries(fields)) {
-					if (name === 'status' || name === 'synchronize' || name === 'type') continue;
-					if (String((activity as unknown as Record<string, unknown>)[name] ?? '') !== String(value ?? '')) changes[name] = value;
-				}
-				if (Object.keys(changes).length > 0) {
-					const url = transport.url(s.syncService, `${s.activityEntitySet}(${odataString(activity.id)})`);
-					await transport.update(url, activityBody(changes, mapping), activity.etag);
-					action = 'updated';
-					ledger.count(mailbox, 'lnActivitiesUpdated');
+			} else {
+				// An appointment with this reference exists: only a mailbox whose user takes part in it may change
+				// it (one without any attendee yet is ours, from a run that stopped before adding them).
+				const refused = activity.attendees.length > 0 ? guardFailure(activity, { mailbox, iCalUId: payload.reference, scope: 'activity' }, users) : undefined;
+				if (refused) throw new Error(`refused: ${refused}`);
+				if (this.getNodeParameter('updateIfExists', i, true)) {
+					const changes: Record<string, unknown> = {};
+					for (const [name, value] of Object.entries(plan.fields)) {
+						if (name === 'status' || name === 'synchronize' || name === 'type') continue;
+						if (String((activity as unknown as Record<string, unknown>)[name] ?? '') !== String(value ?? '')) changes[name] = value;
+					}
+					if (Object.keys(changes).length > 0) {
+						await transport.update(transport.url(s.syncService, activityKeyPath(mapping, activity.id)), activityBody(changes, mapping), activity.etag);
+						action = 'updated';
+						ledger.count(mailbox, 'lnActivitiesUpdated');
+					}
 				}
 			}
-			const added = await addAttendees(transport, mapping, activity.id, records, activity.attendees);
+			const added = await addAttendees(transport, mapping, activity.id, plan.attendees, activity.attendees);
 			if (action === 'existing' && added > 0) action = 'updated';
-			return { ...passThrough, company, activity: activity.id, action, attendeesAdded: added, warnings };
+			return { ...passThrough, company, activity: activity.id, action, attendeesAdded: added, warnings: plan.warnings };
 		},
 	);
 }

@@ -15,7 +15,7 @@ export const description: INodeProperties[] = [
 		default: '',
 		placeholder: '2026-01-01T00:00:00Z',
 		description:
-			'Only contacts changed after this time (ISO). Needs a modification date in the LN API (API mapping contact.modifiedAt); leave empty to read all contacts marked Synchronize, which lets Sync to Folder also remove the others.',
+			'Only contacts changed after this time (ISO). Needs a modification date in the LN API (API mapping contact.modifiedAt). The output is marked partial: Sync to Folder then creates and updates but removes nothing. Leave empty to read all contacts marked Synchronize, which lets Sync to Folder also remove the others.',
 		displayOptions: { show },
 	},
 ];
@@ -43,7 +43,11 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 			$expand: `${s.contactBusinessPartnerNavigation}($select=${mapping.businessPartner.id},${mapping.businessPartner.name}),${s.contactWorkAddressNavigation}`,
 			$orderby: f.id,
 		});
-		const contacts = await transport.getAll(url);
-		return contacts.map((raw) => toContact(raw, mapping, company)) as unknown as Array<Record<string, never>>;
+		const contacts = (await transport.getAll(url)).map((raw) => toContact(raw, mapping, company));
+		if (!changedSince) return contacts as unknown as Array<Record<string, never>>;
+		// Only what changed: marked partial, so that Sync to Folder removes nothing for it (and an empty
+		// read is not taken for "LN has no contacts").
+		if (contacts.length === 0) return [{ company, partial: true, contacts: 0 }];
+		return contacts.map((contact) => ({ ...contact, partial: true })) as unknown as Array<Record<string, never>>;
 	});
 }

@@ -80,6 +80,8 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 	const ledger = ledgerFor(this.getExecutionId());
 	const contacts: LnContact[] = [];
 	const indexOf = new Map<string, number>();
+	// Contacts read with "Changed Since" are marked partial: they never make the others look removed.
+	const complete = !items.some((item) => item.json.partial === true);
 	items.forEach((item, index) => {
 		if (isEmptyItem(item.json)) return;
 		const contact = item.json as unknown as LnContact;
@@ -109,7 +111,7 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 				dryRun: isDryRun,
 				now,
 				verifyAfterHours: Number(options.verifyAfterHours ?? 24),
-				plan: { brakeShare: Number(options.brakeShare ?? 0.2), brakeMinimum: Number(options.brakeMinimum ?? 5) },
+				plan: { brakeShare: Number(options.brakeShare ?? 0.2), brakeMinimum: Number(options.brakeMinimum ?? 5), complete },
 			});
 		} catch (error) {
 			return error as Error;

@@ -7,7 +7,7 @@ import { ledgerFor } from '../../../../lib/sync/report';
 import { SyncUserIndex } from '../../../../lib/sync/sync-users';
 import { company, horizon, mailbox, mailboxValue, show, syncUsers } from '../../descriptions/common';
 import { errorClassOf, output, parseJson, toNodeError } from '../../helpers/execute';
-import { graphTransport } from '../../transport';
+import { graphTransport, linkKeyOf } from '../../transport';
 
 const operations = ['get'];
 const where = show('event', operations);
@@ -59,6 +59,7 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 					horizonDays: Number(this.getNodeParameter('horizonDays', i, 365)),
 					allowPrivate: this.getNodeParameter('allowPrivate', i, false) as boolean,
 					occurrenceCap: 100,
+					linkKey: linkKeyOf(graph),
 				},
 				eventId,
 			);

@@ -9,7 +9,7 @@ import { SyncUserIndex } from '../../../../lib/sync/sync-users';
 import { syncWindow } from '../../../../lib/sync/time';
 import { company, horizon, mailbox, mailboxValue, show, syncUsers } from '../../descriptions/common';
 import { errorClassOf, output, parseJson, toNodeError } from '../../helpers/execute';
-import { graphTransport } from '../../transport';
+import { graphTransport, linkKeyOf } from '../../transport';
 
 const operations = ['getChanges'];
 const where = show('event', operations);
@@ -94,6 +94,7 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 				horizonDays,
 				allowPrivate: this.getNodeParameter('allowPrivate', i, false) as boolean,
 				occurrenceCap: Number(this.getNodeParameter('occurrenceCap', i, 100)),
+				linkKey: linkKeyOf(graph),
 				cursor: this.getNodeParameter('resetCursor', i, false) ? undefined : cursors[key],
 			});
 			cursors[key] = result.cursor;

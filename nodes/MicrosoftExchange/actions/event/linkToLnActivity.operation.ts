@@ -5,7 +5,7 @@ import { linkEvents, type LinkRequest } from '../../../../lib/graph/links';
 import { ledgerFor } from '../../../../lib/sync/report';
 import { dryRun, mailbox, mailboxValue, show } from '../../descriptions/common';
 import { output, toNodeError } from '../../helpers/execute';
-import { graphTransport } from '../../transport';
+import { graphTransport, linkKeyOf } from '../../transport';
 
 const operations = ['linkToLnActivity'];
 const where = show('event', operations);
@@ -79,6 +79,9 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 			for (const [field, label] of [['eventId', 'Event ID'], ['activity', 'LN Activity']] as const) {
 				if (!link[field]) throw new Error(`field ${label} is empty`);
 			}
+			// The link is signed over the item's iCalUId: without it, it could not be checked later.
+			if (!link.remove && !link.iCalUId) throw new Error(`field iCalUId is empty (event ${link.eventId})`);
+			if (!/^[A-Za-z0-9._-]{1,40}$/.test(link.activity)) throw new Error(`field LN Activity "${link.activity}" is not an LN activity code`);
 			if (!/^\d{1,4}$/.test(link.company)) throw new Error(`field LN Company "${link.company}" must be an LN company number`);
 			if (!link.remove && !/^[0-9a-f]{8,64}$/.test(link.state.hash)) throw new Error(`field Content Hash "${link.state.hash}" is not a hash from this package`);
 			if (!mailboxAddress) throw new Error('field Mailbox is empty');
@@ -100,7 +103,7 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 			continue;
 		}
 		const global = this.getWorkflowStaticData('global');
-		const outcomes = await linkEvents(graph, mailboxAddress, entries.map((e) => e.link), (eventId, changeKey) => noteEcho(global, mailboxAddress, eventId, changeKey));
+		const outcomes = await linkEvents(graph, mailboxAddress, entries.map((e) => e.link), linkKeyOf(graph), (eventId, changeKey) => noteEcho(global, mailboxAddress, eventId, changeKey));
 		for (const outcome of outcomes) {
 			const index = entries.find((e) => e.link === outcome.request)!.index;
 			if (!outcome.ok) {

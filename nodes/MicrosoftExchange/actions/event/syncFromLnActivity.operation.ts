@@ -10,7 +10,7 @@ import { SyncUserIndex } from '../../../../lib/sync/sync-users';
 import { isValidZone, syncWindow } from '../../../../lib/sync/time';
 import { company, dryRun, horizon, mailbox, mailboxValue, show, syncUsers } from '../../descriptions/common';
 import { errorClassOf, isEmptyItem, mapLimit, output, parseJson, toNodeError } from '../../helpers/execute';
-import { graphTransport } from '../../transport';
+import { graphTransport, linkKeyOf } from '../../transport';
 
 const operations = ['syncFromLnActivity'];
 const where = show('event', operations);
@@ -162,6 +162,7 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 					brakeShare: Number(this.getNodeParameter('brakeShare', first, 0.2)),
 					brakeMinimum: Number(this.getNodeParameter('brakeMinimum', first, 5)),
 					readAt: readAt ? DateTime.fromISO(readAt, { zone: 'UTC' }) : undefined,
+					linkKey: linkKeyOf(graph),
 				},
 			});
 			if (result.plan.brake) {
@@ -221,7 +222,6 @@ function toJson(item: ActivityPlanItem, isDryRun: boolean): IDataObject {
 		flags: withMailbox(item.flags),
 		attendance: withMailbox(item.attendance),
 		update: item.update ? { ...item.update, mailbox: item.mailbox } : undefined,
-		link: item.link,
 		...(isDryRun ? { dryRun: true, planned: item.exchange } : {}),
 	} as unknown as IDataObject;
 }

@@ -10,7 +10,7 @@ import {
 	renewSubscription,
 	type SubscriptionResource,
 } from '../../../../lib/graph/subscriptions';
-import { GraphApiError } from '../../../../lib/graph/transport';
+import { GraphApiError, secretMaterial } from '../../../../lib/graph/transport';
 import { show } from '../../descriptions/common';
 import { mailboxList, output, toNodeError } from '../../helpers/execute';
 import { graphTransport } from '../../transport';
@@ -173,7 +173,7 @@ export async function execute(this: IExecuteFunctions, operation: string): Promi
 					out.push(output(withoutSecret(subscription), i));
 				}
 			} else if (operation === 'keep') {
-				const key = clientStateKey(graph.connection.clientSecret);
+				const key = clientStateKey(secretMaterial(graph.connection));
 				const results = await keepSubscriptions(graph, {
 					mailboxes: mailboxList(this.getNodeParameter('mailboxes', i)),
 					notificationUrl: notificationUrlOf.call(this, i),

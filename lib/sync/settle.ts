@@ -1,0 +1,70 @@
+import type { Event } from '@microsoft/microsoft-graph-types';
+
+import { factsOf, type ActivityPlanItem, type EventPlan, type ExchangeWrite } from './event-plan';
+import { flagWrite, type FlagUpdate } from './flags';
+import type { LnActivity } from './model';
+
+/** What became of one planned Exchange write. */
+export interface WriteOutcome {
+	write: ExchangeWrite;
+	ok: boolean;
+	status: number;
+	event?: Event;
+	error?: string;
+}
+
+export interface Settlement {
+	plan: EventPlan;
+	/** The LN activities the plan was made from, by id (their attendee lines carry the current flags). */
+	activities: Map<string, LnActivity>;
+	/** Outcomes of each item's writes, in the order of `item.exchange`; none for a dry run. */
+	outcomes: Map<ActivityPlanItem, WriteOutcome[]>;
+	/** `activity|sequence` of sync-user attendees whose copy of a meeting created in this run is in their calendar. */
+	copiesFound: Set<string>;
+	dryRun: boolean;
+}
+
+/**
+ * Plan + outcomes → what LN gets: a failed write makes its item fail and claim nothing in LN; a
+ * created event gives LN its reference; every attendee line decided by the plan gets the flags its
+ * facts call for (flags.ts), only where they differ from what LN has. Pure.
+ */
+export function settleActivityPlan(settlement: Settlement): ActivityPlanItem[] {
+	return settlement.plan.items.map((planned) => {
+		const item: ActivityPlanItem = { ...planned, exchange: [...planned.exchange], lines: [...planned.lines], attendance: [...planned.attendance], warnings: [...planned.warnings] };
+		const outcomes = settlement.outcomes.get(planned) ?? [];
+		const failed = outcomes.find((o) => !o.ok);
+		if (failed) {
+			item.action = 'fail';
+			item.reason = `Exchange refused ${failed.write.op} for activity ${item.activity} in ${item.mailbox}: ${failed.error}`;
+			item.flags = [];
+			item.attendance = [];
+			item.update = undefined;
+			return item;
+		}
+		const created = outcomes.find((o) => o.write.op === 'create')?.event;
+		if (created) {
+			item.eventId = created.id ?? undefined;
+			item.iCalUId = created.iCalUId ?? undefined;
+			if (item.update?.referenceFromCreatedEvent) {
+				item.update = { ...item.update, fields: { ...item.update.fields, reference: created.iCalUId }, referenceFromCreatedEvent: false };
+			}
+		}
+		item.flags = flagsOf(item, settlement);
+		return item;
+	});
+}
+
+function flagsOf(item: ActivityPlanItem, settlement: Settlement): FlagUpdate[] {
+	const activity = settlement.activities.get(item.activity);
+	if (!activity) return [];
+	const bySequence = new Map<number, FlagUpdate | undefined>();
+	for (const decision of item.lines) {
+		const line = activity.attendees.find((a) => a.sequence === decision.sequence);
+		if (!line) continue;
+		const facts = factsOf(decision, (sequence) => settlement.copiesFound.has(`${item.activity}|${sequence}`));
+		// The last decision about a line wins (an item may decide a line twice, e.g. old meeting then new).
+		bySequence.set(decision.sequence, flagWrite(activity, line, facts));
+	}
+	return [...bySequence.values()].filter((flag): flag is FlagUpdate => flag !== undefined);
+}
