@@ -22,6 +22,8 @@ import {
 	type LinkedEvent,
 } from '../sync/event-plan';
 import { settleActivityPlan, type WriteOutcome } from '../sync/settle';
+import { linkEvents, type LinkRequest } from './links';
+import { canonicalFromActivity, sameContent, syncHash } from '../sync/canonical';
 import type { LnActivity, LnDeletedActivity } from '../sync/model';
 import type { SyncUserIndex } from '../sync/sync-users';
 import { GraphApiError, type BatchRequest, type BatchResponse, type GraphTransport } from './transport';
@@ -115,30 +117,54 @@ export function occurrenceActivities(links: MailboxLinks): Set<string> {
 /** iCalUIds asked for in one `$filter` (each is over 100 characters; URLs stay short). */
 const UIDS_PER_QUERY = 10;
 
-/** iCalUId → the event with it in the mailbox, or null: one query per ten iCalUIds, sent in `$batch`. */
+/**
+ * The day an occurrence's iCalUId names (MS-OXOCAL's global object id carries the original date of an
+ * instance in bytes 16–19, zero for the whole meeting), or undefined for a single event or series.
+ */
+export function occurrenceDay(iCalUId: string): string | undefined {
+	const match = /^040000008200E00074C5B7101A82E008([0-9A-F]{4})([0-9A-F]{2})([0-9A-F]{2})/i.exec(iCalUId);
+	if (!match) return undefined;
+	const [year, month, day] = [parseInt(match[1], 16), parseInt(match[2], 16), parseInt(match[3], 16)];
+	if (!year || !month || !day) return undefined;
+	return `${String(year).padStart(4, '0')}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}`;
+}
+
+/**
+ * iCalUId → the event with it in the mailbox, or null. Single events and series are found by a
+ * `$filter` on /events (ten iCalUIds a query); occurrences, which /events does not list, in the
+ * calendar view of the day their iCalUId names. All in `$batch`.
+ */
 export async function findByICalUIds(graph: GraphTransport, mailbox: string, uids: string[]): Promise<Map<string, Event | null>> {
 	const list = [...new Set(uids)];
-	const chunks: string[][] = [];
-	for (let i = 0; i < list.length; i += UIDS_PER_QUERY) chunks.push(list.slice(i, i + UIDS_PER_QUERY));
-	const requests: BatchRequest[] = chunks.map((chunk, index) => ({
-		id: String(index),
-		method: 'GET',
-		url: `${userPath(mailbox)}/events?${new URLSearchParams({ $filter: chunk.map((uid) => `iCalUId eq '${uid.replace(/'/g, "''")}'`).join(' or '), $select: EVENT_FIELDS, $top: String(UIDS_PER_QUERY * 4) }).toString()}`,
-		headers: READ_HEADERS,
-	}));
+	const singles = list.filter((uid) => !occurrenceDay(uid));
+	const byDay = new Map<string, string[]>();
+	for (const uid of list.filter((u) => occurrenceDay(u))) byDay.set(occurrenceDay(uid)!, [...(byDay.get(occurrenceDay(uid)!) ?? []), uid]);
+	const lookups: Array<{ uids: string[]; request: BatchRequest }> = [];
+	for (let i = 0; i < singles.length; i += UIDS_PER_QUERY) {
+		const chunk = singles.slice(i, i + UIDS_PER_QUERY);
+		const query = new URLSearchParams({ $filter: chunk.map((uid) => `iCalUId eq '${uid.replace(/'/g, "''")}'`).join(' or '), $select: EVENT_FIELDS, $top: String(UIDS_PER_QUERY * 4) });
+		lookups.push({ uids: chunk, request: { id: String(lookups.length), method: 'GET', url: `${userPath(mailbox)}/events?${query.toString()}`, headers: READ_HEADERS } });
+	}
+	for (const [day, chunk] of byDay) {
+		// A day either side: the date in the iCalUId is the original start date, in whichever zone.
+		const from = new Date(Date.parse(`${day}T00:00:00Z`) - 86_400_000).toISOString();
+		const to = new Date(Date.parse(`${day}T00:00:00Z`) + 2 * 86_400_000).toISOString();
+		const query = new URLSearchParams({ startDateTime: from, endDateTime: to, $select: EVENT_FIELDS, $top: '200' });
+		lookups.push({ uids: chunk, request: { id: String(lookups.length), method: 'GET', url: `${userPath(mailbox)}/calendarView?${query.toString()}`, headers: READ_HEADERS } });
+	}
 	const result = new Map<string, Event | null>();
-	const responses = requests.length ? await graph.batch(requests) : new Map<string, BatchResponse>();
-	chunks.forEach((chunk, index) => {
-		const response = responses.get(String(index));
-		if (!response) return;
+	const responses = lookups.length ? await graph.batch(lookups.map((l) => l.request)) : new Map<string, BatchResponse>();
+	for (const lookup of lookups) {
+		const response = responses.get(lookup.request.id);
+		if (!response) continue;
 		throwIfFailed(response, mailbox);
 		const found = (response.body as { value?: Event[] })?.value ?? [];
-		for (const uid of chunk) {
+		for (const uid of lookup.uids) {
 			// An attendee's calendar may hold the meeting once; prefer the organizer's own item if both are there.
 			const matches = found.filter((e) => e.iCalUId === uid).sort((a, b) => Number(Boolean(b.isOrganizer)) - Number(Boolean(a.isOrganizer)));
 			result.set(uid, matches[0] ?? null);
 		}
-	});
+	}
 	return result;
 }
 
@@ -210,11 +236,10 @@ export async function syncActivities(graph: GraphTransport, request: ActivitySyn
 	// One read gives the linked events and the series links; a partial input only looks at its own keys.
 	const links = await readLinks(graph, mailbox, company);
 	const wanted = new Set(keys);
-	const linked = request.complete ? links.events : links.events.filter((l) => wanted.has(l.key));
-	const occurrences = occurrenceActivities(links);
-	// Activities made from occurrences of Exchange series follow their series (Get Changes), not this plan.
-	const activities = request.activities.filter((a) => !occurrences.has(a.id));
-	const input: EventPlanInput = { mailbox, activities, linked, complete: request.complete, syncUsers: request.syncUsers };
+	const occurrences = await occurrenceCandidates(graph, mailbox, company, links, request.activities, request.options);
+	const linked = [...(request.complete ? links.events : links.events.filter((l) => wanted.has(l.key))), ...occurrences];
+	const activities = request.activities;
+	const input: EventPlanInput = { mailbox, activities, linked, complete: request.complete, syncUsers: request.syncUsers, seriesHeld: occurrenceActivities(links) };
 	let plan = planActivitySync(input, request.options);
 	if (plan.presenceNeeded.length > 0) {
 		input.presence = await findByICalUIds(graph, mailbox, plan.presenceNeeded);
@@ -236,15 +261,86 @@ export async function syncActivities(graph: GraphTransport, request: ActivitySyn
 		const changeKey = outcome.write.op === 'cancel' || outcome.write.op === 'delete' ? 'deleted' : outcome.event?.changeKey;
 		if (written && changeKey) request.onWritten?.(written, changeKey);
 	});
-	const copiesFound = await findCopiesOfCreated(graph, request, plan, outcomes, byId);
-	return { plan, items: settleActivityPlan({ plan, activities: byId, outcomes, copiesFound, dryRun: false }) };
+	const copiesFound = await findCopiesAfterWrites(graph, request, plan, outcomes, byId);
+	const items = settleActivityPlan({ plan, activities: byId, outcomes, copiesFound, dryRun: false });
+	await storeSeriesLinks(graph, request, items);
+	return { plan, items };
 }
 
 /**
- * Just after a meeting is created, its sync-user attendees may already have Exchange's copy: their
- * flags are then decided at once rather than on their own next run.
+ * The occurrences of the mailbox's series whose LN appointment changed since they were linked (the
+ * links are entries on their series master), each as a linked event: one read of such a series'
+ * instances in the window. Changes in Exchange reach LN through the series (Get Changes); an
+ * occurrence LN did not change needs no read.
  */
-async function findCopiesOfCreated(
+async function occurrenceCandidates(
+	graph: GraphTransport,
+	mailbox: string,
+	company: string,
+	links: MailboxLinks,
+	activities: Array<LnActivity | LnDeletedActivity>,
+	options: EventPlanOptions,
+): Promise<LinkedEvent[]> {
+	const byId = new Map(activities.map((a) => [a.id, a]));
+	const changedInLn = (activity: string, hash: string) => {
+		const current = byId.get(activity);
+		if (!current) return false;
+		if ((current as LnDeletedActivity).deleted) return true;
+		try {
+			return !sameContent(syncHash(canonicalFromActivity(current as LnActivity, true)), hash) || (current as LnActivity).status === 'Cancelled';
+		} catch {
+			return false;
+		}
+	};
+	const candidates: LinkedEvent[] = [];
+	const from = options.now.toUTC().startOf('day');
+	const to = options.now.plus({ days: options.horizonDays + 1 });
+	for (const series of links.series) {
+		const entries = series.links.filter((l) => changedInLn(l.activity, l.hash));
+		if (entries.length === 0) continue;
+		const query = new URLSearchParams({ startDateTime: from.toISO()!, endDateTime: to.toISO()!, $select: EVENT_FIELDS, $top: '500' });
+		const instances = await graph.getAll<EventWithProps>(`${userPath(mailbox)}/events/${encodeURIComponent(series.master.id!)}/instances?${query.toString()}`, READ_HEADERS);
+		for (const link of entries) {
+			const instance = instances.find((i) => i.iCalUId === link.iCalUId || i.id === link.eventId);
+			if (!instance) continue;
+			const event = { ...series.master, singleValueExtendedProperties: undefined, ...Object.fromEntries(Object.entries(instance).filter(([, v]) => v !== undefined && v !== null)) } as Event;
+			candidates.push({
+				event,
+				key: `ln:${company}:activity:${link.activity}`,
+				state: { origin: 'exchange', hash: link.hash, linkedAt: 0, ...(link.signature ? { signature: link.signature } : {}) },
+				occurrence: { masterId: series.master.id!, link },
+			});
+		}
+	}
+	return candidates;
+}
+
+/** New hashes and signatures of occurrence links, on their series masters (one update per master). */
+async function storeSeriesLinks(graph: GraphTransport, request: ActivitySyncRequest, items: ActivityPlanItem[]): Promise<void> {
+	const requests: LinkRequest[] = items.flatMap((item) =>
+		item.seriesLinks.map((link) => ({
+			eventId: link.eventId,
+			seriesMasterId: link.masterId,
+			iCalUId: link.iCalUId,
+			company: item.company,
+			activity: item.activity,
+			state: { origin: 'exchange' as const, hash: link.hash, linkedAt: Math.floor(request.options.now.toSeconds()) },
+		})),
+	);
+	if (requests.length === 0) return;
+	const outcomes = await linkEvents(graph, request.mailbox, requests, request.options.linkKey, request.onWritten);
+	for (const outcome of outcomes.filter((o) => !o.ok)) {
+		const item = items.find((i) => i.activity === outcome.request.activity);
+		// The content is written; a stale hash only makes the next run see "both changed alike".
+		item?.warnings.push(`Could not store the link of occurrence ${outcome.request.eventId} on its series: ${outcome.error}`);
+	}
+}
+
+/**
+ * Just after a meeting is created or updated, its sync-user attendees have Exchange's copy (or had
+ * it brought back): their flags are then decided at once rather than on their own next run.
+ */
+async function findCopiesAfterWrites(
 	graph: GraphTransport,
 	request: ActivitySyncRequest,
 	plan: EventPlan,
@@ -253,15 +349,16 @@ async function findCopiesOfCreated(
 ): Promise<Set<string>> {
 	const byMailbox = new Map<string, Array<{ key: string; uid: string }>>();
 	for (const item of plan.items) {
-		const created = outcomes.get(item)?.find((o) => o.write.op === 'create' && o.ok)?.event;
-		if (!created?.iCalUId || (outcomes.get(item) ?? []).some((o) => !o.ok)) continue;
+		const written = outcomes.get(item) ?? [];
+		const uid = written.find((o) => o.write.op === 'create' && o.ok)?.event?.iCalUId ?? item.iCalUId;
+		if (!uid || written.length === 0 || written.some((o) => !o.ok)) continue;
 		for (const decision of item.lines) {
-			if (decision.exists !== 'copyOfCreated') continue;
+			if (decision.exists !== 'copyAfterWrite') continue;
 			const attendee = activities.get(item.activity)?.attendees.find((a) => a.sequence === decision.sequence);
 			const user = attendee ? request.syncUsers.forAttendee(attendee) : undefined;
 			if (!user) continue;
 			const mailbox = user.email.toLowerCase();
-			byMailbox.set(mailbox, [...(byMailbox.get(mailbox) ?? []), { key: `${item.activity}|${decision.sequence}`, uid: created.iCalUId }]);
+			byMailbox.set(mailbox, [...(byMailbox.get(mailbox) ?? []), { key: `${item.activity}|${decision.sequence}`, uid }]);
 		}
 	}
 	const found = new Set<string>();

@@ -231,6 +231,32 @@ export function hashCanonical(canonical: CanonicalEvent | Record<string, unknown
 	return createHash('sha256').update(stableStringify(canonical)).digest('hex').slice(0, 32);
 }
 
+/** The synchronized fields, in the order of their digests in a sync hash. */
+export const SYNC_FIELDS: Array<keyof CanonicalEvent> = ['subject', 'allDay', 'start', 'end', 'location', 'body', 'showAs', 'reminder', 'attendees'];
+
+/**
+ * What a link stores of the content both sides held at the last sync: the hash of the whole, and a
+ * short digest per field, so that a later run tells which fields each side changed since — edits of
+ * different fields on both sides are merged, never lost.
+ */
+export function syncHash(canonical: CanonicalEvent): string {
+	const digests = SYNC_FIELDS.map((field) => createHash('sha256').update(stableStringify(canonical[field] ?? null)).digest('hex').slice(0, 4));
+	return `${hashCanonical(canonical)}.${digests.join('')}`;
+}
+
+/** Equal content, whether each hash carries field digests or not. */
+export function sameContent(a: string | undefined | null, b: string | undefined | null): boolean {
+	return Boolean(a) && Boolean(b) && String(a).split('.')[0] === String(b).split('.')[0];
+}
+
+/** The fields of `canonical` that differ from what `stored` was made of; undefined when it carries no field digests. */
+export function fieldsChangedSince(stored: string | undefined | null, canonical: CanonicalEvent): Array<keyof CanonicalEvent> | undefined {
+	const before = String(stored ?? '').split('.')[1];
+	if (!before || before.length !== SYNC_FIELDS.length * 4) return undefined;
+	const now = syncHash(canonical).split('.')[1];
+	return SYNC_FIELDS.filter((_, i) => before.slice(i * 4, i * 4 + 4) !== now.slice(i * 4, i * 4 + 4));
+}
+
 /** JSON with sorted keys, so equal objects give equal text. */
 export function stableStringify(value: unknown): string {
 	if (Array.isArray(value)) return `[${value.map(stableStringify).join(',')}]`;

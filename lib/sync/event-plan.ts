@@ -9,7 +9,7 @@ import {
 	canonicalFromEvent,
 	changedFields,
 	graphEventFields,
-	hashCanonical,
+	fieldsChangedSince,
 	invitedAttendees,
 	isValidEmail,
 	lnActivityFields,
@@ -17,23 +17,28 @@ import {
 	normalizeEmail,
 	organizerOf,
 	responseToStatus,
+	sameContent,
 	SUBJECT_MAX,
+	syncHash,
+	type CanonicalAttendee,
 	type CanonicalEvent,
 } from './canonical';
 import type { AttendeeFacts, FlagUpdate } from './flags';
 import { involvementOf, type LinkGuard } from './guard';
-import { activityKey, encodeState, LN_KEY_PROPERTY, LN_STATE_PROPERTY, parseKey, signLink, verifyLink, type LinkState, type LinkTrust } from './link';
+import { activityKey, encodeState, LN_KEY_PROPERTY, LN_STATE_PROPERTY, parseKey, signLink, verifyLink, type LinkState, type LinkTrust, type OccurrenceLink } from './link';
 import type { ConflictPolicy, LnActivity, LnAttendee, LnDeletedActivity, Origin, SyncUser } from './model';
 import type { SyncUserIndex } from './sync-users';
 import { fromGraphDateTime, isValidZone, parseInstant, type DateTimeTimeZone } from './time';
 
 export type { FlagUpdate } from './flags';
 
-/** An event in the mailbox that carries our LN key. */
+/** An event in the mailbox that carries our LN key, or an occurrence its series master links. */
 export interface LinkedEvent {
 	event: Event;
 	key: string;
 	state?: LinkState;
+	/** An occurrence: the link is an entry on its series master, never on the occurrence itself. */
+	occurrence?: { masterId: string; link: OccurrenceLink };
 }
 
 export interface AttendanceUpdate {
@@ -57,6 +62,15 @@ export interface ActivityUpdate {
 	addAttendees?: AttendeeToAdd[];
 	/** Attendees to un-invite (by sequence), because they left the Exchange meeting. */
 	uninviteAttendees?: number[];
+	/** Attendees with a line that is not invited, whom the Exchange meeting invites (by sequence). */
+	reinviteAttendees?: number[];
+	/** Attendees whose role changed in the Exchange meeting (required, optional, resource). */
+	changeRoles?: Array<{ sequence: number; role: 'Required' | 'Optional' | 'Resource' }>;
+	/**
+	 * The Exchange attendee list, where the planner had no LN attendees to compare with (an occurrence):
+	 * LN works out what to add, un-invite and change against the activity it reads (attendeeChanges).
+	 */
+	attendeesFromExchange?: CanonicalAttendee[];
 	etag?: string;
 	/** Checked by LN against the activity before writing (see guard.ts). */
 	guard?: LinkGuard;
@@ -74,10 +88,10 @@ export type PlanAction = 'create' | 'update' | 'cancel' | 'delete' | 'link' | 'u
 
 /**
  * Whether the event exists for an attendee once the item's writes went through (an item whose writes
- * fail decides no flags): known now, or, for a sync user invited to a meeting created now, once their
- * copy is found in their calendar.
+ * fail decides no flags): known now, or, for a sync user whom this item's write sends the meeting
+ * (created, or updated in what attendees see), once their copy is found in their calendar.
  */
-export type Existence = boolean | 'copyOfCreated';
+export type Existence = boolean | 'copyAfterWrite';
 
 /** An attendee line whose flags this mailbox's run decides. */
 export interface LineDecision {
@@ -100,6 +114,8 @@ export interface ActivityPlanItem {
 	flags: FlagUpdate[];
 	attendance: AttendanceUpdate[];
 	update?: ActivityUpdate;
+	/** Occurrence links to store on their series master after the writes (new hash, or a signature). */
+	seriesLinks: Array<{ masterId: string; eventId: string; iCalUId: string; hash: string }>;
 	conflict?: { policy: ConflictPolicy; winner: Origin };
 	eventId?: string;
 	iCalUId?: string;
@@ -144,6 +160,8 @@ export interface EventPlanInput {
 	complete: boolean;
 	/** iCalUId → the event with that iCalUId in the mailbox (null: none). Filled by a first pass. */
 	presence?: Map<string, Event | null>;
+	/** Activities that a series master of this mailbox links as occurrences (whether or not the occurrence is in the window). */
+	seriesHeld?: Set<string>;
 	syncUsers: SyncUserIndex;
 }
 
@@ -156,6 +174,8 @@ export interface EventPlan {
 }
 
 const CANCEL_COMMENT = 'Cancelled in Infor LN';
+/** Changes Exchange sends to every attendee as a meeting update (reminder and show-as are the organizer's own). */
+const RESENT_FIELDS: Array<keyof CanonicalEvent> = ['subject', 'allDay', 'start', 'end', 'location', 'body'];
 /** LN activity codes: what the LN webhook accepts too. */
 const ACTIVITY_CODE = /^[A-Za-z0-9._-]{1,40}$/;
 
@@ -178,6 +198,8 @@ export function planActivitySync(input: EventPlanInput, options: EventPlanOption
 
 	for (const activity of input.activities) {
 		const key = activityKey(activity.company, activity.id);
+		// One plan item per activity, however many input items name it (push may bring it twice).
+		if (seenKeys.has(key)) continue;
 		seenKeys.add(key);
 		items.push(planActivity(activity, byKey.get(key) ?? [], context));
 	}
@@ -217,7 +239,7 @@ function withBrake(plan: EventPlan, input: EventPlanInput, options: EventPlanOpt
 }
 
 function newItem(company: string, activity: string, mailbox: string): ActivityPlanItem {
-	return { company, activity, mailbox, action: 'unchanged', exchange: [], lines: [], flags: [], attendance: [], warnings: [] };
+	return { company, activity, mailbox, action: 'unchanged', exchange: [], lines: [], flags: [], attendance: [], seriesLinks: [], warnings: [] };
 }
 
 function isPast(event: Event, now: DateTime): boolean {
@@ -388,7 +410,7 @@ function trustedCandidates(activity: LnActivity | LnDeletedActivity, linked: Lin
 	const trusted: Candidate[] = [];
 	for (const candidate of linked) {
 		const trust = verifyLink(context.options.linkKey, subjectOf(activity, context.mailbox, candidate.event), candidate.state?.signature);
-		if (trust === 'signed' || isDeleted(activity) || confirmedByLn(activity, candidate.event, context)) {
+		if (trust === 'signed' || isDeleted(activity) || confirmedByLn(activity, candidate.event, candidate.state?.origin, context)) {
 			trusted.push({ ...candidate, trust });
 			continue;
 		}
@@ -403,11 +425,15 @@ function subjectOf(activity: { company: string; id: string }, mailbox: string, e
 	return { company: activity.company, activity: activity.id, mailbox, iCalUId: event.iCalUId, transactionId: event.transactionId };
 }
 
-function confirmedByLn(activity: LnActivity, event: Event, context: PlanContext): boolean {
-	if (!involvementOf(activity, context.mailbox, context.input.syncUsers)) return false;
+function confirmedByLn(activity: LnActivity, event: Event, origin: Origin | undefined, context: PlanContext): boolean {
+	const involvement = involvementOf(activity, context.mailbox, context.input.syncUsers);
+	if (!involvement) return false;
 	if (activity.reference) return activity.reference === event.iCalUId;
-	// A direct copy (no reference in LN, no attendees on the event) stands only for this user's own line.
-	return (event.attendees ?? []).length === 0;
+	// A direct copy (LN's content written into an invited attendee's calendar, no reference in LN): it
+	// stands only for that attendee's own line, and nothing of its content ever reaches LN.
+	const users = context.input.syncUsers;
+	const organizer = organizerOf(activity);
+	return involvement.role === 'attendee' && origin === 'ln' && !(organizer && users.forAttendee(organizer));
 }
 
 /** The state to store on an item linked to the activity, signed over the item's identity. */
@@ -423,11 +449,6 @@ function planActivity(activity: LnActivity | LnDeletedActivity, linked: LinkedEv
 	const primary = candidates[0];
 	item.eventId = primary?.event.id ?? undefined;
 	item.iCalUId = primary?.event.iCalUId ?? undefined;
-	if (linked.length > 0 && candidates.length === 0 && !isDeleted(activity)) {
-		item.action = 'refused';
-		item.reason = 'the link on the Exchange item is not ours or not confirmed by LN';
-		return item;
-	}
 
 	if (isDeleted(activity)) {
 		const live = candidates.filter((c) => !isPast(c.event, options.now));
@@ -443,15 +464,16 @@ function planActivity(activity: LnActivity | LnDeletedActivity, linked: LinkedEv
 		return item;
 	}
 	const roles = rolesOf(activity, mailbox, context.input.syncUsers, item.warnings);
-	const mode = targetMode(activity, roles, mailbox);
-	item.mode = mode;
+	let mode = targetMode(activity, roles, mailbox);
 	item.warnings.push(...attendeeWarnings(activity, roles, mode));
 	const activityPast = parseInstant(activity.end) < options.now;
 	if (activityPast && (!primary || isPast(primary.event, options.now))) return skip(item, 'past event: never created, changed, cancelled or flagged');
 
 	// Events in this mailbox that no longer stand for the activity as it is now: an earlier organizer's
 	// meeting, or a direct copy from when nobody who is a sync user organized it.
-	const [kept, stale] = partitionCandidates(candidates, activity, mode);
+	const partition = partitionCandidates(candidates, activity, mode);
+	const stale = partition[1];
+	let kept = partition[0];
 	for (const candidate of stale) {
 		if (isPast(candidate.event, options.now)) continue;
 		const wasTheMeeting = candidate.event.isOrganizer && (candidate.event.attendees ?? []).length > 0;
@@ -460,6 +482,13 @@ function planActivity(activity: LnActivity | LnDeletedActivity, linked: LinkedEv
 			item.update = { activity: activity.id, fields: { reference: '' }, etag: activity.etag };
 		}
 	}
+	if (mode === 'follow' && item.update?.fields.reference === '') {
+		// The meeting LN followed was this mailbox's own, now cancelled: nobody who is a sync user
+		// organizes the activity any more, so its invited sync users get it in their own calendars.
+		mode = 'copy';
+		[kept] = partitionCandidates(candidates.filter((c) => !stale.includes(c)), { ...activity, reference: '' }, mode);
+	}
+	item.mode = mode;
 	for (const duplicate of kept.slice(1)) {
 		item.exchange.push({ op: 'delete', eventId: duplicate.event.id! });
 		item.warnings.push(`Removed a duplicate event ${duplicate.event.id} of activity ${activity.id}`);
@@ -469,26 +498,50 @@ function planActivity(activity: LnActivity | LnDeletedActivity, linked: LinkedEv
 	item.iCalUId = own?.event.iCalUId ?? (stale.length ? undefined : item.iCalUId);
 
 	const isCalendar = (CALENDAR_ACTIVITY_TYPES as readonly string[]).includes(String(activity.type));
-	const fromExchange = own?.state?.origin === 'exchange';
-	// An appointment made from an Exchange meeting keeps following it whatever its Synchronize flag:
-	// LN allows that flag only with a meeting organizer and an invitee (see appointment-plan.ts).
-	const wanted = isCalendar && activity.status !== 'Cancelled' && (activity.synchronize || fromExchange || (!lnCouldSynchronize(activity) && Boolean(activity.reference)));
+	// Occurrence links are always of Exchange origin, whether or not the occurrence was read this run.
+	const fromExchange = own?.state?.origin === 'exchange' || Boolean(context.input.seriesHeld?.has(activity.id));
+	// An appointment made from an Exchange event keeps following it whatever its Synchronize flag (LN
+	// allows that flag only with a meeting organizer and an invitee, see appointment-plan.ts): the
+	// mailbox that holds that event says so by its link, any other by LN's data alone. An invited
+	// attendee goes by what the organizer's run decided: the organizer line's Sent to Synchronizer.
+	const keptBy =
+		mode === 'attendee'
+			? Boolean(roles.organizer?.sentToSynchronizer)
+			: activity.synchronize || fromExchange || (!lnCouldSynchronize(activity) && Boolean(activity.reference));
+	const wanted = isCalendar && activity.status !== 'Cancelled' && keptBy;
 	const unwantedReason = !isCalendar
 		? `type ${activity.type} is not synchronized (only Appointment and Call)`
 		: activity.status === 'Cancelled'
 			? 'cancelled in LN'
-			: 'Synchronize is not set in LN';
+			: mode === 'attendee' && activity.synchronize
+				? `waiting for its meeting organizer ${roles.organizerUser?.email ?? ''} to synchronize it`
+				: 'Synchronize is not set in LN';
 
 	switch (mode) {
 		case 'none':
 			return planNone(activity, roles, own, item, unwantedReason);
 		case 'attendee':
 		case 'follow':
-			return planInvited(activity, roles, mode, own, wanted, unwantedReason, context, item);
+			return withOthersOutOfScope(planInvited(activity, roles, mode, own, wanted, unwantedReason, context, item), activity, mode, context);
 		case 'copy':
+			return withOthersOutOfScope(planOwned(activity, roles, mode, own, wanted, unwantedReason, context, item), activity, mode, context);
 		case 'meeting':
 			return planOwned(activity, roles, mode, own, wanted, unwantedReason, context, item);
 	}
+}
+
+/**
+ * Without a sync user organizing, the synchronizer takes no event for anyone who is not a sync user
+ * (nobody can invite them): their lines get No and No, decided by each invited sync user's run alike.
+ */
+function withOthersOutOfScope(item: ActivityPlanItem, activity: LnActivity, mode: TargetMode, context: PlanContext): ActivityPlanItem {
+	if (mode === 'attendee' || item.action === 'fail') return item;
+	const decided = new Set(item.lines.map((l) => l.sequence));
+	for (const line of activity.attendees) {
+		if (decided.has(line.sequence) || context.input.syncUsers.forAttendee(line)) continue;
+		item.lines.push({ sequence: line.sequence, inScope: false, exists: false });
+	}
+	return item;
 }
 
 function orderCandidates(candidates: Candidate[]): Candidate[] {
@@ -510,7 +563,8 @@ function partitionCandidates(candidates: Candidate[], activity: LnActivity, mode
 				// This user's meeting, or a direct copy that becomes the meeting.
 				return Boolean(c.event.isOrganizer) && (!activity.reference || activity.reference === c.event.iCalUId || !isMeeting);
 			case 'copy':
-				return !isMeeting;
+				// Our copy, even if its owner invited people to it; not a meeting LN referred to.
+				return Boolean(c.event.isOrganizer) && (!isMeeting || c.event.iCalUId !== activity.reference);
 			case 'follow':
 				// The invitation LN's appointment was made from.
 				return !c.event.isOrganizer && Boolean(activity.reference) && c.event.iCalUId === activity.reference;
@@ -610,6 +664,11 @@ function planMissing(
 ): ActivityPlanItem {
 	const { options } = context;
 	const reference = item.update?.fields.reference === '' ? '' : activity.reference;
+	if (mode === 'meeting' && context.input.seriesHeld?.has(activity.id)) {
+		// The occurrence moved out of the window: its series is followed by Exchange changes, never recreated here.
+		decideLines(activity, roles, mode, item, context.input.syncUsers, { wanted, organizerExists: true, listed: () => true });
+		return skip(item, 'an occurrence of a series outside the window: followed through its series');
+	}
 	if (mode === 'meeting' && reference) {
 		// Before creating, look for the event by its iCalUId: the link may have been lost, or the
 		// organizer may have deleted the meeting in Exchange. Never a second event.
@@ -657,7 +716,7 @@ function planMissing(
 		return item;
 	}
 	const lnCanonical = canonicalFromActivity(activity, mode === 'meeting');
-	const lnHash = hashCanonical(lnCanonical);
+	const lnHash = syncHash(lnCanonical);
 	const transactionId = transactionIdFor(activity, item.mailbox, lnHash);
 	const state = signedState(context, activity, { origin: 'ln', hash: lnHash, linkedAt: options.now.toSeconds() }, { transactionId });
 	const body: Event = {
@@ -673,7 +732,11 @@ function planMissing(
 	item.reason ??= mode === 'meeting' ? 'new in LN: a meeting with invitations' : 'new in LN: written into this calendar';
 	if (mode === 'meeting') {
 		item.update = { activity: activity.id, fields: { ...(item.update?.fields ?? {}) }, referenceFromCreatedEvent: true, etag: activity.etag };
-		decideLines(activity, roles, mode, item, context.input.syncUsers, { wanted: true, organizerExists: true, listed: () => true, created: true });
+		// A new meeting asks everyone afresh: LN's statuses follow its responses, none yet.
+		for (const attendee of invitedAttendees(activity)) {
+			if (attendee.status !== 'None') item.attendance.push({ activity: activity.id, sequence: attendee.sequence, status: 'None' });
+		}
+		decideLines(activity, roles, mode, item, context.input.syncUsers, { wanted: true, organizerExists: true, listed: () => true, sentNow: () => true });
 	} else {
 		item.lines.push({ sequence: holder.sequence, inScope: true, exists: true });
 	}
@@ -697,9 +760,13 @@ function decideLines(
 	mode: 'meeting' | 'copy',
 	item: ActivityPlanItem,
 	users: SyncUserIndex,
-	facts: { wanted: boolean; organizerExists: Existence; listed: (attendee: LnAttendee) => Existence; created?: boolean },
+	facts: { wanted: boolean; organizerExists: Existence; listed: (attendee: LnAttendee) => Existence; sentNow?: (attendee: LnAttendee) => boolean },
 ): void {
-	const decide = (attendee: LnAttendee, inScope: boolean, exists: Existence) => item.lines.push({ sequence: attendee.sequence, inScope, exists: inScope ? exists : false });
+	// A line already decided by this item (e.g. un-invited from the meeting) keeps that decision.
+	const decided = new Set(item.lines.map((l) => l.sequence));
+	const decide = (attendee: LnAttendee, inScope: boolean, exists: Existence) => {
+		if (!decided.has(attendee.sequence)) item.lines.push({ sequence: attendee.sequence, inScope, exists: inScope ? exists : false });
+	};
 	if (mode === 'copy') {
 		if (roles.mine) decide(roles.mine, facts.wanted, facts.organizerExists);
 		return;
@@ -713,8 +780,9 @@ function decideLines(
 			continue;
 		}
 		const isSyncUser = users.forAttendee(attendee) !== undefined;
-		if (isSyncUser && !facts.created) continue;
-		decide(attendee, true, isSyncUser ? 'copyOfCreated' : facts.listed(attendee));
+		// A sync user's own run decides their line, unless this run sends them the meeting now.
+		if (isSyncUser && !facts.sentNow?.(attendee)) continue;
+		decide(attendee, true, isSyncUser ? 'copyAfterWrite' : facts.listed(attendee));
 	}
 }
 
@@ -723,7 +791,7 @@ function planAdopt(activity: LnActivity, roles: Roles, mode: 'meeting', present:
 	item.iCalUId = present.iCalUId ?? undefined;
 	item.action = 'link';
 	item.reason = 'found the event by its iCalUId; linked instead of creating a second one';
-	const exHash = hashCanonical(canonicalFromEvent(present, true));
+	const exHash = syncHash(canonicalFromEvent(present, true));
 	// Linked with the state of the event as found: the next comparison sees LN's differences as LN changes.
 	const state = signedState(context, activity, { origin: 'ln', hash: exHash, linkedAt: context.options.now.toSeconds() }, { iCalUId: present.iCalUId });
 	item.exchange.push({
@@ -768,83 +836,102 @@ function planExisting(activity: LnActivity, roles: Roles, mode: TargetMode, own:
 		return item;
 	}
 	const lnCanonical = canonicalFromActivity(activity, includeAttendees);
-	const lnHash = hashCanonical(lnCanonical);
-	const exHash = hashCanonical(exCanonical);
+	const lnHash = syncHash(lnCanonical);
+	const exHash = syncHash(exCanonical);
 	const origin: Origin = own.state?.origin ?? 'ln';
 	const stored = own.state?.hash ?? exHash;
-	const lnChanged = lnHash !== stored;
-	const exChanged = exHash !== stored;
+	const lnChanged = !sameContent(lnHash, stored);
+	const exChanged = !sameContent(exHash, stored);
 	const activityPast = parseInstant(activity.end) < options.now;
 	const eventPast = isPast(event, options.now);
-	let winner: Origin | undefined;
-	if (lnChanged && exChanged && lnHash !== exHash) {
-		winner = mode === 'copy' ? 'ln' : mode === 'follow' ? 'exchange' : options.policy === 'lnWins' ? 'ln' : options.policy === 'exchangeWins' ? 'exchange' : origin;
-		item.conflict = { policy: options.policy, winner };
-		item.warnings.push(`Conflict on activity ${activity.id}: changed in LN and in Exchange since the last sync; ${winner === 'ln' ? 'LN' : 'Exchange'} wins (${mode === 'copy' ? 'a direct copy follows LN' : mode === 'follow' ? 'LN follows a meeting organized outside it' : options.policy})`);
-	} else if (lnChanged && !exChanged) {
-		winner = 'ln';
-	} else if (exChanged && !lnChanged) {
-		winner = mode === 'copy' ? 'ln' : 'exchange';
+	const decision = mergeEdits({ lnCanonical, exCanonical, stored, lnChanged, exChanged, mode, origin, policy: options.policy });
+	let { toExchange, toLn } = decision;
+	const target = decision.target;
+	if (decision.conflicting.length > 0) {
+		item.conflict = { policy: options.policy, winner: decision.conflictWinner! };
+		item.warnings.push(
+			`Conflict on activity ${activity.id}: ${decision.conflicting.join(', ')} changed in LN and in Exchange since the last sync; ${decision.conflictWinner === 'ln' ? 'LN' : 'Exchange'} wins (${mode === 'copy' ? 'a direct copy follows LN' : mode === 'follow' ? 'LN follows a meeting organized outside it' : options.policy})`,
+		);
 	}
-
+	if (toLn.length > 0 && own.occurrence) {
+		// A change of an occurrence in Exchange reaches LN through its series (Get Changes).
+		item.reason = 'changed in Exchange: followed through its series';
+		toLn = [];
+	}
 	// A record that moved into the past took the other side along once; a past record is never changed.
-	if (winner === 'ln' && (eventPast || mode === 'follow')) {
+	if (toExchange.length > 0 && (eventPast || mode === 'follow')) {
 		item.reason = eventPast ? 'the Exchange event is in the past: the LN change is not written to it' : `LN changes are not written to a meeting organized outside LN (${event.organizer?.emailAddress?.address ?? 'unknown organizer'})`;
-		winner = undefined;
 		if (!eventPast) item.warnings.push(`Activity ${activity.id}: changed in LN, but the meeting is organized by ${event.organizer?.emailAddress?.address ?? 'someone outside LN'}; LN keeps its change, Exchange keeps the meeting`);
+		toExchange = [];
 	}
-	if (winner === 'exchange' && activityPast) {
+	if (toLn.length > 0 && activityPast) {
 		item.reason = 'the LN activity is in the past: the Exchange change is not written to it';
-		winner = undefined;
+		toLn = [];
 	}
 
 	const newState = (hash: string): Omit<LinkState, 'signature'> => ({ origin, hash, linkedAt: options.now.toSeconds() });
 	const identity = own.state?.signature?.startsWith('t.') && event.transactionId ? { transactionId: event.transactionId } : { iCalUId: event.iCalUId };
+	// What both sides hold once the writes are done; a side that may not be written keeps its own.
+	const reached = { ...target };
+	if (decision.toExchange.length > 0 && toExchange.length === 0) for (const field of decision.toExchange) Object.assign(reached, { [field]: exCanonical[field] });
+	const reachedHash = syncHash(reached);
 	let stateWritten = false;
-	if (winner === 'ln') {
-		const fields = changedFields(exCanonical, lnCanonical);
+	/** The link's new state: on the event itself, or on its series master for an occurrence. */
+	const storeState = (hash: string): Event['singleValueExtendedProperties'] => {
+		if (!own.occurrence) return [{ id: LN_STATE_PROPERTY, value: encodeState(signedState(context, activity, newState(hash), identity)) }];
+		item.seriesLinks.push({ masterId: own.occurrence.masterId, eventId: event.id!, iCalUId: event.iCalUId!, hash });
+		return undefined;
+	};
+	if (toExchange.length > 0) {
+		// The new state goes with the patch, unless LN is written too: then only once LN has its part.
+		const properties = toLn.length === 0 ? storeState(reachedHash) : undefined;
 		item.exchange.push({
 			op: 'patch',
 			eventId: event.id!,
-			body: {
-				...graphEventFields(lnCanonical, options.timeZone, fields),
-				singleValueExtendedProperties: [{ id: LN_STATE_PROPERTY, value: encodeState(signedState(context, activity, newState(lnHash), identity)) }],
-			},
+			body: { ...graphEventFields(target, options.timeZone, toExchange), ...(properties ? { singleValueExtendedProperties: properties } : {}) },
 		});
 		stateWritten = true;
 		item.action = 'update';
-		item.reason = `changed in LN: ${fields.join(', ')}`;
-	} else if (winner === 'exchange') {
-		const fields = changedFields(lnCanonical, exCanonical);
+		item.reason = `changed in LN: ${toExchange.join(', ')}`;
+	}
+	if (toLn.length > 0) {
 		const update: ActivityUpdate = {
 			...(item.update ?? {}),
 			activity: activity.id,
-			fields: { ...(item.update?.fields ?? {}), ...lnActivityFields(exCanonical, fields.filter((f) => f !== 'attendees')) },
+			fields: { ...(item.update?.fields ?? {}), ...lnActivityFields(target, toLn.filter((f) => f !== 'attendees')) },
 			etag: activity.etag,
-			link: { mailbox, eventId: event.id!, iCalUId: event.iCalUId ?? undefined, company: activity.company, activity: activity.id, state: signedState(context, activity, newState(exHash), { iCalUId: event.iCalUId }) },
+			link: { mailbox, eventId: event.id!, iCalUId: event.iCalUId ?? undefined, company: activity.company, activity: activity.id, state: signedState(context, activity, newState(reachedHash), { iCalUId: event.iCalUId }) },
 		};
-		if (fields.includes('attendees')) Object.assign(update, attendeeChanges(activity, exCanonical));
+		if (toLn.includes('attendees')) {
+			Object.assign(update, attendeeChanges(activity, target.attendees ?? []));
+			// Those the organizer took off the meeting are no longer taken by the synchronizer; those it
+			// invited again are, and Exchange has sent them the meeting.
+			for (const sequence of update.uninviteAttendees ?? []) item.lines.push({ sequence, inScope: false, exists: false });
+			for (const sequence of update.reinviteAttendees ?? []) item.lines.push({ sequence, inScope: true, exists: true });
+			// An appointment from Exchange that LN could not mark Synchronize may be marked once it has an invitee.
+			if (!activity.synchronize && origin === 'exchange' && roles.organizer && (update.addAttendees?.length ?? 0) > 0) update.fields = { ...update.fields, synchronize: true };
+		}
 		item.update = update;
 		stateWritten = true;
 		item.action = 'update';
-		item.reason = `changed in Exchange: ${fields.join(', ')}`;
-	} else if (lnChanged && exChanged && lnHash === exHash) {
-		item.exchange.push({
-			op: 'patch',
-			eventId: event.id!,
-			body: { singleValueExtendedProperties: [{ id: LN_STATE_PROPERTY, value: encodeState(signedState(context, activity, newState(lnHash), identity)) }] },
-		});
+		item.reason = `${toExchange.length ? `${item.reason}; ` : ''}changed in Exchange: ${toLn.join(', ')}`;
+	} else if (!stateWritten && lnChanged && exChanged && sameContent(lnHash, exHash)) {
+		const properties = storeState(lnHash);
+		if (properties) item.exchange.push({ op: 'patch', eventId: event.id!, body: { singleValueExtendedProperties: properties } });
 		stateWritten = true;
 		item.action = 'update';
 		item.reason = 'both sides changed to the same content';
 	}
 	if (!stateWritten && own.trust !== 'signed' && own.state) {
 		// A link from before links were signed (or signed with an earlier secret) that LN confirms: signed once.
-		item.exchange.push({
-			op: 'patch',
-			eventId: event.id!,
-			body: { singleValueExtendedProperties: [{ id: LN_STATE_PROPERTY, value: encodeState(signedState(context, activity, { ...own.state, linkedAt: own.state.linkedAt }, { iCalUId: event.iCalUId })) }] },
-		});
+		if (own.occurrence) item.seriesLinks.push({ masterId: own.occurrence.masterId, eventId: event.id!, iCalUId: event.iCalUId!, hash: own.state.hash });
+		else {
+			item.exchange.push({
+				op: 'patch',
+				eventId: event.id!,
+				body: { singleValueExtendedProperties: [{ id: LN_STATE_PROPERTY, value: encodeState(signedState(context, activity, { ...own.state, linkedAt: own.state.linkedAt }, { iCalUId: event.iCalUId })) }] },
+			});
+		}
 		item.warnings.push(`Event ${event.id} in ${mailbox}: the link to LN activity ${activity.id} ${own.trust === 'mismatch' ? 'had another signature (the Graph credential\'s secret changed?)' : 'was not signed'}; LN confirms it, so it is signed now`);
 		if (item.action === 'unchanged') item.action = 'update';
 	}
@@ -857,42 +944,115 @@ function planExisting(activity: LnActivity, roles: Roles, mode: TargetMode, own:
 		if (item.action === 'unchanged') item.action = 'update';
 	}
 
-	if (!activityPast && !eventPast && mode === 'meeting') {
-		// Responses, and the flags of the lines this run decides, whatever happened to the content.
+	// A past LN activity is never flagged; a future one is, even when its event went into the past.
+	if (!activityPast && mode === 'meeting') {
+		// Responses, and the flags of the lines this run decides, whatever happened to the content. A new
+		// time (or an attendee added now) asks again: Exchange forgets the answers, and so does LN.
 		const attendees = new Map((event.attendees ?? []).map((a) => [normalizeEmail(a.emailAddress?.address ?? ''), a]));
-		for (const attendee of invitedAttendees(activity)) {
+		const newTime = toExchange.some((f) => f === 'start' || f === 'end' || f === 'allDay');
+		const attendeesWritten = toExchange.includes('attendees');
+		for (const attendee of eventPast ? [] : invitedAttendees(activity)) {
 			const entry = attendees.get(normalizeEmail(attendee.email!));
-			if (!entry) continue;
-			const status = responseToStatus(entry.status?.response);
+			if (!entry && !attendeesWritten) continue;
+			const status = newTime || !entry ? 'None' : responseToStatus(entry.status?.response);
 			if (status !== attendee.status) item.attendance.push({ activity: activity.id, sequence: attendee.sequence, status });
 		}
-		// After an LN-wins patch the event lists exactly LN's invited attendees.
+		// After a patch of the attendees the event lists exactly LN's invited attendees; Exchange sends it
+		// to those added, and to everyone when what attendees see changed (a deleted copy comes back).
 		const listedNow = listedOn(event);
-		const listed = (a: LnAttendee): Existence => winner === 'ln' || listedNow(a);
-		decideLines(activity, roles, 'meeting', item, users, { wanted: true, organizerExists: true, listed });
-	} else if (!activityPast && !eventPast && mode === 'copy' && roles.mine) {
+		const listed = (a: LnAttendee): Existence => attendeesWritten || listedNow(a);
+		const resent = toExchange.some((f) => RESENT_FIELDS.includes(f));
+		const sentNow = (a: LnAttendee) => resent || (attendeesWritten && !listedNow(a));
+		decideLines(activity, roles, 'meeting', item, users, { wanted: true, organizerExists: true, listed, sentNow });
+	} else if (!activityPast && mode === 'copy' && roles.mine) {
 		item.lines.push({ sequence: roles.mine.sequence, inScope: true, exists: true });
 	}
-	if (item.action === 'unchanged' && (item.attendance.length || item.exchange.length)) item.action = 'update';
+	if (item.action === 'unchanged' && (item.attendance.length || item.exchange.length || item.seriesLinks.length)) item.action = 'update';
 	return item;
 }
 
-/** Attendees to add to LN (in Exchange, not invited in LN) and to un-invite (invited in LN, gone from Exchange). */
-function attendeeChanges(activity: LnActivity, exCanonical: CanonicalEvent): Pick<ActivityUpdate, 'addAttendees' | 'uninviteAttendees'> {
-	const exchange = new Map((exCanonical.attendees ?? []).map((a) => [a.email, a]));
+/** Attendees to add to LN (in Exchange, not invited in LN), to un-invite (gone from Exchange), and whose role changed. */
+export function attendeeChanges(
+	activity: LnActivity,
+	exchangeAttendees: CanonicalAttendee[],
+): Pick<ActivityUpdate, 'addAttendees' | 'uninviteAttendees' | 'reinviteAttendees' | 'changeRoles'> {
+	const roleOf = (type: string): AttendeeToAdd['role'] => (type === 'optional' ? 'Optional' : type === 'resource' ? 'Resource' : 'Required');
+	const exchange = new Map(exchangeAttendees.map((a) => [a.email, a]));
 	const invited = invitedAttendees(activity);
 	const invitedEmails = new Set(invited.map((a) => normalizeEmail(a.email!)));
 	const addAttendees: AttendeeToAdd[] = [];
+	const reinviteAttendees: number[] = [];
 	for (const [email, attendee] of exchange) {
 		if (invitedEmails.has(email)) continue;
-		addAttendees.push({ email, role: attendee.type === 'optional' ? 'Optional' : attendee.type === 'resource' ? 'Resource' : 'Required' });
+		// One line per person: someone LN lists without inviting is invited on that line.
+		const line = activity.attendees.find((a) => a.role !== 'MeetingOrganizer' && normalizeEmail(a.email ?? '') === email);
+		if (line) reinviteAttendees.push(line.sequence);
+		else addAttendees.push({ email, role: roleOf(attendee.type) });
 	}
 	const uninviteAttendees = invited.filter((a) => !exchange.has(normalizeEmail(a.email!))).map((a) => a.sequence);
-	return { addAttendees, uninviteAttendees };
+	const changeRoles = invited.flatMap((a) => {
+		const entry = exchange.get(normalizeEmail(a.email!));
+		return entry && roleOf(entry.type) !== a.role ? [{ sequence: a.sequence, role: roleOf(entry.type) }] : [];
+	});
+	return { addAttendees, uninviteAttendees, ...(reinviteAttendees.length ? { reinviteAttendees } : {}), ...(changeRoles.length ? { changeRoles } : {}) };
+}
+
+interface EditDecision {
+	/** What both sides should hold. */
+	target: CanonicalEvent;
+	toExchange: Array<keyof CanonicalEvent>;
+	toLn: Array<keyof CanonicalEvent>;
+	/** Fields both sides changed, to different values. */
+	conflicting: Array<keyof CanonicalEvent>;
+	conflictWinner?: Origin;
+}
+
+/**
+ * Which side's edits stand, field by field (SPEC §4.3): a field changed on one side since the last
+ * sync takes that side's value; a field changed on both to different values is a conflict the policy
+ * decides (origin wins: the side the event came from). A direct copy always follows LN; a meeting
+ * organized outside LN is always followed. Links from before field digests: the whole event decides.
+ */
+function mergeEdits(input: {
+	lnCanonical: CanonicalEvent;
+	exCanonical: CanonicalEvent;
+	stored: string;
+	lnChanged: boolean;
+	exChanged: boolean;
+	mode: TargetMode;
+	origin: Origin;
+	policy: ConflictPolicy;
+}): EditDecision {
+	const { lnCanonical, exCanonical, stored, lnChanged, exChanged, mode, origin, policy } = input;
+	const differing = changedFields(exCanonical, lnCanonical);
+	const policyWinner: Origin = mode === 'copy' ? 'ln' : mode === 'follow' ? 'exchange' : policy === 'lnWins' ? 'ln' : policy === 'exchangeWins' ? 'exchange' : origin;
+	const byLn = lnChanged ? (fieldsChangedSince(stored, lnCanonical) ?? differing) : [];
+	const byExchange = exChanged ? (fieldsChangedSince(stored, exCanonical) ?? differing) : [];
+	const target: CanonicalEvent = { ...exCanonical };
+	const conflicting: Array<keyof CanonicalEvent> = [];
+	for (const field of differing) {
+		const lnEdited = byLn.includes(field);
+		const exEdited = byExchange.includes(field);
+		let side: Origin;
+		if (lnEdited && exEdited) {
+			side = policyWinner;
+			conflicting.push(field);
+		} else if (lnEdited) side = 'ln';
+		else if (exEdited) side = mode === 'copy' ? 'ln' : 'exchange';
+		else side = mode === 'copy' ? 'ln' : 'exchange';
+		if (side === 'ln') Object.assign(target, { [field]: lnCanonical[field] });
+	}
+	return {
+		target,
+		toExchange: changedFields(exCanonical, target),
+		toLn: changedFields(lnCanonical, target),
+		conflicting,
+		conflictWinner: conflicting.length > 0 ? policyWinner : undefined,
+	};
 }
 
 /** The facts behind a line decision once the item's writes went through (settle.ts). */
 export function factsOf(decision: LineDecision, copyFound: (sequence: number) => boolean): AttendeeFacts {
-	const exists = decision.exists === 'copyOfCreated' ? copyFound(decision.sequence) : decision.exists;
+	const exists = decision.exists === 'copyAfterWrite' ? copyFound(decision.sequence) : decision.exists;
 	return { inScope: decision.inScope, exists };
 }

@@ -5,11 +5,14 @@ import {
 	canonicalFromEvent,
 	eventOrganizer,
 	graphShowAsToLn,
+	fieldsChangedSince,
 	graphTypeToRole,
-	hashCanonical,
 	lnActivityFields,
 	normalizeEmail,
 	responseToStatus,
+	sameContent,
+	SYNC_FIELDS,
+	syncHash,
 } from './canonical';
 import type { ActivityUpdate, LinkedEvent } from './event-plan';
 import { parseKey, verifyLink, type ExtendedProperty, type OccurrenceLink } from './link';
@@ -222,6 +225,8 @@ function classifyRemoved(item: EventWithProps, snapshot: ExchangeSnapshot, rerea
 		change.activity = linked.link.activity;
 		change.company = snapshot.company;
 		change.iCalUId = linked.link.iCalUId;
+		// A removed item comes with its id only: the unlink needs the series that holds the link.
+		change.seriesMasterId = linked.info.master?.id ?? undefined;
 		change.action = 'cancelInLn';
 		change.reason = 'an occurrence was cancelled or deleted in Exchange';
 		change.update = guarded({ activity: linked.link.activity, fields: { status: 'Cancelled' } }, snapshot, linked.link);
@@ -269,8 +274,8 @@ function classifySingle(event: EventWithProps, snapshot: ExchangeSnapshot, linke
 		change.company = key.company;
 		change.activity = key.id;
 		change.hash = hash;
-		change.contentChanged = linked.state ? hash !== linked.state.hash : undefined;
-		change.echo = linked.state ? hash === linked.state.hash : false;
+		change.contentChanged = linked.state ? !sameContent(hash, linked.state.hash) : undefined;
+		change.echo = linked.state ? sameContent(hash, linked.state.hash) : false;
 		change.reason = change.echo ? 'an echo of the last sync' : 'linked: reconciled by Sync From LN Activity';
 		return change;
 	}
@@ -298,8 +303,8 @@ function classifyOccurrence(
 		change.activity = link.activity;
 		change.iCalUId = link.iCalUId;
 		change.hash = hash;
-		change.contentChanged = hash !== link.hash;
-		change.echo = hash === link.hash;
+		change.contentChanged = !sameContent(hash, link.hash);
+		change.echo = sameContent(hash, link.hash);
 		if (verifyLink(snapshot.linkKey, { company: snapshot.company, activity: link.activity, mailbox: snapshot.mailbox, iCalUId: link.iCalUId }, link.signature) !== 'signed') {
 			change.reason = 'an occurrence link that is not signed by us: LN checks it before any change';
 		}
@@ -310,9 +315,16 @@ function classifyOccurrence(
 			return change;
 		}
 		if (change.contentChanged) {
+			const canonical = canonicalFromEvent(event, true);
+			// Only what changed in Exchange since the link: LN's own edits of other fields stand (and go to Exchange).
+			const fields = fieldsChangedSince(link.hash, canonical) ?? SYNC_FIELDS;
 			change.action = 'updateLn';
 			change.reason = movedOut ? 'an occurrence moved out of the window in Exchange' : 'an occurrence changed in Exchange';
-			change.update = guarded({ activity: link.activity, fields: lnActivityFields(canonicalFromEvent(event, true)) }, snapshot, link);
+			change.update = guarded(
+				{ activity: link.activity, fields: lnActivityFields(canonical, fields.filter((f) => f !== 'attendees')), ...(fields.includes('attendees') ? { attendeesFromExchange: canonical.attendees ?? [] } : {}) },
+				snapshot,
+				link,
+			);
 			change.origin = 'exchange';
 		} else {
 			change.reason = 'an echo of the last sync';
@@ -333,7 +345,7 @@ function classifyOccurrence(
 
 function safeHash(event: Event, includeAttendees: boolean): string | undefined {
 	try {
-		return hashCanonical(canonicalFromEvent(event, includeAttendees));
+		return syncHash(canonicalFromEvent(event, includeAttendees));
 	} catch {
 		return undefined;
 	}
@@ -361,7 +373,7 @@ function toCreate(event: EventWithProps, snapshot: ExchangeSnapshot, change: Exc
 	try {
 		const canonical = canonicalFromEvent(event, true);
 		const fields = lnActivityFields(canonical);
-		change.hash = hashCanonical(canonical);
+		change.hash = syncHash(canonical);
 		change.appointment = {
 			subject: canonical.subject,
 			start: String(fields.start),

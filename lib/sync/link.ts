@@ -55,7 +55,7 @@ export function parseKey(value: string | undefined | null): ParsedKey | undefine
 
 export interface LinkState {
 	origin: Origin;
-	/** Content hash of what both sides held after the last sync. */
+	/** Content hash of what both sides held after the last sync, with field digests (canonical.ts syncHash). */
 	hash: string;
 	/** When the link was written (epoch seconds); guards against removing a link made during this run. */
 	linkedAt: number;
@@ -71,7 +71,7 @@ export function encodeState(state: LinkState): string {
 const SIGNATURE = /^[tu]\.[A-Za-z0-9_-]{22}$/;
 
 export function decodeState(value: string | undefined | null): LinkState | undefined {
-	const match = /^(ln|exchange)\|([0-9a-f]{8,64})\|(\d+)(?:\|([tu]\.[A-Za-z0-9_-]{22}))?$/.exec(String(value ?? ''));
+	const match = /^(ln|exchange)\|([0-9a-f]{8,64}(?:\.[0-9a-f]{36})?)\|(\d+)(?:\|([tu]\.[A-Za-z0-9_-]{22}))?$/.exec(String(value ?? ''));
 	if (!match) return undefined;
 	return { origin: match[1] as Origin, hash: match[2], linkedAt: Number(match[3]), ...(match[4] ? { signature: match[4] } : {}) };
 }

@@ -53,6 +53,8 @@ export interface MailboxReport {
 	/** In a dry run: the changes that would have been made. */
 	planned: ReportEntry[];
 	requests: RequestCounts;
+	/** Sync users whose calendars this work changed under them: a pull checks them once more. */
+	recheck?: string[];
 }
 
 export interface RunReport extends MailboxReport {
@@ -116,6 +118,13 @@ export class RunLedger {
 		pushLimited(this.for(mailbox).conflicts, { ref, message });
 	}
 
+	/** Asks the pull to check these sync users once more, after every user's first run. */
+	checkAgain(mailbox: string | undefined, others: string[]): void {
+		if (others.length === 0) return;
+		const report = this.for(mailbox);
+		report.recheck = [...new Set([...(report.recheck ?? []), ...others])].sort();
+	}
+
 	plan(mailbox: string | undefined, ref: string, message: string): void {
 		this.dryRun = true;
 		pushLimited(this.for(mailbox).planned, { ref, message });
@@ -163,6 +172,7 @@ export function mergeInto(target: MailboxReport, source: MailboxReport): void {
 		for (const entry of source[list] ?? []) pushLimited(target[list], entry);
 	}
 	for (const entry of source.errors ?? []) pushLimited(target.errors, entry);
+	if (source.recheck?.length) target.recheck = [...new Set([...(target.recheck ?? []), ...source.recheck])].sort();
 	target.requests.ln += source.requests?.ln ?? 0;
 	target.requests.graph += source.requests?.graph ?? 0;
 	for (const [kind, value] of Object.entries(source.requests?.byKind ?? {})) {

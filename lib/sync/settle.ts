@@ -3,6 +3,7 @@ import type { Event } from '@microsoft/microsoft-graph-types';
 import { factsOf, type ActivityPlanItem, type EventPlan, type ExchangeWrite } from './event-plan';
 import { flagWrite, type FlagUpdate } from './flags';
 import type { LnActivity } from './model';
+import type { SyncUserIndex } from './sync-users';
 
 /** What became of one planned Exchange write. */
 export interface WriteOutcome {
@@ -31,7 +32,7 @@ export interface Settlement {
  */
 export function settleActivityPlan(settlement: Settlement): ActivityPlanItem[] {
 	return settlement.plan.items.map((planned) => {
-		const item: ActivityPlanItem = { ...planned, exchange: [...planned.exchange], lines: [...planned.lines], attendance: [...planned.attendance], warnings: [...planned.warnings] };
+		const item: ActivityPlanItem = { ...planned, exchange: [...planned.exchange], lines: [...planned.lines], attendance: [...planned.attendance], seriesLinks: [...planned.seriesLinks], warnings: [...planned.warnings] };
 		const outcomes = settlement.outcomes.get(planned) ?? [];
 		const failed = outcomes.find((o) => !o.ok);
 		if (failed) {
@@ -39,6 +40,7 @@ export function settleActivityPlan(settlement: Settlement): ActivityPlanItem[] {
 			item.reason = `Exchange refused ${failed.write.op} for activity ${item.activity} in ${item.mailbox}: ${failed.error}`;
 			item.flags = [];
 			item.attendance = [];
+			item.seriesLinks = [];
 			item.update = undefined;
 			return item;
 		}
@@ -63,8 +65,33 @@ function flagsOf(item: ActivityPlanItem, settlement: Settlement): FlagUpdate[] {
 		const line = activity.attendees.find((a) => a.sequence === decision.sequence);
 		if (!line) continue;
 		const facts = factsOf(decision, (sequence) => settlement.copiesFound.has(`${item.activity}|${sequence}`));
-		// The last decision about a line wins (an item may decide a line twice, e.g. old meeting then new).
 		bySequence.set(decision.sequence, flagWrite(activity, line, facts));
 	}
 	return [...bySequence.values()].filter((flag): flag is FlagUpdate => flag !== undefined);
+}
+
+/**
+ * The other sync users whose own runs decide something this run just changed under them (a meeting
+ * created, changed or cancelled, LN's reference moved), and this mailbox when it waited for another
+ * user's run: a pull checks them once more after every user's first run, so one pull settles all.
+ */
+export function mailboxesToCheckAgain(items: ActivityPlanItem[], activities: Map<string, LnActivity>, users: SyncUserIndex, mailbox: string): string[] {
+	const again = new Set<string>();
+	const self = mailbox.toLowerCase();
+	for (const item of items) {
+		const activity = activities.get(item.activity);
+		if (!activity || item.action === 'fail') continue;
+		const touchedMeeting = item.exchange.some((w) => w.op !== 'patch' || Object.keys(w.body).some((k) => k !== 'singleValueExtendedProperties'));
+		const movedReference = item.update?.fields.reference !== undefined || item.update?.referenceFromCreatedEvent === true;
+		if (touchedMeeting || movedReference) {
+			const decided = new Set(item.lines.map((l) => l.sequence));
+			for (const line of activity.attendees) {
+				const user = users.forAttendee(line);
+				if (!user || decided.has(line.sequence) || user.email.toLowerCase() === self) continue;
+				again.add(user.email.toLowerCase());
+			}
+		}
+		if (item.reason?.startsWith('waiting for')) again.add(self);
+	}
+	return [...again].sort();
 }

@@ -150,6 +150,12 @@ export function ifNode(name: string, position: [number, number], expression: str
 	};
 }
 
+/** A Filter (2.2) keeping the items for which one boolean expression holds. */
+export function filterNode(name: string, position: [number, number], expression: string): Omit<WorkflowNode, 'id'> {
+	const condition = ifNode(name, position, expression);
+	return { ...condition, type: 'n8n-nodes-base.filter', typeVersion: 2.2, parameters: { conditions: (condition.parameters as { conditions: unknown }).conditions, looseTypeValidation: true, options: {} } };
+}
+
 /** A Switch (3.2) routing on the value of one expression; one named output per value. */
 export function switchNode(name: string, position: [number, number], expression: string, cases: Array<{ value: string; output: string }>, fallback?: string): Omit<WorkflowNode, 'id'> {
 	return {

@@ -1,4 +1,4 @@
-import { CREDENTIALS, ifNode, ours, setNode, splitOut, sticky, switchNode, WorkflowBuilder, type Workflow } from './builder';
+import { CREDENTIALS, filterNode, ifNode, ours, setNode, splitOut, sticky, switchNode, WorkflowBuilder, type Workflow } from './builder';
 
 export const PULL_WORKFLOW_ID = 'lnExchangePull01';
 
@@ -88,22 +88,44 @@ export function pullSyncWorkflow(): Workflow {
 			options: { waitForSubWorkflow: true },
 		},
 	});
+	// One pull settles everything: users whose calendars another user's run changed are checked once more.
+	w.add(filterNode('Check again?', [1240, 420], "={{ $('Calendar of each user').all().flatMap(report => report.json.recheck ?? []).includes(String($json.mailbox)) }}"));
+	w.add({
+		name: 'Same user again',
+		type: 'n8n-nodes-base.set',
+		typeVersion: 3.4,
+		position: [1500, 420],
+		parameters: { mode: 'raw', jsonOutput: "={{ JSON.stringify($('Prepare per-user run').item.json) }}", options: {} },
+	});
+	w.add({
+		name: 'Calendar checked again',
+		type: 'n8n-nodes-base.executeWorkflow',
+		typeVersion: 1.3,
+		position: [1760, 420],
+		onError: 'continueRegularOutput',
+		parameters: { source: 'database', workflowId: { __rl: true, mode: 'id', value: '={{ $workflow.id }}' }, mode: 'each', options: { waitForSubWorkflow: true } },
+	});
+	w.add({ name: 'Both passes', type: 'n8n-nodes-base.merge', typeVersion: 3, position: [2020, 260], parameters: { mode: 'append' } });
 	w.add({
 		name: 'Run report',
 		type: ours('inforLn'),
 		typeVersion: 1,
-		position: [1240, 260],
+		position: [2280, 260],
 		credentials: CREDENTIALS.ln,
 		parameters: { resource: 'report', operation: 'build', scope: 'run', failedMailbox: "={{ $('Prepare per-user run').item.json.email }}" },
 	});
-	w.connect('LN sync users', 'Prepare per-user run').connect('Prepare per-user run', 'Calendar of each user').connect('Calendar of each user', 'Run report');
+	w.connect('LN sync users', 'Prepare per-user run').connect('Prepare per-user run', 'Calendar of each user');
+	w.connect('Calendar of each user', 'Both passes', 0, 0).connect('Calendar of each user', 'Check again?');
+	w.connect('Check again?', 'Same user again').connect('Same user again', 'Calendar checked again').connect('Calendar checked again', 'Both passes', 0, 1);
+	w.connect('Both passes', 'Run report');
 
 	// ---------- The per-user run (called by "Calendar of each user") ----------
 	w.add(sticky('Per-user area', [
 		'## Per-user run',
 		'Called once per sync user by **Calendar of each user**, each in its own execution.',
-		'**Top:** LN activities → Exchange events (created, updated, cancelled), then what LN must get back: attendee flags, responses, changes made in Exchange.',
-		'**Middle:** new events in Exchange → LN appointments, linked back; occurrences of series followed one by one.',
+		'Runs top to bottom: Exchange first, so that LN holds what Exchange brought before LN is compared with Exchange.',
+		'**Top:** new events in Exchange → LN appointments, linked back; occurrences of series followed one by one.',
+		'**Middle:** LN activities → Exchange events (created, updated, cancelled), then what LN must get back: attendee flags, responses, changes made in Exchange; linked events whose activity was not read are checked in LN one by one.',
 		'**Bottom:** the user\'s report.',
 	].join('\n'), [-240, 560], 620, 260, 4));
 	w.add({ name: 'Per-user start', type: 'n8n-nodes-base.executeWorkflowTrigger', typeVersion: 1.1, position: [120, 900], parameters: { inputSource: 'passthrough' } });
@@ -112,7 +134,7 @@ export function pullSyncWorkflow(): Workflow {
 		name: 'LN activities of user',
 		type: ours('inforLn'),
 		typeVersion: 1,
-		position: [460, 760],
+		position: [460, 1180],
 		credentials: CREDENTIALS.ln,
 		alwaysOutputData: true,
 		parameters: { resource: 'activity', operation: 'getManyForSync', employee: '={{ $json.employee }}', horizonDays: '={{ $json.settings.horizonDays }}' },
@@ -121,7 +143,7 @@ export function pullSyncWorkflow(): Workflow {
 		name: 'LN activities → Exchange',
 		type: ours('microsoftExchange'),
 		typeVersion: 1,
-		position: [720, 760],
+		position: [720, 1180],
 		credentials: CREDENTIALS.graph,
 		parameters: {
 			resource: 'event',
@@ -139,7 +161,7 @@ export function pullSyncWorkflow(): Workflow {
 		},
 	});
 	w.connect('Per-user start', 'LN activities of user').connect('LN activities of user', 'LN activities → Exchange');
-	const checked = addLnCheck(w, 'LN activities → Exchange', [980, 960], {
+	const checked = addLnCheck(w, 'LN activities → Exchange', [980, 1380], {
 		company: user('company'),
 		syncUsers: user('syncUsers'),
 		conflictPolicy: setting('conflictPolicy'),
@@ -148,13 +170,13 @@ export function pullSyncWorkflow(): Workflow {
 		brakeShare: setting('brakeShare'),
 		dryRun: setting('dryRun'),
 	});
-	addLnWriteBack(w, ['LN activities → Exchange', checked], [1760, 760], setting('dryRun'), user('syncUsers'));
+	addLnWriteBack(w, ['LN activities → Exchange', checked], [1760, 1180], setting('dryRun'), user('syncUsers'));
 
 	w.add({
 		name: 'Exchange changes of user',
 		type: ours('microsoftExchange'),
 		typeVersion: 1,
-		position: [460, 1180],
+		position: [460, 760],
 		credentials: CREDENTIALS.graph,
 		parameters: {
 			resource: 'event',
@@ -169,13 +191,13 @@ export function pullSyncWorkflow(): Workflow {
 		},
 	});
 	w.connect('Per-user start', 'Exchange changes of user');
-	addExchangeChangesToLn(w, 'Exchange changes of user', [720, 1180], setting('dryRun'), user('syncUsers'), user('email'));
+	addExchangeChangesToLn(w, 'Exchange changes of user', [720, 760], setting('dryRun'), user('syncUsers'), user('email'));
 
 	w.add({
 		name: 'User report',
 		type: ours('inforLn'),
 		typeVersion: 1,
-		position: [460, 1520],
+		position: [460, 1620],
 		credentials: CREDENTIALS.ln,
 		parameters: { resource: 'report', operation: 'build', scope: 'user', mailbox: user('email'), user: user('user') },
 	});

@@ -71,7 +71,7 @@ export function pushSyncWorkflow(): Workflow {
 		},
 	});
 	w.connect('One event?', 'Exchange: changed event', 0);
-	w.add(switchNode('Kind of change', [1540, -280], "={{ $json.linkedKey ? 'linked' : ($json.removedReason === 'deleted' ? 'deleted' : 'other') }}", [
+	w.add(switchNode('Kind of change', [1540, -280], "={{ ['createInLn', 'updateLn', 'cancelInLn'].includes($json.action) ? 'other' : $json.linkedKey ? 'linked' : ($json.removedReason === 'deleted' ? 'deleted' : 'other') }}", [
 		{ value: 'linked', output: 'Linked to LN' },
 		{ value: 'deleted', output: 'Deleted' },
 		{ value: 'other', output: 'New or occurrence' },

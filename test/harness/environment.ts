@@ -4,7 +4,7 @@ import { PackageDirectoryLoader } from 'n8n-core';
 import type { ICredentialDataDecryptedObject, IDataObject, INode, INodeExecutionData, INodeType } from 'n8n-workflow';
 
 import type { LnApiMapping } from '../../lib/ln/contract';
-import { GraphEmulator, type GraphSeed } from '../emulators/graph/emulator';
+import { GraphEmulator, type GraphEmulatorOptions, type GraphSeed } from '../emulators/graph/emulator';
 import { LnEmulator, type LnSeed } from '../emulators/ln/emulator';
 import { NodeTypeRegistry, PlainCredentials, WorkflowRunner, type RunResult, type WorkflowJson } from './workflow-runner';
 
@@ -87,6 +87,8 @@ export interface Environment {
 export interface EnvironmentOptions {
 	lnSeed?: LnSeed;
 	graphSeed?: GraphSeed;
+	/** Graph emulator knobs (e.g. a notification flush delay). */
+	graph?: Partial<Omit<GraphEmulatorOptions, 'tls'>>;
 	lnMapping?: LnApiMapping;
 	lnPageSize?: number;
 	nodes?: 'source' | 'dist';
@@ -97,7 +99,7 @@ export interface EnvironmentOptions {
 /** Both emulators, credentials that point at them, and a runner with our nodes and the stock ones. */
 export async function startEnvironment(options: EnvironmentOptions = {}): Promise<Environment> {
 	const ln = new LnEmulator({ mapping: options.lnMapping, pageSize: options.lnPageSize });
-	const graph = new GraphEmulator({ tls: ensureTestCertificate() });
+	const graph = new GraphEmulator({ ...options.graph, tls: ensureTestCertificate() });
 	await Promise.all([ln.start(), graph.start()]);
 	if (options.lnSeed) ln.seed(options.lnSeed);
 	if (options.graphSeed) graph.seed(options.graphSeed);

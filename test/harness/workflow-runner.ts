@@ -137,6 +137,8 @@ export class WorkflowRunner {
 	readonly staticData = new Map<string, IDataObject>();
 	/** Base URL of n8n's webhooks (ends with /); a webhook host changes it to its own address. */
 	webhookBase: string;
+	/** Told about every execution that ends, sub-executions included (for tests that look inside). */
+	onRun?: (result: RunResult) => void;
 
 	constructor(private readonly options: RunnerOptions) {
 		this.webhookBase = options.webhookBaseUrl ?? 'http://127.0.0.1:5678/';
@@ -217,7 +219,7 @@ export class WorkflowRunner {
 		}
 		// As n8n: saved after a run outside manual mode, and only when a node changed it.
 		if (workflow.staticData.__dataChanged === true && mode !== 'manual') this.saveStaticData(workflow);
-		return {
+		const result: RunResult = {
 			run,
 			executionId,
 			error: run.data.resultData.error as Error | undefined,
@@ -225,6 +227,8 @@ export class WorkflowRunner {
 			output: (nodeName, outputIndex = 0) =>
 				(run.data.resultData.runData[nodeName] ?? []).flatMap((task) => task.data?.main?.[outputIndex] ?? []),
 		};
+		this.onRun?.(result);
+		return result;
 	}
 
 	private defaultStart(workflowJson: WorkflowJson): string {

@@ -1,7 +1,7 @@
 import type { Event } from '@microsoft/microsoft-graph-types';
 import { DateTime } from 'luxon';
 
-import { canonicalFromActivity, canonicalFromEvent, graphEventFields, hashCanonical } from '../../lib/sync/canonical';
+import { canonicalFromActivity, canonicalFromEvent, graphEventFields, hashCanonical, syncHash } from '../../lib/sync/canonical';
 import type { LinkedEvent } from '../../lib/sync/event-plan';
 import { activityKey, linkKey, signLink, type LinkState } from '../../lib/sync/link';
 import type { LnActivity, LnAttendee, SyncUser } from '../../lib/sync/model';
@@ -81,7 +81,7 @@ export function eventFor(
 		attendees: (fields.attendees ?? []).map((a) => ({ ...a, status: { response: 'none', time: '0001-01-01T00:00:00Z' } })),
 		...options.changes,
 	};
-	const hash = hashCanonical(canonicalFromActivity(source, includeAttendees));
+	const hash = syncHash(canonicalFromActivity(source, includeAttendees));
 	const signature = signLink(LINK_KEY, { company: source.company, activity: source.id, mailbox: options.mailbox ?? 'ann@contoso.com', iCalUId: event.iCalUId }, 'iCalUId');
 	return {
 		event,

@@ -95,18 +95,25 @@ describe('planning LN activities into Exchange events', () => {
 		expect(item.update?.link?.state.hash).not.toBe(linked.state!.hash);
 	});
 
-	it('resolves a conflict by the policy: origin wins, LN wins, Exchange wins', () => {
-		const before = activity();
-		const linked = eventFor(before, { changes: { location: { displayName: 'Room 9' } } });
-		const after = activity({ subject: 'Renamed in LN' });
-		const origin = plan({ activities: [after], linked: [linked] }).items[0];
+	it('merges edits of different fields from both sides; a field edited on both is a conflict the policy decides', () => {
+		const before = activity({ reference: 'uid-A1' });
+		const relocated = eventFor(before, { changes: { location: { displayName: 'Room 9' } } });
+		const [merged] = plan({ activities: [activity({ reference: 'uid-A1', subject: 'Renamed in LN' })], linked: [relocated] }).items;
+		expect(merged.conflict).toBeUndefined();
+		expect(merged.exchange).toEqual([expect.objectContaining({ op: 'patch', body: expect.objectContaining({ subject: 'Renamed in LN' }) })]);
+		expect(merged.exchange[0].op === 'patch' && merged.exchange[0].body.location).toBeUndefined();
+		expect(merged.update?.fields).toEqual({ location: 'Room 9' });
+		const renamed = eventFor(before, { changes: { subject: 'Renamed in Outlook' } });
+		const after = activity({ reference: 'uid-A1', subject: 'Renamed in LN' });
+		const origin = plan({ activities: [after], linked: [renamed] }).items[0];
 		expect(origin.conflict).toEqual({ policy: 'originWins', winner: 'ln' });
 		expect(origin.exchange[0].op).toBe('patch');
-		const exchange = plan({ activities: [after], linked: [linked] }, { policy: 'exchangeWins' }).items[0];
+		expect(origin.warnings.join('\n')).toMatch(/subject changed in LN and in Exchange/);
+		const exchange = plan({ activities: [after], linked: [renamed] }, { policy: 'exchangeWins' }).items[0];
 		expect(exchange.conflict?.winner).toBe('exchange');
-		expect(exchange.update?.fields).toMatchObject({ subject: 'Quarterly review', location: 'Room 9' });
-		const exchangeOrigin = eventFor(before, { state: { origin: 'exchange' }, changes: { location: { displayName: 'Room 9' } } });
-		expect(plan({ activities: [after], linked: [exchangeOrigin] }).items[0].conflict?.winner).toBe('exchange');
+		expect(exchange.update?.fields).toEqual({ subject: 'Renamed in Outlook' });
+		const lnWins = plan({ activities: [after], linked: [{ ...renamed, state: { ...renamed.state!, origin: 'exchange' } }] }, { policy: 'lnWins' }).items[0];
+		expect(lnWins.conflict?.winner).toBe('ln');
 	});
 
 	it("cancels the organizer's event when LN cancels the activity or clears Synchronize", () => {
@@ -136,7 +143,8 @@ describe('planning LN activities into Exchange events', () => {
 	});
 
 	it("confirms a sync-user attendee's copy by its iCalUId, every run: Synchronized exactly while it is there", () => {
-		const source = activity({ reference: 'uid-A1' });
+		// Ann's run keeps the meeting: her organizer line says so.
+		const source = activity({ reference: 'uid-A1', attendees: [employee('E001', 'ann@contoso.com', 'MeetingOrganizer', { invite: false, sentToSynchronizer: true, synchronized: true }), employee('E002', 'bob@contoso.com')] });
 		const first = plan({ activities: [source], mailbox: 'bob@contoso.com' });
 		expect(first.presenceNeeded).toEqual(['uid-A1']);
 		const present = plan({ activities: [source], mailbox: 'bob@contoso.com', presence: new Map([['uid-A1', { id: 'bob-copy', iCalUId: 'uid-A1' }]]) });
@@ -145,7 +153,7 @@ describe('planning LN activities into Exchange events', () => {
 		const absent = plan({ activities: [source], mailbox: 'bob@contoso.com', presence: new Map([['uid-A1', null]]) });
 		expect(absent.items[0].flags).toEqual([{ activity: 'A1', sequence: 2, sentToSynchronizer: true, synchronized: false }]);
 		// Bob deleted his copy after it was synchronized: no longer Synchronized, and nothing is written to Exchange.
-		const deleted = activity({ reference: 'uid-A1', attendees: [employee('E001', 'ann@contoso.com', 'MeetingOrganizer', { invite: false }), employee('E002', 'bob@contoso.com', 'Required', { sentToSynchronizer: true, synchronized: true })] });
+		const deleted = activity({ reference: 'uid-A1', attendees: [employee('E001', 'ann@contoso.com', 'MeetingOrganizer', { invite: false, sentToSynchronizer: true }), employee('E002', 'bob@contoso.com', 'Required', { sentToSynchronizer: true, synchronized: true })] });
 		const gone = plan({ activities: [deleted], mailbox: 'bob@contoso.com', presence: new Map([['uid-A1', null]]) });
 		expect(gone.items[0]).toMatchObject({ exchange: [], flags: [{ activity: 'A1', sequence: 2, sentToSynchronizer: true, synchronized: false }] });
 	});
@@ -325,13 +333,18 @@ describe('link properties are untrusted (issue 19)', () => {
 		const forged = eventFor(foreign, { changes: { iCalUId: 'uid-forged', subject: 'Forged by Ann' }, state: { origin: 'exchange' } });
 		forged.state!.signature = undefined;
 		const [item] = plan({ activities: [foreign], linked: [forged] }).items;
-		expect(item).toMatchObject({ action: 'refused', exchange: [], flags: [], attendance: [] });
+		expect(item).toMatchObject({ action: 'skip', exchange: [], flags: [], attendance: [] });
 		expect(item.update).toBeUndefined();
 		expect(item.warnings.join('\n')).toMatch(/carries a link to LN activity X1 that is not signed, and LN does not confirm it/);
 		// Signed by us, but for another item: the same.
 		const copied = eventFor(foreign, { changes: { iCalUId: 'uid-forged' } });
 		copied.state!.signature = eventFor(foreign).state!.signature;
-		expect(plan({ activities: [foreign], linked: [copied] }).items[0].action).toBe('refused');
+		expect(plan({ activities: [foreign], linked: [copied] }).items[0]).toMatchObject({ action: 'skip', exchange: [] });
+		// A refused link holds nothing up: an activity Ann organizes is planned as if the forged event were not there.
+		const hers = activity({ id: 'X2', attendees: [employee('E001', 'ann@contoso.com', 'MeetingOrganizer', { invite: false }), employee('E002', 'bob@contoso.com')] });
+		const forgedOnHers = eventFor(hers, { changes: { iCalUId: 'uid-forged' }, state: { origin: 'exchange' } });
+		forgedOnHers.state!.signature = undefined;
+		expect(plan({ activities: [hers], linked: [forgedOnHers] }).items[0]).toMatchObject({ action: 'create' });
 	});
 
 	it('signs an earlier unsigned link once LN confirms it (the user takes part, the reference is the item)', () => {

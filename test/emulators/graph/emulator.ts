@@ -168,6 +168,14 @@ export class GraphEmulator extends EmulatorServer {
 		return folders.flatMap((f) => this.contactService.list(box, f)).sort((a, b) => a.seq - b.seq).map((c) => this.contactService.toContact(box, c));
 	}
 
+	/** The occurrences and exceptions of a series in [from, to) (immutable ids, UTC), as …/instances gives them. */
+	occurrences(mailbox: string, masterId: string, from: number, to: number): Event[] {
+		const box = this.box(mailbox);
+		const master = this.eventService.resolve(box, masterId);
+		if (master.kind !== 'record' || master.record.type !== 'seriesMaster') throw new Error(`${masterId} is not a series master in ${mailbox}`);
+		return this.eventService.view(box, from, to, master.record).map((inst) => this.eventService.toEvent(box, inst, directOptions()));
+	}
+
 	createEvent(mailbox: string, event: Event): Event {
 		const box = this.box(mailbox);
 		const { instance } = this.eventService.create(box, event);

@@ -386,6 +386,33 @@ describe('meetings', () => {
 		expect(emulator.messages(mark).map((m) => `${m.kind}>${m.to}`)).toEqual(['invitation>dan@fabrikam.com', `cancellation>${EXTERNAL}`]);
 	});
 
+	it('gives someone invited to one occurrence only that occurrence as an item of their own, and takes it back', async () => {
+		const series = await graph.post<Ev>(`/users/${ALICE}/events`, {
+			subject: 'Stand-up',
+			start: hour('2026-03-02', '09:00'),
+			end: hour('2026-03-02', '09:15'),
+			recurrence: { pattern: { type: 'daily', interval: 1 }, range: { type: 'numbered', startDate: '2026-03-02', numberOfOccurrences: 3 } },
+		});
+		const [, second] = emulator.occurrences(ALICE, series.body.id!, Date.parse('2026-03-01T00:00:00Z'), Date.parse('2026-03-10T00:00:00Z'));
+		await graph.patch(`/users/${ALICE}/events/${second.id}`, { attendees: [{ emailAddress: { address: BOB } }] });
+		const [copy] = emulator.events(BOB);
+		expect(copy).toMatchObject({ subject: 'Stand-up', type: 'singleInstance', iCalUId: second.iCalUId, isOrganizer: false });
+		expect(emulator.messages().slice(-1)[0]).toMatchObject({ kind: 'invitation', to: BOB, iCalUId: second.iCalUId, seriesICalUId: series.body.iCalUId });
+		await graph.patch(`/users/${ALICE}/events/${second.id}`, { subject: 'Stand-up (moved room)' });
+		expect(emulator.events(BOB)[0].subject).toBe('Stand-up (moved room)');
+		await graph.post(`/users/${ALICE}/events/${second.id}/cancel`, {});
+		expect(emulator.events(BOB)).toEqual([]);
+	});
+
+	it('brings a deleted copy back with an update of what attendees see, not with an attendees-only change', async () => {
+		const org = await graph.post<Ev>(`/users/${ALICE}/events`, meeting());
+		await graph.delete(`/users/${BOB}/events/${emulator.events(BOB)[0].id}`);
+		await graph.patch(`/users/${ALICE}/events/${org.body.id}`, { attendees: [...meeting().attendees!, { emailAddress: { address: 'dan@fabrikam.com' } }] });
+		expect(emulator.events(BOB)).toHaveLength(0);
+		await graph.patch(`/users/${ALICE}/events/${org.body.id}`, { subject: 'Moved' });
+		expect(emulator.events(BOB).map((e) => e.subject)).toEqual(['Moved']);
+	});
+
 	it('records cancellations for cancel and for the organizer\'s DELETE, none for an attendee\'s DELETE, and responses', async () => {
 		const first = await graph.post<Ev>(`/users/${ALICE}/events`, meeting());
 		const second = await graph.post<Ev>(`/users/${ALICE}/events`, meeting({ subject: 'Second' }));

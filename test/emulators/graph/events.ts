@@ -102,8 +102,10 @@ export interface MeetingMessage {
 	kind: 'invitation' | 'update' | 'cancellation' | 'response';
 	from: string;
 	to: string;
-	/** The meeting's iCalUId (a series' own, also for a message about one of its occurrences). */
+	/** The iCalUId of what the message is about: the meeting, or the occurrence of a series. */
 	iCalUId: string;
+	/** For a message about an occurrence: the iCalUId of its series. */
+	seriesICalUId?: string;
 	subject: string;
 	/** Original start (ISO) of the occurrence a message is about; absent for the whole meeting. */
 	occurrence?: string;
@@ -371,8 +373,9 @@ export class EventService {
 			if (record.type === 'exception') {
 				const master = box.events.get(record.masterKey!)!;
 				this.mirrorException(master, record, timeChanged);
+				this.syncOccurrenceOnlyCopies(record, master, contentChanged, new Set(added.map((a) => a.emailAddress.address.toLowerCase())));
 			} else {
-				this.syncCopies(record, { resend: contentChanged, timeChanged, seriesReset });
+				this.syncCopies(record, { resend: contentChanged, timeChanged, seriesReset, added: new Set(added.map((a) => a.emailAddress.address.toLowerCase())) });
 			}
 		}
 		return { kind: 'record', record };
@@ -469,7 +472,11 @@ export class EventService {
 	}
 
 	private deleteRecord(box: Mailbox, rec: EventRecord): void {
-		for (const key of rec.exceptions.values()) box.events.delete(key);
+		for (const key of rec.exceptions.values()) {
+			const exc = box.events.get(key);
+			if (exc?.isOrganizer) this.removeCopies(exc);
+			box.events.delete(key);
+		}
 		box.events.delete(rec.key);
 		this.changed(rec, 'deleted');
 	}
@@ -479,7 +486,11 @@ export class EventService {
 		const ref: ItemRef = { kind: 'occurrence', key: master.key, ts };
 		const excKey = master.exceptions.get(ts);
 		const changeKey = excKey ? box.events.get(excKey)?.changeKey ?? master.changeKey : derivedChangeKey(master.changeKey, ts);
-		if (excKey) box.events.delete(excKey);
+		if (excKey) {
+			const exc = box.events.get(excKey);
+			if (exc) this.removeCopies(exc);
+			box.events.delete(excKey);
+		}
 		master.exceptions.delete(ts);
 		master.cancelled.add(ts);
 		this.emitRef(box, ref, 'deleted', changeKey);
@@ -555,9 +566,9 @@ export class EventService {
 				kind,
 				from: meeting.mailbox,
 				to: address,
-				iCalUId: meeting.iCalUId,
+				iCalUId: occurrenceMs !== undefined ? occurrenceICalUId(meeting.iCalUId, occurrenceMs) : meeting.iCalUId,
 				subject: String(meeting.props.subject ?? ''),
-				...(occurrenceMs !== undefined ? { occurrence: formatInstant(occurrenceMs) } : {}),
+				...(occurrenceMs !== undefined ? { occurrence: formatInstant(occurrenceMs), seriesICalUId: meeting.iCalUId } : {}),
 			});
 		}
 	}
@@ -576,7 +587,7 @@ export class EventService {
 	 * copy, removed ones lose it, the others get the organizer's changes (a new time resets their
 	 * response). With `resend` false (an attendees-only change) only new attendees are invited.
 	 */
-	private syncCopies(org: EventRecord, opts: { resend: boolean; timeChanged: boolean; seriesReset: boolean }): void {
+	private syncCopies(org: EventRecord, opts: { resend: boolean; timeChanged: boolean; seriesReset: boolean; added?: Set<string> }): void {
 		const wanted = new Set<string>();
 		for (const a of org.attendees) {
 			const mail = a.emailAddress.address.toLowerCase();
@@ -596,7 +607,9 @@ export class EventService {
 			const key = org.copies.get(mail);
 			const copy = key ? copyBox.events.get(key) : undefined;
 			if (!copy) {
-				if (key && !opts.resend) continue;
+				// Only a request reaches a calendar: an attendee who deleted the meeting gets it back from an
+				// update of what attendees see, not from a change that only adds someone else.
+				if (!opts.resend && !(opts.added?.has(mail) ?? true)) continue;
 				this.makeCopy(org, mail);
 				continue;
 			}
@@ -627,7 +640,56 @@ export class EventService {
 		}
 	}
 
-	private makeCopy(org: EventRecord, mail: string): EventRecord {
+	/** Removes the copies an item sent to attendees (an exception's copies for those invited to that occurrence only). */
+	private removeCopies(rec: EventRecord): void {
+		for (const [mail, key] of rec.copies) {
+			const copyBox = this.store.mailbox(mail);
+			const copy = copyBox.events.get(key);
+			if (copy) this.deleteRecord(copyBox, copy);
+		}
+		rec.copies.clear();
+	}
+
+	/**
+	 * Someone invited to one occurrence only (not to the series) gets that occurrence as an item of its
+	 * own in their calendar, with the occurrence's iCalUId; taken off it, they lose it.
+	 */
+	private syncOccurrenceOnlyCopies(exc: EventRecord, master: EventRecord, resend: boolean, added: Set<string>): void {
+		const wanted = new Set<string>();
+		for (const a of exc.attendees) {
+			const mail = a.emailAddress.address.toLowerCase();
+			if (mail === exc.mailbox || !this.store.hasMailbox(mail) || master.copies.has(mail) || a.status.response === 'declined') continue;
+			wanted.add(mail);
+		}
+		for (const [mail, key] of [...exc.copies]) {
+			if (wanted.has(mail)) continue;
+			const copyBox = this.store.mailbox(mail);
+			const copy = copyBox.events.get(key);
+			if (copy) this.deleteRecord(copyBox, copy);
+			exc.copies.delete(mail);
+		}
+		for (const mail of wanted) {
+			const copyBox = this.store.mailbox(mail);
+			const key = exc.copies.get(mail);
+			const copy = key ? copyBox.events.get(key) : undefined;
+			if (!copy) {
+				if (!resend && !added.has(mail)) continue;
+				this.makeCopy(exc, mail, 'singleInstance');
+				continue;
+			}
+			if (!resend) continue;
+			for (const name of PROPAGATED) copy.props[name] = clone(exc.props[name]);
+			copy.body = { ...exc.body };
+			copy.start = { ...exc.start };
+			copy.end = { ...exc.end };
+			copy.isAllDay = exc.isAllDay;
+			copy.attendees = cloneAttendees(exc.attendees);
+			this.touch(copy);
+			this.changed(copy, 'updated');
+		}
+	}
+
+	private makeCopy(org: EventRecord, mail: string, type: EventRecord['type'] = org.type): EventRecord {
 		const copyBox = this.store.mailbox(mail);
 		const nowMs = this.now();
 		const props: Json = { ...defaults(), showAs: 'tentative' };
@@ -636,7 +698,7 @@ export class EventService {
 			key: newKey(),
 			mailbox: mail,
 			seq: this.store.nextSeq(),
-			type: org.type,
+			type,
 			props,
 			body: { ...org.body },
 			start: { ...org.start },

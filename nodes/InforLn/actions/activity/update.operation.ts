@@ -3,7 +3,7 @@ import { DateTime } from 'luxon';
 
 import { ACTIVITY_STATUSES, SHOW_TIME_AS } from '../../../../lib/ln/contract';
 import { activityBody, activityKeyPath, attendeeBody, attendeeKeyPath, toActivity } from '../../../../lib/ln/records';
-import type { ActivityUpdate } from '../../../../lib/sync/event-plan';
+import { attendeeChanges, type ActivityUpdate } from '../../../../lib/sync/event-plan';
 import type { SyncUser } from '../../../../lib/sync/model';
 import { guardFailure } from '../../../../lib/sync/guard';
 import { ledgerFor } from '../../../../lib/sync/report';
@@ -101,11 +101,12 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 			const body = activityBody(fields, mapping);
 			const s = mapping.services;
 			const url = transport.url(s.syncService, activityKeyPath(mapping, id));
-			const addAttendees = planned?.addAttendees ?? [];
-			const uninvite = planned?.uninviteAttendees ?? [];
+			let attendeeWork: Pick<ActivityUpdate, 'addAttendees' | 'uninviteAttendees' | 'reinviteAttendees' | 'changeRoles'> = planned ?? {};
+			const addAttendees = () => attendeeWork.addAttendees ?? [];
+			const uninvite = () => attendeeWork.uninviteAttendees ?? [];
 			if (this.getNodeParameter('dryRun', i, false)) {
 				ledger.plan(mailbox, `activity ${id}`, `update LN activity ${id}: ${Object.keys(fields).join(', ') || 'attendees'}`);
-				return { dryRun: true, company, activity: id, request: { method: 'PATCH', url, body }, addAttendees, uninviteAttendees: uninvite } as unknown as IDataObject;
+				return { dryRun: true, company, activity: id, request: { method: 'PATCH', url, body }, addAttendees: addAttendees(), uninviteAttendees: uninvite() } as unknown as IDataObject;
 			}
 			let etag = String(this.getNodeParameter('etag', i, '') || planned?.etag || '') || undefined;
 			const syncUsers = () => parseJsonParameter<SyncUser[]>(this.getNodeParameter('syncUsers', i, '[]'), 'Sync Users') ?? [];
@@ -117,6 +118,12 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 				const refused = guardFailure(current, planned.guard, new SyncUserIndex(await syncUsersOrRead(transport, mapping, syncUsers())), DateTime.utc());
 				if (refused) throw new Error(`refused: ${refused}`);
 				etag = current.etag ?? etag;
+				if (planned.attendeesFromExchange) {
+					attendeeWork = attendeeChanges(current, planned.attendeesFromExchange);
+					// An appointment from Exchange that LN could not mark Synchronize may be marked once it has an invitee.
+					const invites = (attendeeWork.addAttendees?.length ?? 0) + (attendeeWork.reinviteAttendees?.length ?? 0);
+					if (invites > 0 && !current.synchronize && current.attendees.some((a) => a.role === 'MeetingOrganizer')) Object.assign(body, activityBody({ synchronize: true }, mapping));
+				}
 			}
 			let result: Record<string, unknown> | undefined;
 			if (Object.keys(body).length > 0) {
@@ -124,12 +131,12 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 				if (fields.status === 'Cancelled') ledger.count(mailbox, 'lnActivitiesCancelled');
 				else ledger.count(mailbox, 'lnActivitiesUpdated');
 			}
-			if (addAttendees.length > 0) {
+			if (addAttendees().length > 0) {
 				const warnings: string[] = [];
 				const records = await matchAttendees(
 					transport,
 					mapping,
-					addAttendees.map((a) => ({ ...a, status: 'None', invite: true })),
+					addAttendees().map((a) => ({ ...a, status: 'None', invite: true })),
 					await syncUsersOrRead(transport, mapping, syncUsers()),
 					warnings,
 				);
@@ -139,13 +146,19 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 					await transport.create(collection, attendeeBody({ ...record }, mapping));
 				}
 			}
-			for (const sequence of uninvite) {
+			for (const sequence of uninvite()) {
 				await transport.update(transport.url(s.syncService, attendeeKeyPath(mapping, id, sequence)), attendeeBody({ invite: false }, mapping));
+			}
+			for (const sequence of attendeeWork.reinviteAttendees ?? []) {
+				await transport.update(transport.url(s.syncService, attendeeKeyPath(mapping, id, sequence)), attendeeBody({ invite: true }, mapping));
+			}
+			for (const { sequence, role } of attendeeWork.changeRoles ?? []) {
+				await transport.update(transport.url(s.syncService, attendeeKeyPath(mapping, id, sequence)), attendeeBody({ role }, mapping));
 			}
 			const activity = result ? toActivity({ ...result, [mapping.activity.id]: id }, mapping, company) : { company, id };
 			// The link to store on the Exchange item now that LN has the change (Microsoft Exchange → Link).
 			const link = planned?.link;
-			return { ...activity, activity: id, action: 'updated', changed: Object.keys(fields), attendeesAdded: addAttendees.length, attendeesUninvited: uninvite.length, ...(link ? { link } : {}) } as unknown as IDataObject;
+			return { ...activity, activity: id, action: 'updated', changed: Object.keys(fields), attendeesAdded: addAttendees().length, attendeesUninvited: uninvite().length, ...(link ? { link } : {}) } as unknown as IDataObject;
 		},
 	);
 }

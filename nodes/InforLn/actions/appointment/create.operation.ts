@@ -95,10 +95,11 @@ async function addAttendees(
 	existing: LnActivity['attendees'],
 ): Promise<number> {
 	const s = mapping.services;
-	const have = new Set(existing.map((a) => `${a.type}|${(a.email ?? '').toLowerCase()}`));
+	// One line per person: an existing line with the same e-mail stands, whatever its type.
+	const have = new Set(existing.map((a) => (a.email ?? '').toLowerCase()));
 	let added = 0;
 	for (const record of records) {
-		if (have.has(`${record.type}|${record.email.toLowerCase()}`)) continue;
+		if (have.has(record.email.toLowerCase())) continue;
 		const url = transport.url(s.syncService, `${activityKeyPath(mapping, activityId)}/${s.activityAttendeesNavigation}`);
 		const body = attendeeBody(
 			{

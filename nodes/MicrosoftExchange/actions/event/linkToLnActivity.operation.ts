@@ -83,7 +83,7 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 			if (!link.remove && !link.iCalUId) throw new Error(`field iCalUId is empty (event ${link.eventId})`);
 			if (!/^[A-Za-z0-9._-]{1,40}$/.test(link.activity)) throw new Error(`field LN Activity "${link.activity}" is not an LN activity code`);
 			if (!/^\d{1,4}$/.test(link.company)) throw new Error(`field LN Company "${link.company}" must be an LN company number`);
-			if (!link.remove && !/^[0-9a-f]{8,64}$/.test(link.state.hash)) throw new Error(`field Content Hash "${link.state.hash}" is not a hash from this package`);
+			if (!link.remove && !/^[0-9a-f]{8,64}(\.[0-9a-f]{36})?$/.test(link.state.hash)) throw new Error(`field Content Hash "${link.state.hash}" is not a hash from this package`);
 			if (!mailboxAddress) throw new Error('field Mailbox is empty');
 			byMailbox.set(mailboxAddress, [...(byMailbox.get(mailboxAddress) ?? []), { index: i, link }]);
 		} catch (error) {

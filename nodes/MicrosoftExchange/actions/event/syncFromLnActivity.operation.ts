@@ -6,6 +6,7 @@ import { noteEcho } from '../../../../lib/graph/echoes';
 import type { ActivityPlanItem } from '../../../../lib/sync/event-plan';
 import { CONFLICT_POLICIES, type ConflictPolicy, type LnActivity, type LnDeletedActivity, type SyncUser } from '../../../../lib/sync/model';
 import { ledgerFor, type RunLedger } from '../../../../lib/sync/report';
+import { mailboxesToCheckAgain } from '../../../../lib/sync/settle';
 import { SyncUserIndex } from '../../../../lib/sync/sync-users';
 import { isValidZone, syncWindow } from '../../../../lib/sync/time';
 import { company, dryRun, horizon, mailbox, mailboxValue, show, syncUsers } from '../../descriptions/common';
@@ -165,6 +166,8 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 					linkKey: linkKeyOf(graph),
 				},
 			});
+			const activitiesById = new Map(activities.filter((a): a is LnActivity => !(a as LnDeletedActivity).deleted).map((a) => [a.id, a]));
+			if (!isDryRun) ledger.checkAgain(mailbox, mailboxesToCheckAgain(result.items, activitiesById, index, mailbox));
 			if (result.plan.brake) {
 				ledger.brakes.push(`${mailbox}: ${result.plan.brake.removals} of ${result.plan.brake.linked} linked future events would be cancelled; nothing cancelled — check LN and Exchange, then raise the brake share for one run to confirm`);
 			}
