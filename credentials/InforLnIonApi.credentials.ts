@@ -106,6 +106,14 @@ export class InforLnIonApi implements ICredentialType {
 			description: 'The LN company number, sent as the X-Infor-LnCompany header',
 		},
 		{
+			displayName: 'Allow Plain HTTP to This Machine',
+			name: 'allowLoopbackHttp',
+			type: 'boolean',
+			default: false,
+			description:
+				'Whether http:// URLs on 127.0.0.1 or localhost are accepted: only for an LN test server or emulator on the n8n machine. ION API itself is always https.',
+		},
+		{
 			displayName: 'Language',
 			name: 'language',
 			type: 'string',

@@ -66,9 +66,11 @@ async function readDelta(graph: GraphTransport, first: string, pageSize: number)
 	const items: EventWithProps[] = [];
 	let next: string | undefined = first;
 	const headers = { Prefer: `odata.maxpagesize=${pageSize}, ${READ_HEADERS.Prefer}` };
+	const pages = graph.pager(first);
 	for (;;) {
-		const page: { value?: EventWithProps[]; '@odata.nextLink'?: string; '@odata.deltaLink'?: string } = await graph.get(next!, headers);
+		const page: { value?: EventWithProps[]; '@odata.nextLink'?: string; '@odata.deltaLink'?: string } = await graph.get(pages.next(next!), headers);
 		items.push(...(page.value ?? []));
+		pages.count(items.length);
 		if (page['@odata.nextLink']) {
 			next = page['@odata.nextLink'];
 			continue;

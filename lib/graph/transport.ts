@@ -21,6 +21,7 @@ import {
 	type RetryPolicy,
 } from '../http/retry';
 import { KeyedSemaphore, Semaphore } from '../http/semaphore';
+import { redact } from '../http/redact';
 import { TokenCache } from '../http/token-cache';
 import { KNOWN_GRAPH_HOSTS, type GraphEndpoints } from './clouds';
 
@@ -61,7 +62,16 @@ export interface GraphTransportOptions {
 	sleep?: (ms: number) => Promise<void>;
 	/** Concurrency gates shared by every transport of one credential, so limits hold across executions. */
 	gates?: GraphGates;
+	/** A request that has no answer after this long is given up (and resent when that is safe). */
+	timeoutMs?: number;
+	/** A read stops with an error beyond this many pages or items. */
+	maxPages?: number;
+	maxItems?: number;
 }
+
+export const GRAPH_TIMEOUT_MS = 60_000;
+export const DEFAULT_GRAPH_MAX_PAGES = 5_000;
+export const DEFAULT_GRAPH_MAX_ITEMS = 500_000;
 
 export interface GraphGates {
 	mailbox: KeyedSemaphore;
@@ -202,16 +212,41 @@ export class GraphTransport {
 		return this.call(() => this.client.api(path).headers(headers).get(), 'GET', path);
 	}
 
-	/** Every item of a collection, following `@odata.nextLink`. */
+	/** Every item of a collection, following `@odata.nextLink` (within the paging limits). */
 	async getAll<T = Record<string, unknown>>(path: string, headers: Record<string, string> = {}): Promise<T[]> {
 		const items: T[] = [];
+		const pages = this.pager(path);
 		let next: string | undefined = path;
 		while (next) {
-			const page: { value?: T[]; '@odata.nextLink'?: string } = await this.get(next, headers);
+			const page: { value?: T[]; '@odata.nextLink'?: string } = await this.get(pages.next(next), headers);
 			items.push(...(page.value ?? []));
+			pages.count(items.length);
 			next = page['@odata.nextLink'];
 		}
 		return items;
+	}
+
+	/**
+	 * Guards a paged read: a link seen before, more pages or items than the limits allow, or a link to
+	 * another host stop it with an error that names the limit.
+	 */
+	pager(first: string): { next(link: string): string; count(items: number): void } {
+		const seen = new Set<string>();
+		const maxPages = this.options.maxPages ?? DEFAULT_GRAPH_MAX_PAGES;
+		const maxItems = this.options.maxItems ?? DEFAULT_GRAPH_MAX_ITEMS;
+		const where = shortPath(first);
+		return {
+			next: (link) => {
+				if (seen.has(link)) throw new GraphApiError(0, `Microsoft Graph returned the same next link twice (${where}); paging stopped`);
+				if (seen.size >= maxPages) throw new GraphApiError(0, `Microsoft Graph paging stopped at the limit of ${maxPages} pages (${where}); the read is incomplete`);
+				if (/^https?:/i.test(link) && !this.isGraphUrl(link)) throw new GraphApiError(0, `Microsoft Graph returned a next link to another host; it is not followed (${where})`);
+				seen.add(link);
+				return link;
+			},
+			count: (items) => {
+				if (items > maxItems) throw new GraphApiError(0, `Microsoft Graph paging stopped at the limit of ${maxItems} items (${where}); the read is incomplete`);
+			},
+		};
 	}
 
 	async post<T = Record<string, unknown>>(
@@ -380,12 +415,18 @@ export class GraphTransport {
 				method: 'POST',
 				headers: { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' },
 				body: form.toString(),
+				// A redirect is not followed: the client secret is posted nowhere else.
+				redirect: 'manual',
+				signal: AbortSignal.timeout(this.options.timeoutMs ?? GRAPH_TIMEOUT_MS),
 			});
 		} catch (error) {
 			this.observe({ method: 'POST', url: tokenUrl, status: 0, durationMs: Date.now() - started, kind: 'POST token' });
 			throw new GraphAuthError(`Microsoft Entra ID (${tokenUrl}) could not be reached: ${networkFailureMessage(error)}`, 0);
 		}
 		this.observe({ method: 'POST', url: tokenUrl, status: response.status, durationMs: Date.now() - started, kind: 'POST token' });
+		if (response.status >= 300 && response.status < 400) {
+			throw new GraphAuthError(`Microsoft Entra ID (${tokenUrl}) answered ${response.status} with a redirect; it is not followed, so that the client secret is sent nowhere else`, response.status);
+		}
 		const text = await response.text();
 		let body: { access_token?: string; expires_in?: number; error?: string; error_description?: string } = {};
 		try {
@@ -398,7 +439,7 @@ export class GraphTransport {
 			// Microsoft's own text says what is wrong (e.g. AADSTS7000215 invalid client secret).
 			const firstLine = description.split(/\r?\n/)[0];
 			throw new GraphAuthError(
-				redactSecret(`Microsoft Entra ID refused the app "${clientId}" in tenant "${tenantId}": ${body.error ? `${body.error}: ` : ''}${firstLine}`, clientSecret),
+				redact(`Microsoft Entra ID refused the app "${clientId}" in tenant "${tenantId}": ${body.error ? `${body.error}: ` : ''}${firstLine}`, [clientSecret]),
 				response.status,
 			);
 		}
@@ -427,6 +468,10 @@ export class GraphTransport {
 
 	get retryPolicy(): RetryPolicy {
 		return this.retry;
+	}
+
+	get timeoutMs(): number {
+		return this.options.timeoutMs ?? GRAPH_TIMEOUT_MS;
 	}
 
 	delay(ms: number): Promise<void> {
@@ -469,6 +514,9 @@ class GraphPolicyMiddleware implements Middleware {
 			const release = await this.transport.admit(url, options.body);
 			const started = Date.now();
 			let failure: unknown;
+			// No redirect is followed (the token stays with Graph), and no request waits forever.
+			options.redirect = 'manual';
+			options.signal = AbortSignal.timeout(this.transport.timeoutMs);
 			try {
 				await this.next!.execute(context);
 			} catch (error) {
@@ -479,21 +527,25 @@ class GraphPolicyMiddleware implements Middleware {
 			const status = failure ? 0 : (context.response?.status ?? 0);
 			this.transport.observe({ method, url, status, durationMs: Date.now() - started, mailbox, kind, batchSize });
 			if (failure) {
-				if (isNetworkError(failure) && idempotent && attempt < policy.maxRetries) {
+				const timedOut = (failure as Error)?.name === 'TimeoutError' || (failure as Error)?.name === 'AbortError';
+				if ((isNetworkError(failure) || timedOut) && idempotent && attempt < policy.maxRetries) {
 					await this.transport.delay(retryDelay(attempt + 1, policy));
 					continue;
 				}
 				fail(
 					new GraphApiError(
 						0,
-						`Microsoft Graph could not be reached for ${method} ${shortPath(url)}: ${networkFailureMessage(failure)}` +
+						`Microsoft Graph could not be reached for ${method} ${shortPath(url)}: ${timedOut ? `no answer within ${durationText(this.transport.timeoutMs)}` : networkFailureMessage(failure)}` +
 							(idempotent ? '' : ' (the request may or may not have been carried out)'),
-						'NetworkError',
+						timedOut ? 'Timeout' : 'NetworkError',
 						mailbox,
 					),
 				);
 			}
 			const response = context.response!;
+			if (status >= 300 && status < 400) {
+				fail(new GraphApiError(status, `Microsoft Graph answered ${status} to ${method} ${shortPath(url)} with a redirect; it is not followed, so that the token stays with Graph`, 'Redirect', mailbox));
+			}
 			if (status === 401 && !reauthenticated && headers.Authorization) {
 				const previous = headers.Authorization.replace(/^Bearer\s+/i, '');
 				this.transport.invalidateToken(previous);
@@ -605,6 +657,10 @@ export function graphRequestKind(method: string, url: string): string {
 	return `${method} ${meaningful.join('/')}`;
 }
 
+function durationText(ms: number): string {
+	return ms < 1000 ? `${ms} ms` : `${Math.round(ms / 1000)} s`;
+}
+
 function shortPath(url: string): string {
 	try {
 		const parsed = new URL(url);
@@ -612,10 +668,6 @@ function shortPath(url: string): string {
 	} catch {
 		return url;
 	}
-}
-
-function redactSecret(text: string, secret: string): string {
-	return secret && secret.length >= 4 ? text.split(secret).join('***') : text;
 }
 
 /** Turns an SDK error into a GraphApiError with Microsoft's code and message. */

@@ -10,7 +10,8 @@ export const fetchRequester: HttpRequester = async (options) => {
 	try {
 		const body =
 			options.body === undefined ? undefined : typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
-		const response = await fetch(options.url, { method: options.method, headers: options.headers, body, signal: controller.signal });
+		// Redirects are never followed (the transports refuse them): credentials stay with their host.
+		const response = await fetch(options.url, { method: options.method, headers: options.headers, body, signal: controller.signal, redirect: 'manual' });
 		const text = await response.text();
 		let parsed: unknown = text;
 		if ((response.headers.get('content-type') ?? '').includes('json') && text !== '') {

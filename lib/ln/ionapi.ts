@@ -69,8 +69,13 @@ export function parseIonApiText(text: string): IonApiFile {
 	return parsed as IonApiFile;
 }
 
+export interface IonApiOptions {
+	/** Accept plain http:// URLs on this machine (127.0.0.1, ::1, localhost): test servers only. */
+	allowLoopbackHttp?: boolean;
+}
+
 /** Validates an `.ionapi` object (parsed or assembled from single fields) into a usable configuration. */
-export function toIonApiConfig(file: Partial<IonApiFile>): IonApiConfig {
+export function toIonApiConfig(file: Partial<IonApiFile>, options: IonApiOptions = {}): IonApiConfig {
 	for (const key of IONAPI_REQUIRED_KEYS) {
 		const value = file[key];
 		if (typeof value !== 'string' || value.trim() === '') {
@@ -85,21 +90,25 @@ export function toIonApiConfig(file: Partial<IonApiFile>): IonApiConfig {
 			`The .ionapi data is missing the key "${missing}" (${KEY_MEANING[missing]}); a service account needs both saak and sask`,
 		);
 	}
-	const gatewayUrl = checkUrl(file.iu!, 'iu');
-	const authorizationUrl = checkUrl(file.pu!, 'pu');
+	const gatewayUrl = checkUrl(file.iu!, 'iu', options);
+	const authorizationUrl = checkUrl(file.pu!, 'pu', options);
+	const tokenUrl = checkUrl(joinUrl(authorizationUrl, file.ot!.trim()), 'ot', options);
 	return {
 		tenant: file.ti!.trim(),
 		applicationName: typeof file.cn === 'string' ? file.cn : undefined,
 		clientId: file.ci!.trim(),
 		clientSecret: file.cs!,
 		gatewayUrl: gatewayUrl.replace(/\/+$/, ''),
-		tokenUrl: joinUrl(authorizationUrl, file.ot!.trim()),
+		tokenUrl,
 		serviceAccountAccessKey: hasAccessKey ? file.saak : undefined,
 		serviceAccountSecretKey: hasSecretKey ? file.sask : undefined,
 	};
 }
 
-function checkUrl(value: string, key: string): string {
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+/** The keys and tokens travel to these URLs: https only (plain http on this machine when allowed, for test servers). */
+function checkUrl(value: string, key: string, options: IonApiOptions): string {
 	const trimmed = value.trim();
 	let url: URL;
 	try {
@@ -107,10 +116,11 @@ function checkUrl(value: string, key: string): string {
 	} catch {
 		throw new IonApiFileError(`The .ionapi key "${key}" (${KEY_MEANING[key]}) is not a URL`);
 	}
-	if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-		throw new IonApiFileError(`The .ionapi key "${key}" (${KEY_MEANING[key]}) must be an http(s) URL`);
-	}
-	return trimmed;
+	if (url.protocol === 'https:') return trimmed;
+	if (url.protocol === 'http:' && options.allowLoopbackHttp && LOOPBACK_HOSTS.has(url.hostname)) return trimmed;
+	throw new IonApiFileError(
+		`The .ionapi key "${key}" (${KEY_MEANING[key]}) must be an https URL${url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname) ? ' (plain http on this machine only with "Allow Plain HTTP to This Machine")' : ''}`,
+	);
 }
 
 /** `pu` normally ends with a slash and `ot` has none; tolerate either. */

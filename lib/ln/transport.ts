@@ -10,6 +10,7 @@ import {
 	sleep,
 	type RetryPolicy,
 } from '../http/retry';
+import { redact } from '../http/redact';
 import { TokenCache } from '../http/token-cache';
 import { LN_ODATA_ROOT } from './contract';
 import type { IonApiConfig } from './ionapi';
@@ -25,6 +26,8 @@ export interface HttpRequestOptions {
 	ignoreHttpStatusErrors: true;
 	json?: boolean;
 	timeout?: number;
+	/** Redirects are never followed: the token and the keys stay with the host they are for. */
+	disableFollowRedirect: true;
 }
 export interface HttpResponse {
 	statusCode: number;
@@ -57,7 +60,14 @@ export interface LnTransportOptions {
 	tokenCache?: TokenCache;
 	timeoutMs?: number;
 	sleep?: (ms: number) => Promise<void>;
+	/** A read stops with an error beyond this many pages or items (a server that pages forever). */
+	maxPages?: number;
+	maxItems?: number;
 }
+
+/** Paging limits of one read, unless the transport is given others. */
+export const DEFAULT_MAX_PAGES = 5_000;
+export const DEFAULT_MAX_ITEMS = 500_000;
 
 /** LN's error body: `{Code, Message, Details[{Code, Message}], InnerError{…}}`. */
 export interface LnErrorBody {
@@ -185,19 +195,37 @@ export class LnTransport {
 		return { value: body.value, nextLink: body['@odata.nextLink'] };
 	}
 
-	/** Every item of a collection, following `@odata.nextLink` to the end (or `maxItems`). */
+	/**
+	 * Every item of a collection, following `@odata.nextLink` to the end (or `maxItems`). Next links go
+	 * to the ION API gateway only (the token goes with them); a repeated link or a read beyond the
+	 * paging limits stops with an error.
+	 */
 	async getAll<T = Record<string, unknown>>(url: string, maxItems = Infinity): Promise<T[]> {
+		const maxPages = this.options.maxPages ?? DEFAULT_MAX_PAGES;
+		const itemCap = this.options.maxItems ?? DEFAULT_MAX_ITEMS;
 		const items: T[] = [];
 		let next: string | undefined = url;
 		const seen = new Set<string>();
 		while (next && items.length < maxItems) {
-			if (seen.has(next)) throw new LnApiError(0, `LN returned the same next page link twice: ${next}`);
+			if (seen.has(next)) throw new LnApiError(0, `LN returned the same next page link twice (${shortUrl(next)}); paging stopped`);
+			if (seen.size >= maxPages) throw new LnApiError(0, `LN paging stopped at the limit of ${maxPages} pages (${shortUrl(url)}); the read is incomplete`);
+			if (!this.onGateway(next)) throw new LnApiError(0, `LN returned a next page link to another host (${safeOrigin(next)}); it is not followed, so that the token stays with the ION API gateway`);
 			seen.add(next);
 			const page: LnPage<T> = await this.getPage<T>(next);
 			items.push(...page.value);
+			if (items.length > itemCap) throw new LnApiError(0, `LN paging stopped at the limit of ${itemCap} items (${shortUrl(url)}); the read is incomplete`);
 			next = page.nextLink;
 		}
 		return items.slice(0, maxItems);
+	}
+
+	/** Whether a URL is on the ION API gateway (scheme, host and port). */
+	private onGateway(url: string): boolean {
+		try {
+			return new URL(url).origin === new URL(this.connection.ion.gatewayUrl).origin;
+		} catch {
+			return false;
+		}
 	}
 
 	/** One entity with its ETag; undefined when LN answers 404. */
@@ -299,6 +327,7 @@ export class LnTransport {
 					returnFullResponse: true,
 					ignoreHttpStatusErrors: true,
 					timeout: this.options.timeoutMs ?? 60_000,
+					disableFollowRedirect: true,
 				});
 			} catch (error) {
 				this.observe(method, url, 0, started);
@@ -315,6 +344,9 @@ export class LnTransport {
 			this.observe(method, url, response.statusCode, started);
 			const status = response.statusCode;
 			if (status >= 200 && status < 300) return response;
+			if (status >= 300 && status < 400) {
+				throw new LnApiError(status, `LN answered ${status} to ${method} ${shortUrl(url)} with a redirect to ${safeOrigin(headerValue(response, 'location') ?? '')}; redirects are not followed, so that the token stays with the ION API gateway`);
+			}
 			if (status === 401 && !refreshedToken) {
 				// ION sometimes refuses a valid token once (e.g. "OAuth [U14]"); get a fresh one and retry.
 				this.tokenCache.invalidate(this.tokenKey(), token);
@@ -374,12 +406,17 @@ export class LnTransport {
 				returnFullResponse: true,
 				ignoreHttpStatusErrors: true,
 				timeout: this.options.timeoutMs ?? 60_000,
+				disableFollowRedirect: true,
 			});
 		} catch (error) {
 			this.observe('POST', ion.tokenUrl, 0, started);
 			throw new LnAuthError(`The ION API token endpoint ${ion.tokenUrl} could not be reached: ${networkFailureMessage(error)}`, 0);
 		}
 		this.observe('POST', ion.tokenUrl, response.statusCode, started);
+		if (response.statusCode >= 300 && response.statusCode < 400) {
+			// Following it would post the client secret and the service-account keys to another address.
+			throw new LnAuthError(`The ION API token endpoint ${ion.tokenUrl} answered ${response.statusCode} with a redirect; it is not followed, so that the keys are sent nowhere else`, response.statusCode);
+		}
 		const body = parseMaybeJson(response.body) as { access_token?: string; expires_in?: number; error?: string; error_description?: string };
 		if (response.statusCode !== 200 || !body?.access_token) {
 			const reason = [body?.error, body?.error_description].filter(Boolean).join(': ') || `status ${response.statusCode}`;
@@ -490,11 +527,13 @@ function shortUrl(url: string): string {
 	return index >= 0 ? url.slice(index + '/lnapi/odata/'.length) : url;
 }
 
-/** Removes secret values from a text (an error body could echo them). */
-export function redact(text: string, secrets: Array<string | undefined>): string {
-	let result = text;
-	for (const secret of secrets) {
-		if (secret && secret.length >= 4) result = result.split(secret).join('***');
+/** The scheme, host and port of a URL (never its path or query, which may carry anything). */
+function safeOrigin(url: string): string {
+	try {
+		return new URL(url).origin;
+	} catch {
+		return 'an address that is not a URL';
 	}
-	return result;
 }
+
+export { redact };

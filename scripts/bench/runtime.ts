@@ -60,7 +60,7 @@ export function productCredentials(access: EmulatorAccess): Record<string, { typ
 	return {
 		'bench-ln': {
 			type: 'inforLnIonApi',
-			data: { inputMode: 'file', ionapiText: JSON.stringify(access.ln.ionapi), company: access.ln.company, language: '' },
+			data: { inputMode: 'file', ionapiText: JSON.stringify(access.ln.ionapi), company: access.ln.company, language: '', allowLoopbackHttp: true },
 		},
 		'bench-graph': {
 			type: 'microsoftGraphAppOnlyApi',

@@ -134,12 +134,25 @@ describe('the ION API configuration', () => {
 		expectNoSecrets(noAccess.message);
 	});
 
-	it('refuses URLs that are not http(s) URLs, naming the key but not the value', () => {
+	it('refuses URLs that are not https URLs, naming the key but not the value', () => {
 		const notUrl = errorOf(() => toIonApiConfig({ ...FILE, iu: `not a url ${SECRET}` }));
 		expect(notUrl).toBeInstanceOf(IonApiFileError);
 		expect(notUrl.message).toBe('The .ionapi key "iu" (ION API gateway URL) is not a URL');
 		expectNoSecrets(notUrl.message);
-		expect(() => toIonApiConfig({ ...FILE, pu: 'ftp://sso.example/as/' })).toThrow('The .ionapi key "pu" (authorization server URL) must be an http(s) URL');
+		expect(() => toIonApiConfig({ ...FILE, pu: 'ftp://sso.example/as/' })).toThrow('The .ionapi key "pu" (authorization server URL) must be an https URL');
 		expect(() => toIonApiConfig({ ...FILE, pu: 'mingle-sso.example/as/' })).toThrow('The .ionapi key "pu" (authorization server URL) is not a URL');
+	});
+
+	it('sends keys over plain http nowhere, and to this machine only when the credential allows it', () => {
+		expect(() => toIonApiConfig({ ...FILE, iu: 'http://ion.example/' })).toThrow('The .ionapi key "iu" (ION API gateway URL) must be an https URL');
+		expect(() => toIonApiConfig({ ...FILE, iu: 'http://ion.example/' }, { allowLoopbackHttp: true })).toThrow('must be an https URL');
+		expect(() => toIonApiConfig({ ...FILE, pu: 'http://127.0.0.1:8080/T/as/' })).toThrow(
+			'The .ionapi key "pu" (authorization server URL) must be an https URL (plain http on this machine only with "Allow Plain HTTP to This Machine")',
+		);
+		const local = toIonApiConfig({ ...FILE, iu: 'http://127.0.0.1:8080', pu: 'http://localhost:8080/T/as/' }, { allowLoopbackHttp: true });
+		expect(local.gatewayUrl).toBe('http://127.0.0.1:8080');
+		expect(local.tokenUrl).toBe('http://localhost:8080/T/as/token.oauth2');
+		// The token URL joined from `ot` is checked too: an absolute ot cannot send the keys elsewhere in clear.
+		expect(() => toIonApiConfig({ ...FILE, ot: 'http://sso.example/token' })).toThrow('The .ionapi key "ot"');
 	});
 });

@@ -7,7 +7,10 @@ import {
 	type BatchRequest,
 	type GraphRequestInfo,
 } from '../../lib/graph/transport';
+import { DateTime } from 'luxon';
+import { getChanges } from '../../lib/graph/changes';
 import { TokenCache } from '../../lib/http/token-cache';
+import { SyncUserIndex } from '../../lib/sync/sync-users';
 import { startLocalServer, type LocalServer, type RecordedRequest, type Reply } from '../helpers/local-server';
 
 const SECRET = 'graph-client-secret-value';
@@ -89,7 +92,7 @@ describe('Graph transport', () => {
 		}
 	});
 
-	it('follows absolute nextLinks on its own host and never sends the token to another host', async () => {
+	it('follows absolute nextLinks on its own host, and stops at a link to another host without calling it', async () => {
 		const other = await startLocalServer(() => ({ body: { value: [{ id: 'x' }] } }), { tls: true });
 		const srv = await graphServer((req) => {
 			if (req.query.get('$skiptoken') === '2') return { body: { value: [{ id: 'e3' }], '@odata.nextLink': `${other.url.replace('127.0.0.1', 'localhost')}/v1.0/users/a/events?$skiptoken=3` } };
@@ -97,14 +100,120 @@ describe('Graph transport', () => {
 			return { body: { value: [{ id: 'e1' }], '@odata.nextLink': `${srv.url}/v1.0/users/a/events?$skiptoken=1` } };
 		});
 		try {
-			const items = await transport(srv).getAll<{ id: string }>('/users/a/events');
-			expect(items.map((i) => i.id)).toEqual(['e1', 'e2', 'e3', 'x']);
+			const error = await transport(srv).getAll<{ id: string }>('/users/a/events').catch((e: unknown) => e);
+			expect(error).toBeInstanceOf(GraphApiError);
+			expect((error as Error).message).toBe('Microsoft Graph returned a next link to another host; it is not followed (/users/a/events)');
 			expect(graphCalls(srv)).toHaveLength(3);
-			expect(other.requests).toHaveLength(1);
-			expect(other.requests[0].headers.authorization).toBeUndefined();
+			expect(other.requests).toHaveLength(0);
 		} finally {
 			await srv.close();
 			await other.close();
+		}
+	});
+
+	it('stops paging at a repeated next link and at the page and item limits, naming the limit', async () => {
+		const srv = await graphServer((req) => {
+			const page = Number(req.query.get('$skiptoken') ?? 0);
+			if (req.path.endsWith('/loop')) return { body: { value: [{ id: `l${page}` }], '@odata.nextLink': `${srv.url}/v1.0/users/a/loop?$skiptoken=1` } };
+			// An endless collection: every page points at the next one.
+			return { body: { value: [{ id: `p${page}a` }, { id: `p${page}b` }], '@odata.nextLink': `${srv.url}/v1.0/users/a/endless?$skiptoken=${page + 1}` } };
+		});
+		try {
+			const loop = await transport(srv).getAll('/users/a/loop').catch((e: unknown) => e);
+			expect((loop as Error).message).toBe('Microsoft Graph returned the same next link twice (/users/a/loop); paging stopped');
+			expect(graphCalls(srv)).toHaveLength(2);
+
+			const limited = (options: { maxPages?: number; maxItems?: number }) =>
+				new GraphTransport(
+					{ tenantId: TENANT, clientId: 'app-1', clientSecret: SECRET, ...resolveEndpoints('custom', { graphBaseUrl: srv.url, loginUrl: srv.url }) },
+					{ tokenCache: new TokenCache(), retry: { maxRetries: 0, baseDelayMs: 1, maxDelayMs: 1 }, ...options },
+				);
+			srv.requests.length = 0;
+			const pages = await limited({ maxPages: 30 }).getAll('/users/a/endless').catch((e: unknown) => e);
+			expect((pages as Error).message).toBe('Microsoft Graph paging stopped at the limit of 30 pages (/users/a/endless); the read is incomplete');
+			expect(graphCalls(srv)).toHaveLength(30);
+
+			srv.requests.length = 0;
+			const items = await limited({ maxItems: 7 }).getAll('/users/a/endless').catch((e: unknown) => e);
+			expect((items as Error).message).toBe('Microsoft Graph paging stopped at the limit of 7 items (/users/a/endless); the read is incomplete');
+			expect(graphCalls(srv)).toHaveLength(4);
+		} finally {
+			await srv.close();
+		}
+	});
+
+	it('stops a calendar delta round that repeats its next link', async () => {
+		const srv = await graphServer((req) => ({
+			body: { value: [{ id: `e${req.query.get('$skiptoken') ?? 0}` }], '@odata.nextLink': `${srv.url}/v1.0/users/a@contoso.com/calendarView/delta?$skiptoken=1` },
+		}));
+		try {
+			const error = await getChanges(transport(srv), {
+				mailbox: 'a@contoso.com',
+				company: '100',
+				syncUsers: new SyncUserIndex([]),
+				now: DateTime.utc(),
+				horizonDays: 30,
+				allowPrivate: false,
+				occurrenceCap: 10,
+				linkKey: Buffer.alloc(32),
+			}).catch((e: unknown) => e);
+			expect((error as Error).message).toMatch(/^Microsoft Graph returned the same next link twice \(\/users\/a%40contoso\.com\/calendarView\/delta\?startDateTime=.*\); paging stopped$/);
+			expect(graphCalls(srv)).toHaveLength(2);
+		} finally {
+			await srv.close();
+		}
+	});
+
+	it('follows no redirect, so neither the token nor the client secret leaves for another host', async () => {
+		const other = await startLocalServer(() => ({ body: { value: [], access_token: 'stolen' } }), { tls: true });
+		const srv = await graphServer((req) => {
+			if (req.path.includes('/redirected')) return { status: 307, headers: { location: `${other.url}/v1.0/users/a/events` } };
+			return { body: { value: [] } };
+		});
+		try {
+			const error = await transport(srv).get('/users/a/redirected').catch((e: unknown) => e);
+			expect(error).toBeInstanceOf(GraphApiError);
+			expect((error as Error).message).toMatch(/^Microsoft Graph answered 307 to GET \/users\/a\/redirected with a redirect; it is not followed/);
+			expect(other.requests).toHaveLength(0);
+		} finally {
+			await srv.close();
+		}
+		const login = await startLocalServer((req) => ({ status: 302, headers: { location: `${other.url}${req.path}` } }), { tls: true });
+		try {
+			const sign = new GraphTransport(
+				{ tenantId: TENANT, clientId: 'app-1', clientSecret: SECRET, ...resolveEndpoints('custom', { graphBaseUrl: login.url, loginUrl: login.url }) },
+				{ tokenCache: new TokenCache() },
+			);
+			const error = await sign.get('/users/a/events').catch((e: unknown) => e);
+			expect(error).toBeInstanceOf(GraphAuthError);
+			expect((error as Error).message).toMatch(/answered 302 with a redirect; it is not followed, so that the client secret is sent nowhere else/);
+			expect(other.requests).toHaveLength(0);
+		} finally {
+			await login.close();
+			await other.close();
+		}
+	});
+
+	it('gives up a request that gets no answer, resends it when it is a read, and says so', async () => {
+		let calls = 0;
+		const srv = await graphServer(() => {
+			calls++;
+			return calls === 1 ? { delayMs: 1_000, body: { id: 'late' } } : { body: { id: 'ok' } };
+		});
+		try {
+			const quick = new GraphTransport(
+				{ tenantId: TENANT, clientId: 'app-1', clientSecret: SECRET, ...resolveEndpoints('custom', { graphBaseUrl: srv.url, loginUrl: srv.url }) },
+				{ tokenCache: new TokenCache(), retry: { maxRetries: 2, baseDelayMs: 1, maxDelayMs: 1 }, sleep: async () => undefined, timeoutMs: 200 },
+			);
+			await expect(quick.get<{ id: string }>('/users/a/events/1')).resolves.toEqual({ id: 'ok' });
+			calls = 0;
+			const error = await quick.post('/users/a/events', { subject: 'x' }).catch((e: unknown) => e);
+			expect((error as Error).message).toBe(
+				'Microsoft Graph could not be reached for POST /users/a/events: no answer within 200 ms (the request may or may not have been carried out)',
+			);
+			expect(calls).toBe(1);
+		} finally {
+			await srv.close();
 		}
 	});
 

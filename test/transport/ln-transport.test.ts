@@ -17,7 +17,7 @@ function ionConfig(server: LocalServer, serviceAccount = true): IonApiConfig {
 		pu: `${server.url}/${TENANT}/as/`,
 		ot: 'token.oauth2',
 		...(serviceAccount ? { saak: 'ACME_TST#svc-access', sask: SASK } : {}),
-	});
+	}, { allowLoopbackHttp: true });
 }
 
 interface Routes {
@@ -164,6 +164,77 @@ describe('LN transport', () => {
 			expect(pages[0].url).toContain('%20eq%20');
 		} finally {
 			await srv.close();
+		}
+	});
+
+	it('does not follow a next link to another host, so neither the token nor the company leaves the gateway', async () => {
+		const other = await startLocalServer(() => ({ body: { value: [{ Contact: 'X' }] } }));
+		const srv = await server({
+			odata: () => ({ body: { value: [{ Contact: 'C0' }], '@odata.nextLink': `${other.url}/ACME_TST/LN/lnapi/odata/tcapi.comContact/Contacts?$skiptoken=2` } }),
+		});
+		try {
+			const ln = transport(srv);
+			const error = await ln.getAll(ln.url('tcapi.comContact', 'Contacts')).catch((e: unknown) => e);
+			expect(error).toBeInstanceOf(LnApiError);
+			expect((error as Error).message).toBe(
+				`LN returned a next page link to another host (${other.url}); it is not followed, so that the token stays with the ION API gateway`,
+			);
+			expect(other.requests).toHaveLength(0);
+		} finally {
+			await srv.close();
+			await other.close();
+		}
+	});
+
+	it('stops a server that pages forever: a repeated link, the page limit, the item limit', async () => {
+		const srv = await server({
+			odata: (req) => {
+				const page = Number(req.query.get('$skiptoken') ?? 0);
+				const next = req.path.endsWith('/Loop') ? 1 : page + 1;
+				return { body: { value: [0, 1, 2].map((i) => ({ Contact: `C${page}-${i}` })), '@odata.nextLink': `${srv.url}${req.path}?$skiptoken=${next}` } };
+			},
+		});
+		const limited = (limits: { maxPages?: number; maxItems?: number }) =>
+			new LnTransport({ ion: ionConfig(srv), company: '100', language: 'en-US' }, n8nHttpRequest, { tokenCache: new TokenCache(), ...limits });
+		try {
+			const loop = await transport(srv).getAll(transport(srv).url('tcapi.comContact', 'Loop')).catch((e: unknown) => e);
+			expect((loop as Error).message).toBe('LN returned the same next page link twice (tcapi.comContact/Loop?$skiptoken=1); paging stopped');
+			srv.requests.length = 0;
+			const pages = await limited({ maxPages: 3000 }).getAll(transport(srv).url('tcapi.comContact', 'Contacts')).catch((e: unknown) => e);
+			expect((pages as Error).message).toBe('LN paging stopped at the limit of 3000 pages (tcapi.comContact/Contacts); the read is incomplete');
+			expect(odataRequests(srv)).toHaveLength(3000);
+			srv.requests.length = 0;
+			const items = await limited({ maxItems: 10 }).getAll(transport(srv).url('tcapi.comContact', 'Contacts')).catch((e: unknown) => e);
+			expect((items as Error).message).toBe('LN paging stopped at the limit of 10 items (tcapi.comContact/Contacts); the read is incomplete');
+			expect(odataRequests(srv)).toHaveLength(4);
+		} finally {
+			await srv.close();
+		}
+	}, 60_000);
+
+	it('follows no redirect: not on reads, not on the token request (the keys are posted nowhere else)', async () => {
+		const other = await startLocalServer(() => ({ body: { access_token: 'stolen', value: [] } }));
+		const srv = await server({ odata: () => ({ status: 302, headers: { location: `${other.url}/elsewhere` } }) });
+		const tokenMoved = await server({
+			token: () => ({ status: 307, headers: { location: `${other.url}/token.oauth2` } }),
+			odata: () => ({ body: { value: [] } }),
+		});
+		try {
+			const ln = transport(srv);
+			const read = await ln.getAll(ln.url('tcapi.comContact', 'Contacts')).catch((e: unknown) => e);
+			expect(read).toBeInstanceOf(LnApiError);
+			expect((read as Error).message).toBe(
+				`LN answered 302 to GET tcapi.comContact/Contacts with a redirect to ${other.url}; redirects are not followed, so that the token stays with the ION API gateway`,
+			);
+			const moved = transport(tokenMoved);
+			const token = await moved.getAll(moved.url('tcapi.comContact', 'Contacts')).catch((e: unknown) => e);
+			expect(token).toBeInstanceOf(LnAuthError);
+			expect((token as Error).message).toMatch(/answered 307 with a redirect; it is not followed, so that the keys are sent nowhere else$/);
+			expect(other.requests).toHaveLength(0);
+		} finally {
+			await srv.close();
+			await tokenMoved.close();
+			await other.close();
 		}
 	});
 

@@ -10,6 +10,7 @@ export const CREDENTIAL_NAME = 'inforLnIonApi';
 
 /** The ION API configuration from the credential: the pasted .ionapi file or the single fields. */
 export function ionConfigFromCredential(data: ICredentialDataDecryptedObject): IonApiConfig {
+	const options = { allowLoopbackHttp: data.allowLoopbackHttp === true };
 	if (data.inputMode === 'fields') {
 		const field = (name: string) => (typeof data[name] === 'string' ? (data[name] as string) : undefined);
 		return toIonApiConfig({
@@ -21,9 +22,9 @@ export function ionConfigFromCredential(data: ICredentialDataDecryptedObject): I
 			ot: field('ot'),
 			saak: field('saak') || undefined,
 			sask: field('sask') || undefined,
-		});
+		}, options);
 	}
-	return toIonApiConfig(parseIonApiText(String(data.ionapiText ?? '')));
+	return toIonApiConfig(parseIonApiText(String(data.ionapiText ?? '')), options);
 }
 
 export interface LnContext {

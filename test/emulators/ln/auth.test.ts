@@ -48,7 +48,7 @@ describe('.ionapi file', () => {
 			saak: DEFAULT_LN_CLIENT.serviceAccountAccessKey,
 			sask: DEFAULT_LN_CLIENT.serviceAccountSecretKey,
 		});
-		const config = toIonApiConfig(file);
+		const config = toIonApiConfig(file, { allowLoopbackHttp: true });
 		expect(config.tokenUrl).toBe(`${emu.url}/ACME_TST/as/token.oauth2`);
 		expect(emu.ionapi(NO_SA_CLIENT)).not.toHaveProperty('saak');
 	});
