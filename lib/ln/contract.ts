@@ -214,3 +214,16 @@ export function resolveMapping(overrides: LnMappingOverrides = {}): LnApiMapping
 
 /** The path of a service below the ION API base: `{iu}/{ti}/LN/lnapi/odata/{service}`. */
 export const LN_ODATA_ROOT = 'LN/lnapi/odata';
+
+/** An LN code (activity, contact, employee): letters, digits, `.`, `_` and `-`, at most 30. */
+export const LN_CODE = /^[A-Za-z0-9._-]{1,30}$/;
+
+/** An LN company number (1 to 4 digits). */
+export const LN_COMPANY = /^\d{1,4}$/;
+
+/** The LN company of a node parameter, checked: it goes into key prefixes and `$filter`s. */
+export function checkedLnCompany(value: unknown): string {
+	const company = String(value ?? '').trim();
+	if (!LN_COMPANY.test(company)) throw new Error(`field LN Company "${company.slice(0, 20)}" must be an LN company number`);
+	return company;
+}

@@ -1,4 +1,4 @@
-import { NO, YES, type LnApiMapping } from './contract';
+import { LN_CODE, NO, YES, type LnApiMapping } from './contract';
 import type { LnActivity, LnAddress, LnAttendee, LnContact, SyncUser } from '../sync/model';
 
 /**
@@ -165,11 +165,21 @@ export function odataString(value: string): string {
 	return `'${String(value).replace(/'/g, "''")}'`;
 }
 
-export function activityKeyPath(mapping: LnApiMapping, activity: string): string {
-	return `${mapping.services.activityEntitySet}(${odataString(activity)})`;
+/** An LN code as a value for a key path: checked (LN_CODE), so that it cannot step to another record. */
+export function lnCode(value: string, field: string): string {
+	const code = String(value ?? '');
+	if (!LN_CODE.test(code)) throw new LnRecordError(`field ${field} "${code.slice(0, 60)}" is not an LN code (letters, digits, . _ -; at most 30)`);
+	return code;
 }
 
+/** `Activities('ACT1')`, the key checked and percent-encoded. */
+export function activityKeyPath(mapping: LnApiMapping, activity: string): string {
+	return `${mapping.services.activityEntitySet}(${encodeURIComponent(odataString(lnCode(activity, 'Activity')))})`;
+}
+
+/** `Attendees(Activity='ACT1',Sequence=2)`, the keys checked and percent-encoded. */
 export function attendeeKeyPath(mapping: LnApiMapping, activity: string, sequence: number): string {
 	const f = mapping.attendee;
-	return `${mapping.services.attendeeEntitySet}(${f.activity}=${odataString(activity)},${f.sequence}=${Number(sequence)})`;
+	if (!Number.isInteger(Number(sequence)) || Number(sequence) < 0) throw new LnRecordError(`field Sequence "${String(sequence).slice(0, 20)}" is not a whole number`);
+	return `${mapping.services.attendeeEntitySet}(${f.activity}=${encodeURIComponent(odataString(lnCode(activity, 'Activity')))},${f.sequence}=${Number(sequence)})`;
 }

@@ -46,7 +46,7 @@ export interface ParsedKey {
 }
 
 export function parseKey(value: string | undefined | null): ParsedKey | undefined {
-	const match = /^ln:(\d{1,4}):(activity|contact):(.+)$/.exec(String(value ?? ''));
+	const match = /^ln:(\d{1,4}):(activity|contact):([A-Za-z0-9._-]{1,30})$/.exec(String(value ?? ''));
 	if (match) return { company: match[1], kind: match[2] as 'activity' | 'contact', id: match[3] };
 	const series = /^ln:(\d{1,4}):series$/.exec(String(value ?? ''));
 	if (series) return { company: series[1], kind: 'series', id: '' };

@@ -157,6 +157,20 @@ describe('Activity → Get and Update', () => {
 		expect(String(failing.error?.message)).toMatch(/Activity ACT999999: LN has no activity ACT999999 in company 100/);
 	});
 
+	it('refuses an activity id that is not an LN code, before anything reaches LN', async () => {
+		const injected = "NOPE/../Activities(%27ACT000001%27)#";
+		const before = env.ln.get('100', 'activities', { id: 'ACT000001' });
+		const sent = env.ln.log.all().length;
+		const read = await runNode(env, ln({ resource: 'activity', operation: 'get', activityId: injected }));
+		expect(String(read.error?.message)).toContain(`field Activity "${injected}" is not an LN code`);
+		const write = await runNode(env, ln({ resource: 'activity', operation: 'update', activityId: injected, updateFields: { location: 'Taken over' } }));
+		expect(String(write.error?.message)).toContain(`field Activity "${injected}" is not an LN code`);
+		const attendee = await runNode(env, ln({ resource: 'attendee', operation: 'updateSyncFlags', activityId: "ACT000001',Sequence=1)/x", sequence: 1, sentToSynchronizer: 'yes', synchronized: 'yes' }));
+		expect(String(attendee.error?.message)).toContain('is not an LN code');
+		expect(env.ln.log.all().slice(sent).filter((r) => !r.path.includes('token'))).toEqual([]);
+		expect(env.ln.get('100', 'activities', { id: 'ACT000001' })).toEqual(before);
+	});
+
 	it('updates fields and status with If-Match, from parameters or from a planned update', async () => {
 		const result = await runNode(env, ln({ resource: 'activity', operation: 'update', activityId: 'ACT000001', changes: '={{ $json.update }}' }), [
 			{ update: { activity: 'ACT000001', fields: { location: 'Room 9', status: 'Cancelled' } } },

@@ -449,6 +449,16 @@ describe('Event → Get Changes and Link to LN Activity', () => {
 		env.graph.deleteEvent('cat@contoso.com', created.id!);
 		expect((await get(created.id!)).items[0].json).toMatchObject({ changeType: 'removed', removedReason: 'deleted' });
 	});
+
+	it('refuses an LN Company that is not a company number before reading anything', async () => {
+		const sent = env.graph.log.all().length;
+		const result = await runNode(
+			env,
+			exchange({ resource: 'event', operation: 'get', mailbox: { __rl: true, mode: 'email', value: 'cat@contoso.com' }, eventId: 'AAMk1', company: "100' or true or 'x", syncUsers: SYNC_USERS }),
+		);
+		expect(String(result.error?.message)).toContain(`field LN Company "100' or true or 'x" must be an LN company number`);
+		expect(env.graph.log.all().slice(sent).filter((r) => !r.path.includes('token'))).toEqual([]);
+	});
 });
 
 describe('Subscription operations', () => {

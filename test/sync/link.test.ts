@@ -32,8 +32,8 @@ describe('LN keys on Exchange items', () => {
 		expect(keyPrefix('100', 'series')).toBe('ln:100:series');
 	});
 
-	it('parse back to what they were made from, also ids with colons and spaces', () => {
-		for (const [company, id] of [['100', 'ACT000123'], ['1', 'A:B:C'], ['9999', 'with space']]) {
+	it('parse back to what they were made from, for every LN code shape', () => {
+		for (const [company, id] of [['100', 'ACT000123'], ['1', 'a.b-c_d'], ['9999', 'X'.repeat(30)]]) {
 			expect(parseKey(activityKey(company, id))).toEqual({ company, kind: 'activity', id });
 			expect(parseKey(contactKey(company, id))).toEqual({ company, kind: 'contact', id });
 		}
@@ -52,6 +52,13 @@ describe('LN keys on Exchange items', () => {
 		[' ln:100:activity:A1'],
 		['ln:100:series:extra'],
 		['crm:100:activity:A1'],
+		// Not LN codes: these would reach an OData key path (issue: forged links must not address other records).
+		['ln:100:activity:A:B'],
+		['ln:100:activity:with space'],
+		["ln:100:activity:NOPE/../Activities('ACT000001')#"],
+		["ln:100:activity:A1'"],
+		['ln:100:activity:A1%2F..'],
+		[`ln:100:activity:${'X'.repeat(31)}`],
 	])('reject garbage: %p', (value) => {
 		expect(parseKey(value)).toBeUndefined();
 	});

@@ -2,6 +2,7 @@ import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodePropertie
 import { DateTime } from 'luxon';
 
 import { getEventChange } from '../../../../lib/graph/changes';
+import { checkedLnCompany } from '../../../../lib/ln/contract';
 import type { SyncUser } from '../../../../lib/sync/model';
 import { ledgerFor } from '../../../../lib/sync/report';
 import { SyncUserIndex } from '../../../../lib/sync/sync-users';
@@ -53,7 +54,7 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 				graph,
 				{
 					mailbox: mailboxAddress,
-					company: String(this.getNodeParameter('company', i)).trim(),
+					company: checkedLnCompany(this.getNodeParameter('company', i)),
 					syncUsers: users,
 					now: DateTime.utc(),
 					horizonDays: Number(this.getNodeParameter('horizonDays', i, 365)),

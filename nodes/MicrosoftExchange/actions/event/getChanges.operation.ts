@@ -3,6 +3,7 @@ import { DateTime } from 'luxon';
 
 import { getChanges, type DeltaCursor, type ExchangeChange } from '../../../../lib/graph/changes';
 import { takeEchoes } from '../../../../lib/graph/echoes';
+import { checkedLnCompany } from '../../../../lib/ln/contract';
 import type { SyncUser } from '../../../../lib/sync/model';
 import { ledgerFor, type RunLedger } from '../../../../lib/sync/report';
 import { SyncUserIndex } from '../../../../lib/sync/sync-users';
@@ -79,7 +80,7 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 		done.add(key);
 		try {
 			if (!mailboxAddress) throw new Error('field Mailbox is empty');
-			if (!/^\d{1,4}$/.test(lnCompany)) throw new Error(`field LN Company "${lnCompany}" must be an LN company number`);
+			checkedLnCompany(lnCompany);
 			const horizonDays = Number(this.getNodeParameter('horizonDays', i, 365));
 			const now = DateTime.utc();
 			syncWindow(now, horizonDays);

@@ -1,6 +1,7 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 
 import { noteEcho } from '../../../../lib/graph/echoes';
+import { checkedLnCompany, LN_CODE } from '../../../../lib/ln/contract';
 import { linkEvents, type LinkRequest } from '../../../../lib/graph/links';
 import { ledgerFor } from '../../../../lib/sync/report';
 import { dryRun, mailbox, mailboxValue, show } from '../../descriptions/common';
@@ -81,8 +82,8 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 			}
 			// The link is signed over the item's iCalUId: without it, it could not be checked later.
 			if (!link.remove && !link.iCalUId) throw new Error(`field iCalUId is empty (event ${link.eventId})`);
-			if (!/^[A-Za-z0-9._-]{1,40}$/.test(link.activity)) throw new Error(`field LN Activity "${link.activity}" is not an LN activity code`);
-			if (!/^\d{1,4}$/.test(link.company)) throw new Error(`field LN Company "${link.company}" must be an LN company number`);
+			if (!LN_CODE.test(link.activity)) throw new Error(`field LN Activity "${link.activity.slice(0, 60)}" is not an LN activity code (letters, digits, . _ -; at most 30)`);
+			checkedLnCompany(link.company);
 			if (!link.remove && !/^[0-9a-f]{8,64}(\.[0-9a-f]{36})?$/.test(link.state.hash)) throw new Error(`field Content Hash "${link.state.hash}" is not a hash from this package`);
 			if (!mailboxAddress) throw new Error('field Mailbox is empty');
 			byMailbox.set(mailboxAddress, [...(byMailbox.get(mailboxAddress) ?? []), { index: i, link }]);

@@ -3,6 +3,7 @@ import { DateTime } from 'luxon';
 
 import { syncActivities } from '../../../../lib/graph/calendar';
 import { noteEcho } from '../../../../lib/graph/echoes';
+import { checkedLnCompany } from '../../../../lib/ln/contract';
 import type { ActivityPlanItem } from '../../../../lib/sync/event-plan';
 import { CONFLICT_POLICIES, type ConflictPolicy, type LnActivity, type LnDeletedActivity, type SyncUser } from '../../../../lib/sync/model';
 import { ledgerFor, type RunLedger } from '../../../../lib/sync/report';
@@ -122,7 +123,7 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 		const first = indexes[0];
 		try {
 			if (!mailbox) throw new Error('field Mailbox is empty');
-			if (!/^\d{1,4}$/.test(lnCompany)) throw new Error(`field LN Company "${lnCompany}" must be an LN company number`);
+			checkedLnCompany(lnCompany);
 			const users = parseJson<SyncUser[]>(this.getNodeParameter('syncUsers', first, '[]'), 'Sync Users') ?? [];
 			const policy = this.getNodeParameter('conflictPolicy', first, 'originWins') as ConflictPolicy;
 			if (!CONFLICT_POLICIES.includes(policy)) throw new Error(`Conflict Policy "${policy}" is not one of ${CONFLICT_POLICIES.join(', ')}`);
