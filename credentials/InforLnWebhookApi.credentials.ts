@@ -17,7 +17,11 @@ export class InforLnWebhookApi implements ICredentialType {
 			type: 'options',
 			options: [
 				{ name: 'Shared Secret in a Header', value: 'header', description: 'LN sends the secret itself in a header' },
-				{ name: 'HMAC-SHA256 Signature of the Body', value: 'hmac', description: 'LN sends sha256=<hex HMAC of the raw body> in a header; the secret never travels' },
+				{
+					name: 'HMAC-SHA256 Signature with a Timestamp',
+					value: 'hmac',
+					description: 'LN sends the Unix time and sha256=<hex HMAC of "<time>.<raw body>">; the secret never travels, and a message cannot be replayed',
+				},
 			],
 			default: 'header',
 		},
@@ -35,6 +39,15 @@ export class InforLnWebhookApi implements ICredentialType {
 			type: 'string',
 			default: 'X-LN-Signature',
 			required: true,
+			displayOptions: { show: { authentication: ['hmac'] } },
+		},
+		{
+			displayName: 'Timestamp Header Name',
+			name: 'timestampHeaderName',
+			type: 'string',
+			default: 'X-LN-Timestamp',
+			required: true,
+			description: 'The header with the Unix time in seconds that the signature covers; posts older than 5 minutes or sent twice are refused',
 			displayOptions: { show: { authentication: ['hmac'] } },
 		},
 		{

@@ -1,7 +1,5 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
-import { mailboxOfResource } from './subscriptions';
-
 /** A change or lifecycle notification as Graph posts it (one entry of `value`). */
 export interface GraphNotification {
 	subscriptionId?: string;
@@ -19,6 +17,34 @@ export interface KnownSubscription {
 	mailbox: string;
 	expiration: string;
 	resource: string;
+	/** A keyed fingerprint of the clientState this subscription's notifications carry (never the clientState). */
+	clientStateTag?: string;
+}
+
+/** Graph subscription ids are GUIDs; anything else (`__proto__`, a path) is not looked up or stored. */
+export const SUBSCRIPTION_ID = /^[A-Za-z0-9-]{1,64}$/;
+
+/** The subscriptions a trigger remembers at most; beyond that, new ones are checked but not stored. */
+export const MAX_KNOWN_SUBSCRIPTIONS = 20_000;
+
+/** A remembered subscription, by own property only (static data is a plain object). */
+export function knownById(known: Record<string, KnownSubscription>, id: string | undefined): KnownSubscription | undefined {
+	return id && SUBSCRIPTION_ID.test(id) && Object.prototype.hasOwnProperty.call(known, id) ? known[id] : undefined;
+}
+
+export function clientStateTag(key: Buffer, clientState: string): string {
+	return mac(key, `tag:${clientState}`);
+}
+
+/**
+ * Whether a (signed) clientState belongs to a subscription: the same clientState as before once one
+ * was seen, else one naming the subscription's mailbox. A valid clientState copied from another
+ * mailbox's subscription is refused.
+ */
+export function boundToSubscription(key: Buffer, clientState: string, subscription: KnownSubscription): boolean {
+	if (subscription.clientStateTag) return constantTimeEqual(subscription.clientStateTag, clientStateTag(key, clientState));
+	const named = mailboxOfClientState(clientState);
+	return named === undefined || named.toLowerCase() === subscription.mailbox.toLowerCase();
 }
 
 /** Equal strings, compared in constant time (no early exit that leaks how much matched). */
@@ -128,13 +154,12 @@ export function changeKey(notification: GraphNotification): string {
 	return [notification.subscriptionId, notification.resourceData?.id ?? notification.resource, notification.changeType, notification.resourceData?.['@odata.etag'] ?? ''].join('|');
 }
 
-/** The item a change notification becomes. */
-export function toChangeItem(notification: GraphNotification, known: Record<string, KnownSubscription>): ChangeItem {
-	const subscription = notification.subscriptionId ? known[notification.subscriptionId] : undefined;
+/** The item a change notification becomes; the mailbox is the subscription's, never the unsigned `resource`. */
+export function toChangeItem(notification: GraphNotification, subscription: KnownSubscription): ChangeItem {
 	const fromResource = /\/(?:events|contacts|messages)\/([^/]+)$/i.exec(notification.resource ?? '')?.[1];
 	return {
 		kind: 'change',
-		mailbox: subscription?.mailbox ?? mailboxOfResource(notification.resource) ?? '',
+		mailbox: subscription.mailbox,
 		eventId: notification.resourceData?.id ?? (fromResource ? decodeURIComponent(fromResource) : ''),
 		changeType: notification.changeType ?? 'updated',
 		subscriptionId: notification.subscriptionId ?? '',

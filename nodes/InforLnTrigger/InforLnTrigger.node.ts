@@ -1,9 +1,12 @@
 import type { IDataObject, INodeType, INodeTypeDescription, IWebhookFunctions, IWebhookResponseData } from 'n8n-workflow';
 import { NodeConnectionTypes } from 'n8n-workflow';
 
-import { checkLnWebhook, type LnWebhookAuthentication } from '../../lib/ln/webhook';
+import { checkLnWebhook, SeenSignatures, type LnWebhookAuthentication } from '../../lib/ln/webhook';
 
 const DEFAULT_PATH = 'ln-exchange-sync/ln';
+
+/** Signed posts accepted by this process lately: a repeat within the timestamp window is refused. */
+const seenSignatures = new SeenSignatures();
 
 export class InforLnTrigger implements INodeType {
 	description: INodeTypeDescription = {
@@ -12,7 +15,7 @@ export class InforLnTrigger implements INodeType {
 		icon: 'file:inforLnTrigger.svg',
 		group: ['trigger'],
 		version: 1,
-		description: 'Starts the workflow when Infor LN posts that an activity changed, authenticated by a shared secret or an HMAC signature',
+		description: 'Starts the workflow when Infor LN posts that an activity changed, authenticated by a shared secret or a timestamped HMAC signature',
 		defaults: { name: 'Infor LN Trigger' },
 		inputs: [],
 		outputs: [NodeConnectionTypes.Main],
@@ -55,12 +58,16 @@ export class InforLnTrigger implements INodeType {
 			{
 				authentication,
 				headerName: String((authentication === 'hmac' ? credentials.signatureHeaderName : credentials.headerName) ?? ''),
+				timestampHeaderName: String(credentials.timestampHeaderName ?? ''),
 				secret: String(credentials.secret ?? ''),
 			},
 			{ headers: this.getHeaderData() as Record<string, unknown>, rawBody },
+			{ nowSeconds: Math.floor(Date.now() / 1000), seen: seenSignatures },
 		);
 		const response = this.getResponseObject();
 		if (!verdict.ok) {
+			// The caller learns only the status; the administrator reads why in n8n's log.
+			this.logger.warn(`Infor LN Trigger (${this.getNode().name}) refused a post with ${verdict.status}: ${verdict.detail}`);
 			response.status(verdict.status).json({ error: verdict.error });
 			return { noWebhookResponse: true };
 		}

@@ -9,11 +9,16 @@ import type {
 import { NodeApiError, NodeConnectionTypes, type JsonObject } from 'n8n-workflow';
 
 import {
+	boundToSubscription,
 	changeKey,
 	checkNotifications,
 	clientStateKey,
+	clientStateTag,
+	knownById,
 	mailboxOfClientState,
+	MAX_KNOWN_SUBSCRIPTIONS,
 	RecentChanges,
+	SUBSCRIPTION_ID,
 	signedClientState,
 	toChangeItem,
 	verifyClientState,
@@ -38,8 +43,6 @@ import { CHANGE_TYPE_OPTIONS, WATCH_OPTIONS } from '../shared/subscription-prope
 interface TriggerState {
 	/** Subscriptions by id (including those Subscription → Keep for Mailboxes made). */
 	subscriptions?: Record<string, KnownSubscription>;
-	/** Notifications refused because their clientState did not check out. */
-	rejected?: number;
 }
 
 /** Repeats of one change within a minute are emitted once (per process). */
@@ -183,21 +186,23 @@ export class MicrosoftGraphTrigger implements INodeType {
 		}
 		// Graph wants an answer within 3 seconds: acknowledge first, then work.
 		response.status(202).end();
-		const state = this.getWorkflowStaticData('node') as TriggerState;
-		const known = (state.subscriptions ??= {});
 		const graph = await graphTransport.call(this, false);
 		const key = clientStateKey(secretMaterial(graph.connection));
 		const { accepted, rejected } = checkNotifications(body.value as GraphNotification[], key);
-		if (rejected > 0) state.rejected = (state.rejected ?? 0) + rejected;
+		// A refused post writes nothing (no static data): it is only logged.
+		if (rejected > 0) this.logger.warn(`Microsoft Graph Trigger (${this.getNode().name}): ${rejected} notification(s) refused, their clientState is not ours`);
+		if (accepted.length === 0) return { noWebhookResponse: true };
+		const state = this.getWorkflowStaticData('node') as TriggerState;
+		const known = (state.subscriptions ??= {});
 		// Graph never sends again what was answered 202: whatever fails from here on, every accepted
 		// notification is emitted (the failure is logged, and the pull is the safety net).
 		const items: IDataObject[] = [];
 		for (const notification of accepted) {
 			let subscription: KnownSubscription | undefined;
 			try {
-				subscription = await knownSubscription(graph, known, notification);
+				subscription = await knownSubscription.call(this, graph, key, known, notification);
 			} catch (error) {
-				this.logger.warn(`Microsoft Graph Trigger: could not look up subscription ${notification.subscriptionId}: ${(error as Error).message}`);
+				this.logger.warn(`Microsoft Graph Trigger: could not look up subscription ${String(notification.subscriptionId).slice(0, 64)}: ${(error as Error).message}`);
 			}
 			if (!subscription) continue;
 			if (notification.lifecycleEvent) {
@@ -205,7 +210,7 @@ export class MicrosoftGraphTrigger implements INodeType {
 				continue;
 			}
 			if (!recent.firstTime(changeKey(notification))) continue;
-			items.push(toChangeItem(notification, known) as unknown as IDataObject);
+			items.push(toChangeItem(notification, subscription) as unknown as IDataObject);
 		}
 		try {
 			await renewExpiring(known, graph);
@@ -218,32 +223,54 @@ export class MicrosoftGraphTrigger implements INodeType {
 }
 
 /**
- * The subscription a notification belongs to. One made elsewhere (Subscription → Keep for Mailboxes)
- * is known by the mailbox in its clientState, or else read once; either way it is remembered.
+ * The subscription a (signed) notification belongs to, or undefined when the clientState is not
+ * bound to it. One not remembered yet (made by Subscription → Keep for Mailboxes, or before a
+ * restart) is read from Graph once: it must exist, post to this webhook, and watch the mailbox the
+ * clientState names. Only such real subscriptions are remembered, up to a cap.
  */
 async function knownSubscription(
+	this: IWebhookFunctions,
 	graph: GraphTransport,
+	key: Buffer,
 	known: Record<string, KnownSubscription>,
 	notification: GraphNotification,
 ): Promise<KnownSubscription | undefined> {
 	const id = notification.subscriptionId;
-	if (!id) return undefined;
-	if (known[id]) return known[id];
-	const mailbox = mailboxOfClientState(notification.clientState);
-	if (mailbox) {
-		known[id] = { id, mailbox, expiration: notification.subscriptionExpirationDateTime ?? '', resource: `/users/${mailbox}/${/\/contacts\//i.test(notification.resource ?? '') ? 'contacts' : 'events'}` };
-		return known[id];
+	const clientState = String(notification.clientState);
+	if (!id || !SUBSCRIPTION_ID.test(id)) return refused.call(this, id, 'not a subscription id');
+	const remembered = knownById(known, id);
+	if (remembered) {
+		if (!boundToSubscription(key, clientState, remembered)) return refused.call(this, id, `its clientState belongs to another subscription than the one of ${remembered.mailbox}`);
+		remembered.clientStateTag ??= clientStateTag(key, clientState);
+		return remembered;
 	}
+	let subscription: { id?: string; resource?: string; expirationDateTime?: string; notificationUrl?: string; clientState?: string | null };
 	try {
-		const subscription = await graph.get<{ id: string; resource: string; expirationDateTime: string }>(`/subscriptions/${encodeURIComponent(id)}`);
-		const mailbox = mailboxOfResource(subscription.resource);
-		if (!mailbox) return undefined;
-		known[id] = { id, mailbox, expiration: subscription.expirationDateTime, resource: subscription.resource };
-		return known[id];
+		subscription = await graph.get(`/subscriptions/${encodeURIComponent(id)}`);
 	} catch (error) {
-		if (error instanceof GraphApiError && error.status === 404) return undefined;
-		throw error;
+		if (!(error instanceof GraphApiError) || error.status !== 404) throw error;
+		// Graph removed it, so it cannot be read: the signed clientState names the mailbox to subscribe again.
+		const named = mailboxOfClientState(clientState);
+		if (notification.lifecycleEvent === 'subscriptionRemoved' && named) {
+			return { id, mailbox: named.toLowerCase(), expiration: '', resource: `/users/${named.toLowerCase()}/${String(this.getNodeParameter('watch'))}` };
+		}
+		return refused.call(this, id, 'Graph has no such subscription');
 	}
+	const mailbox = mailboxOfResource(subscription.resource);
+	const named = mailboxOfClientState(clientState);
+	if (!mailbox || subscription.notificationUrl !== this.getNodeWebhookUrl('default')) return refused.call(this, id, 'it is not a subscription of this webhook');
+	if ((named !== undefined && named.toLowerCase() !== mailbox) || (typeof subscription.clientState === 'string' && subscription.clientState !== clientState)) {
+		return refused.call(this, id, `its clientState belongs to another subscription than the one of ${mailbox}`);
+	}
+	const found: KnownSubscription = { id, mailbox, expiration: subscription.expirationDateTime ?? '', resource: subscription.resource!, clientStateTag: clientStateTag(key, clientState) };
+	if (Object.keys(known).length < MAX_KNOWN_SUBSCRIPTIONS) known[id] = found;
+	else this.logger.warn(`Microsoft Graph Trigger: more than ${MAX_KNOWN_SUBSCRIPTIONS} subscriptions; ${id} is checked with Graph on every notification`);
+	return found;
+}
+
+function refused(this: IWebhookFunctions, id: string | undefined, reason: string): undefined {
+	this.logger.warn(`Microsoft Graph Trigger: a notification for subscription "${String(id).slice(0, 64)}" is refused: ${reason}`);
+	return undefined;
 }
 
 /**
@@ -266,15 +293,16 @@ async function handleLifecycle(
 			return [];
 		}
 		if (notification.lifecycleEvent === 'subscriptionRemoved') {
+			const clientState = signedClientState(key, subscription.mailbox);
 			const created = await createSubscription(graph, {
 				mailbox: subscription.mailbox,
 				resource: /\/contacts$/i.test(subscription.resource) ? 'contacts' : 'events',
 				changeTypes: this.getNodeParameter('changeTypes') as string[],
 				notificationUrl: this.getNodeWebhookUrl('default')!,
-				clientState: signedClientState(key, subscription.mailbox),
+				clientState,
 			});
 			delete known[subscription.id];
-			known[created.id!] = { ...subscription, id: created.id!, expiration: created.expirationDateTime! };
+			known[created.id!] = { ...subscription, id: created.id!, expiration: created.expirationDateTime!, clientStateTag: clientStateTag(key, clientState) };
 			// Changes may have happened while there was no subscription.
 			return resync(created.id!, 'subscription removed and recreated');
 		}

@@ -45,7 +45,7 @@ afterEach(async () => {
 });
 
 const subscriptions = () => (env.graph.state() as { subscriptions: Array<{ id: string; resource: string; notificationUrl: string; expirationDateTime: string }> }).subscriptions;
-const triggerState = () => env.runner.staticData.get(workflow.id!)?.['node:Graph Trigger'] as { subscriptions: Record<string, { id: string; mailbox: string; expiration: string }>; rejected?: number };
+const triggerState = () => env.runner.staticData.get(workflow.id!)?.['node:Graph Trigger'] as { subscriptions: Record<string, { id: string; mailbox: string; expiration: string }> };
 /** The trigger's subscription of a mailbox, from its static data. */
 const subscriptionOf = (mailbox: string) => Object.values(triggerState().subscriptions).find((s) => s.mailbox === mailbox)!;
 
@@ -86,18 +86,43 @@ it('emits each change once, with mailbox, event id, change type and subscription
 	expect(host.calls.filter((call) => call.emitted.length > 0).map((call) => call.status)).toEqual([202]);
 });
 
-it('refuses notifications with a wrong clientState and emits nothing for them', async () => {
+const postNotifications = (value: unknown[]) =>
+	fetch(host.webhookUrl(workflow.nodes[0]), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ value }) });
+
+it('refuses notifications with a wrong clientState, emits nothing for them and writes no static data', async () => {
 	await host.activate();
 	const subscriptionId = subscriptionOf('ann@contoso.com').id;
-	const response = await fetch(host.webhookUrl(workflow.nodes[0]), {
-		method: 'POST',
-		headers: { 'content-type': 'application/json' },
-		body: JSON.stringify({ value: [{ subscriptionId, clientState: 'guessed', changeType: 'created', resource: 'Users/x/Events/forged', resourceData: { id: 'forged' } }] }),
-	});
+	const before = JSON.stringify(env.runner.staticData.get(workflow.id!));
+	const response = await postNotifications([{ subscriptionId, clientState: 'guessed', changeType: 'created', resource: 'Users/x/Events/forged', resourceData: { id: 'forged' } }]);
 	expect(response.status).toBe(202);
 	await host.settle();
 	expect(host.emitted()).toEqual([]);
-	expect(triggerState().rejected).toBe(1);
+	expect(JSON.stringify(env.runner.staticData.get(workflow.id!))).toBe(before);
+});
+
+it('takes a valid clientState only with its own subscription: not with __proto__, a made-up id or another mailbox', async () => {
+	await host.activate();
+	const ann = subscriptionOf('ann@contoso.com').id;
+	const bob = subscriptionOf('bob@contoso.com').id;
+	const annClientState = (env.graph.state() as { subscriptions: Array<{ id: string; clientState: string }> }).subscriptions.find((s) => s.id === ann)!.clientState;
+	const before = JSON.stringify(env.runner.staticData.get(workflow.id!));
+	const forged = (subscriptionId: string, resource: string) => ({ subscriptionId, clientState: annClientState, changeType: 'updated', resource, resourceData: { id: 'victim-event' } });
+	await postNotifications([
+		forged('__proto__', 'Users/bob@contoso.com/Events/victim-event'),
+		forged('constructor', 'Users/bob@contoso.com/Events/victim-event'),
+		forged('0b1c2d3e-0000-4000-8000-000000000000', 'Users/bob@contoso.com/Events/victim-event'),
+		forged(bob, 'Users/bob@contoso.com/Events/victim-event'),
+	]);
+	await host.settle();
+	expect(host.emitted()).toEqual([]);
+	const after = env.runner.staticData.get(workflow.id!) as { 'node:Graph Trigger': { subscriptions: Record<string, unknown> } };
+	expect(Object.keys(after['node:Graph Trigger'].subscriptions).sort()).toEqual([ann, bob].sort());
+	expect(Object.getPrototypeOf(after['node:Graph Trigger'].subscriptions)).toBe(Object.prototype);
+	expect(JSON.stringify(after)).toBe(before);
+	// Ann's own subscription with her clientState still works, with her mailbox whatever the resource says.
+	await postNotifications([forged(ann, 'Users/bob@contoso.com/Events/victim-event')]);
+	await host.settle();
+	expect(host.emitted()).toEqual([expect.objectContaining({ kind: 'change', mailbox: 'ann@contoso.com', eventId: 'victim-event', subscriptionId: ann })]);
 });
 
 it('emits each of a burst of 200 changes once, even when Graph repeats them', async () => {

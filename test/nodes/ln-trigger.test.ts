@@ -1,6 +1,9 @@
 import { LN_WEBHOOK_CREDENTIAL_ID, LN_WEBHOOK_HEADER, LN_WEBHOOK_SECRET, ourNode, startEnvironment, type Environment } from '../harness/environment';
 import { WebhookHost } from '../harness/webhook-host';
 import type { WorkflowJson } from '../harness/workflow-runner';
+import { Logger } from '@n8n/backend-common';
+import { Container } from '@n8n/di';
+
 import { signLnMessage } from '../../lib/ln/webhook';
 
 let env: Environment;
@@ -36,27 +39,84 @@ it('emits only company, activity and change type for a post with the shared secr
 	expect(item.json).toMatchObject({ kind: 'ln', ...message });
 });
 
-it('refuses a post without or with a wrong secret, without telling the secret', async () => {
-	const missing = await post(JSON.stringify(message), {});
+/** What the trigger wrote to n8n's log while `action` ran. */
+async function logged(action: () => Promise<void>): Promise<string[]> {
+	const warn = jest.spyOn(Container.get(Logger), 'warn').mockImplementation(() => undefined);
+	try {
+		await action();
+		return warn.mock.calls.map((call) => String(call[0]));
+	} finally {
+		warn.mockRestore();
+	}
+}
+
+it('refuses a post without or with a wrong secret with a bare 401/403, and logs why for the administrator', async () => {
+	let missing!: Response;
+	let wrong!: Response;
+	const log = await logged(async () => {
+		missing = await post(JSON.stringify(message), {});
+		wrong = await post(JSON.stringify(message), { [LN_WEBHOOK_HEADER]: LN_WEBHOOK_SECRET.slice(0, -1) });
+	});
 	expect(missing.status).toBe(401);
-	expect(((await missing.json()) as { error: string }).error).toBe(`Missing the ${LN_WEBHOOK_HEADER} header`);
-	const wrong = await post(JSON.stringify(message), { [LN_WEBHOOK_HEADER]: LN_WEBHOOK_SECRET.slice(0, -1) });
+	expect(await missing.json()).toEqual({ error: 'Unauthorized' });
 	expect(wrong.status).toBe(403);
-	expect(await wrong.text()).not.toContain(LN_WEBHOOK_SECRET.slice(0, 8));
+	expect(await wrong.json()).toEqual({ error: 'Forbidden' });
+	expect(log).toEqual([
+		`Infor LN Trigger (LN changed) refused a post with 401: a post without the ${LN_WEBHOOK_HEADER} header`,
+		`Infor LN Trigger (LN changed) refused a post with 403: the ${LN_WEBHOOK_HEADER} header does not match the secret`,
+	]);
+	expect(log.join('\n')).not.toContain(LN_WEBHOOK_SECRET.slice(0, 8));
 	expect(host.calls.slice(-2).flatMap((c) => c.emitted)).toEqual([]);
 });
 
-it('checks an HMAC-SHA256 signature of the exact body when the credential says so', async () => {
-	env.credentials.set(LN_WEBHOOK_CREDENTIAL_ID, 'inforLnWebhookApi', { authentication: 'hmac', signatureHeaderName: 'X-LN-Signature', secret: LN_WEBHOOK_SECRET });
-	const body = JSON.stringify(message, null, 2);
-	const signed = await post(body, { 'X-LN-Signature': signLnMessage(LN_WEBHOOK_SECRET, body) });
-	expect(signed.status).toBe(202);
-	expect(host.calls.at(-1)!.emitted[0].json).toMatchObject(message);
-	// The same signature over a changed body, or the secret sent in clear, is refused.
-	const tampered = await post(body.replace('ACT000001', 'ACT000002'), { 'X-LN-Signature': signLnMessage(LN_WEBHOOK_SECRET, body) });
-	expect(tampered.status).toBe(403);
-	const clear = await post(body, { 'X-LN-Signature': LN_WEBHOOK_SECRET });
-	expect(clear.status).toBe(403);
+describe('HMAC-SHA256 with a timestamp', () => {
+	beforeEach(() => {
+		env.credentials.set(LN_WEBHOOK_CREDENTIAL_ID, 'inforLnWebhookApi', {
+			authentication: 'hmac',
+			signatureHeaderName: 'X-LN-Signature',
+			timestampHeaderName: 'X-LN-Timestamp',
+			secret: LN_WEBHOOK_SECRET,
+		});
+	});
+	const signed = (body: string, timestamp = Math.floor(Date.now() / 1000)) => ({
+		'X-LN-Timestamp': String(timestamp),
+		'X-LN-Signature': signLnMessage(LN_WEBHOOK_SECRET, timestamp, body),
+	});
+
+	it('accepts the exact body signed with its timestamp, and refuses a changed body or the secret in clear', async () => {
+		const body = JSON.stringify(message, null, 2);
+		const accepted = await post(body, signed(body));
+		expect(accepted.status).toBe(202);
+		expect(host.calls.at(-1)!.emitted[0].json).toMatchObject(message);
+		const headers = signed(body);
+		const tampered = await post(body.replace('ACT000001', 'ACT000002'), headers);
+		expect(tampered.status).toBe(403);
+		const clear = await post(body, { 'X-LN-Timestamp': headers['X-LN-Timestamp'], 'X-LN-Signature': LN_WEBHOOK_SECRET });
+		expect(clear.status).toBe(403);
+		const withoutTime = await post(body, { 'X-LN-Signature': headers['X-LN-Signature'] });
+		expect(withoutTime.status).toBe(401);
+	});
+
+	it('refuses a captured message posted again, an old one, and one whose time was changed', async () => {
+		const body = JSON.stringify({ ...message, activityId: 'ACT000004' });
+		const headers = signed(body);
+		expect((await post(body, headers)).status).toBe(202);
+		const now = Math.floor(Date.now() / 1000);
+		let again!: Response;
+		let old!: Response;
+		let moved!: Response;
+		const log = await logged(async () => {
+			again = await post(body, headers);
+			old = await post(body, signed(body, now - 301));
+			moved = await post(body, { ...headers, 'X-LN-Timestamp': String(now + 1) });
+		});
+		expect([again.status, old.status, moved.status]).toEqual([403, 403, 403]);
+		expect(await again.json()).toEqual({ error: 'Forbidden' });
+		expect(log[0]).toMatch(/a signed post was sent again \(same X-LN-Timestamp and body\); the repeat is refused$/);
+		expect(log[1]).toMatch(/X-LN-Timestamp \d+, 30[12] s from now; at most 300 s are accepted \(check the clocks\)$/);
+		expect(log[2]).toMatch(/the X-LN-Signature signature does not match the X-LN-Timestamp header and the body$/);
+		expect(host.calls.slice(-3).flatMap((c) => c.emitted)).toEqual([]);
+	});
 });
 
 it.each([
@@ -73,9 +133,13 @@ it.each([
 	expect(host.calls.at(-1)!.emitted).toEqual([]);
 });
 
-it('refuses every post while the credential holds a guessable secret', async () => {
+it('refuses every post while the credential holds a guessable secret, telling only the log', async () => {
 	env.credentials.set(LN_WEBHOOK_CREDENTIAL_ID, 'inforLnWebhookApi', { authentication: 'header', headerName: LN_WEBHOOK_HEADER, secret: 'short' });
-	const response = await post(JSON.stringify(message), { [LN_WEBHOOK_HEADER]: 'short' });
-	expect(response.status).toBe(500);
-	expect(((await response.json()) as { error: string }).error).toMatch(/secret is too short: use at least 16/);
+	let response!: Response;
+	const log = await logged(async () => {
+		response = await post(JSON.stringify(message), { [LN_WEBHOOK_HEADER]: 'short' });
+	});
+	expect(response.status).toBe(403);
+	expect(await response.json()).toEqual({ error: 'Forbidden' });
+	expect(log).toEqual([expect.stringMatching(/secret is too short: use at least 16 random characters; every post is refused until then$/)]);
 });
