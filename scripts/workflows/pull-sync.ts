@@ -334,7 +334,8 @@ export function addExchangeChangesToLn(
 		typeVersion: 1,
 		position: [x + 260, y - 140],
 		credentials: CREDENTIALS.ln,
-		onError: 'continueRegularOutput',
+		// Failures (a refused or failed write) leave by the error output: only what LN took is linked.
+		onError: 'continueErrorOutput',
 		parameters: { resource: 'appointment', operation: 'create', appointment: '={{ $json.appointment }}', mailbox: mailbox, syncUsers, updateIfExists: true, dryRun },
 	});
 	w.add(linkNode('Exchange: link appointment', [x + 520, y - 140], 'link', dryRun, '$json'));
@@ -356,7 +357,7 @@ function updateActivityNode(name: string, position: [number, number], syncUsers:
 		typeVersion: 1,
 		position,
 		credentials: CREDENTIALS.ln,
-		onError: 'continueRegularOutput' as const,
+		onError: 'continueErrorOutput' as const,
 		parameters: { resource: 'activity', operation: 'update', activityId: '={{ $json.update.activity }}', changes: '={{ $json.update }}', syncUsers, dryRun },
 	};
 }

@@ -41,7 +41,8 @@ export async function forEachItem(
 			const nodeError = toNodeError(context, error, i, what);
 			ledger.error(undefined, what, errorClassOf(error), nodeError.message);
 			if (context.continueOnFail()) {
-				output.push({ json: { error: nodeError.message, item: what }, pairedItem: { item: i } });
+				// `error` on the item sends it to the error output when the node has one ("On Error: Continue (using error output)").
+				output.push({ json: { error: nodeError.message, item: what }, error: nodeError as INodeExecutionData['error'], pairedItem: { item: i } });
 				continue;
 			}
 			throw nodeError;
