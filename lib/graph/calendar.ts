@@ -325,6 +325,7 @@ async function storeSeriesLinks(graph: GraphTransport, request: ActivitySyncRequ
 			company: item.company,
 			activity: item.activity,
 			state: { origin: 'exchange' as const, hash: link.hash, linkedAt: Math.floor(request.options.now.toSeconds()) },
+			...(link.remove ? { remove: true } : {}),
 		})),
 	);
 	if (requests.length === 0) return;

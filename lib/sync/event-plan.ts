@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import type { Event } from '@microsoft/microsoft-graph-types';
 import type { DateTime } from 'luxon';
 
-import { CALENDAR_ACTIVITY_TYPES, type AttendanceStatus } from '../ln/contract';
+import { CALENDAR_ACTIVITY_TYPES, LN_CODE, type AttendanceStatus } from '../ln/contract';
 import {
 	canonicalFromActivity,
 	canonicalFromEvent,
@@ -51,7 +51,12 @@ export interface AttendeeToAdd {
 	email: string;
 	name?: string;
 	role: 'Required' | 'Optional' | 'Resource';
+	/** Their answer in Exchange, when they already gave one. */
+	status?: AttendanceStatus;
 }
+
+/** An attendee of the Exchange meeting with their answer. */
+export type ExchangeAttendee = CanonicalAttendee & { status?: AttendanceStatus };
 
 /** Changes to write to an LN activity (logical field names). */
 export interface ActivityUpdate {
@@ -70,7 +75,7 @@ export interface ActivityUpdate {
 	 * The Exchange attendee list, where the planner had no LN attendees to compare with (an occurrence):
 	 * LN works out what to add, un-invite and change against the activity it reads (attendeeChanges).
 	 */
-	attendeesFromExchange?: CanonicalAttendee[];
+	attendeesFromExchange?: ExchangeAttendee[];
 	etag?: string;
 	/** Checked by LN against the activity before writing (see guard.ts). */
 	guard?: LinkGuard;
@@ -114,8 +119,8 @@ export interface ActivityPlanItem {
 	flags: FlagUpdate[];
 	attendance: AttendanceUpdate[];
 	update?: ActivityUpdate;
-	/** Occurrence links to store on their series master after the writes (new hash, or a signature). */
-	seriesLinks: Array<{ masterId: string; eventId: string; iCalUId: string; hash: string }>;
+	/** Occurrence links to store on their series masters after the writes (new hash, or a signature), or to forget (`remove`). */
+	seriesLinks: Array<{ masterId: string; eventId: string; iCalUId: string; hash: string; remove?: boolean }>;
 	conflict?: { policy: ConflictPolicy; winner: Origin };
 	eventId?: string;
 	iCalUId?: string;
@@ -176,8 +181,6 @@ export interface EventPlan {
 const CANCEL_COMMENT = 'Cancelled in Infor LN';
 /** Changes Exchange sends to every attendee as a meeting update (reminder and show-as are the organizer's own). */
 const RESENT_FIELDS: Array<keyof CanonicalEvent> = ['subject', 'allDay', 'start', 'end', 'location', 'body'];
-/** LN activity codes: what the LN webhook accepts too. */
-const ACTIVITY_CODE = /^[A-Za-z0-9._-]{1,40}$/;
 
 export function isDeleted(value: LnActivity | LnDeletedActivity): value is LnDeletedActivity {
 	return (value as LnDeletedActivity).deleted === true;
@@ -257,8 +260,11 @@ function removalWrite(event: Event): ExchangeWrite {
 		: { op: 'delete', eventId: event.id! };
 }
 
-function remove(item: ActivityPlanItem, event: Event, reason: string): void {
+/** Cancels or deletes the event a candidate stands for; an occurrence's link on its series goes too. */
+function remove(item: ActivityPlanItem, candidate: LinkedEvent, reason: string): void {
+	const { event } = candidate;
 	const write = removalWrite(event);
+	if (candidate.occurrence) item.seriesLinks.push({ masterId: candidate.occurrence.masterId, eventId: event.id!, iCalUId: event.iCalUId!, hash: '', remove: true });
 	item.exchange.push(write);
 	if (item.action === 'unchanged' || item.action === 'skip') item.action = write.op === 'cancel' ? 'cancel' : 'delete';
 	item.reason = reason;
@@ -286,7 +292,7 @@ function planOrphan(linked: LinkedEvent, context: PlanContext): ActivityPlanItem
 	const item = newItem(parsed?.company ?? '', parsed?.id ?? linked.key, context.mailbox);
 	item.eventId = linked.event.id ?? undefined;
 	item.iCalUId = linked.event.iCalUId ?? undefined;
-	if (!parsed || parsed.kind !== 'activity' || !ACTIVITY_CODE.test(parsed.id)) {
+	if (!parsed || parsed.kind !== 'activity' || !LN_CODE.test(parsed.id)) {
 		item.warnings.push(`Event ${linked.event.id} in ${context.mailbox} carries the link "${linked.key}", which names no LN activity; refused`);
 		return Object.assign(skip(item, 'a link that names no LN activity'), { action: 'refused' as const });
 	}
@@ -453,7 +459,7 @@ function planActivity(activity: LnActivity | LnDeletedActivity, linked: LinkedEv
 	if (isDeleted(activity)) {
 		const live = candidates.filter((c) => !isPast(c.event, options.now));
 		if (live.length === 0) return skip(item, candidates.length ? 'past event: never changed' : 'deleted in LN; no event in this mailbox');
-		for (const candidate of live) remove(item, candidate.event, 'deleted in LN');
+		for (const candidate of live) remove(item, candidate, 'deleted in LN');
 		return item;
 	}
 
@@ -477,14 +483,15 @@ function planActivity(activity: LnActivity | LnDeletedActivity, linked: LinkedEv
 	for (const candidate of stale) {
 		if (isPast(candidate.event, options.now)) continue;
 		const wasTheMeeting = candidate.event.isOrganizer && (candidate.event.attendees ?? []).length > 0;
-		remove(item, candidate.event, wasTheMeeting ? 'the meeting organizer in LN is no longer this mailbox\'s user: the old meeting is cancelled' : 'the event now reaches this calendar as an invitation');
+		remove(item, candidate, wasTheMeeting ? 'the meeting organizer in LN is no longer this mailbox\'s user: the old meeting is cancelled' : 'the event now reaches this calendar as an invitation');
 		if (activity.reference && activity.reference === candidate.event.iCalUId) {
 			item.update = { activity: activity.id, fields: { reference: '' }, etag: activity.etag };
 		}
 	}
-	if (mode === 'follow' && item.update?.fields.reference === '') {
-		// The meeting LN followed was this mailbox's own, now cancelled: nobody who is a sync user
-		// organizes the activity any more, so its invited sync users get it in their own calendars.
+	// The meeting LN followed was this mailbox's own, now cancelled: nobody who is a sync user
+	// organizes the activity any more, so its invited sync users get it in their own calendars.
+	const meetingLeft = mode === 'follow' && item.update?.fields.reference === '';
+	if (meetingLeft) {
 		mode = 'copy';
 		[kept] = partitionCandidates(candidates.filter((c) => !stale.includes(c)), { ...activity, reference: '' }, mode);
 	}
@@ -499,7 +506,8 @@ function planActivity(activity: LnActivity | LnDeletedActivity, linked: LinkedEv
 
 	const isCalendar = (CALENDAR_ACTIVITY_TYPES as readonly string[]).includes(String(activity.type));
 	// Occurrence links are always of Exchange origin, whether or not the occurrence was read this run.
-	const fromExchange = own?.state?.origin === 'exchange' || Boolean(context.input.seriesHeld?.has(activity.id));
+	// (Not once its meeting left this calendar: the series may still list the occurrence this run removes.)
+	const fromExchange = own?.state?.origin === 'exchange' || (!meetingLeft && Boolean(context.input.seriesHeld?.has(activity.id)));
 	// An appointment made from an Exchange event keeps following it whatever its Synchronize flag (LN
 	// allows that flag only with a meeting organizer and an invitee, see appointment-plan.ts): the
 	// mailbox that holds that event says so by its link, any other by LN's data alone. An invited
@@ -579,7 +587,7 @@ function partitionCandidates(candidates: Candidate[], activity: LnActivity, mode
 function planNone(activity: LnActivity, roles: Roles, own: Candidate | undefined, item: ActivityPlanItem, unwantedReason: string): ActivityPlanItem {
 	if (roles.mine) item.lines.push({ sequence: roles.mine.sequence, inScope: false, exists: false });
 	if (own) {
-		remove(item, own.event, 'this mailbox is no longer the organizer or an invited attendee');
+		remove(item, own, 'this mailbox is no longer the organizer or an invited attendee');
 		return item;
 	}
 	if (item.exchange.length > 0) return item;
@@ -645,7 +653,7 @@ function planOwned(
 	const holder = (mode === 'meeting' ? roles.organizer : roles.mine)!;
 	if (!own) return planMissing(activity, roles, mode, holder, wanted, unwantedReason, context, item);
 	if (!wanted) {
-		if (!isPast(own.event, options.now)) remove(item, own.event, unwantedReason);
+		if (!isPast(own.event, options.now)) remove(item, own, unwantedReason);
 		decideLines(activity, roles, mode, item, context.input.syncUsers, { wanted: false, organizerExists: false, listed: () => false });
 		return item;
 	}
@@ -868,12 +876,22 @@ function planExisting(activity: LnActivity, roles: Roles, mode: TargetMode, own:
 		item.reason = 'the LN activity is in the past: the Exchange change is not written to it';
 		toLn = [];
 	}
+	// A direct copy its owner made a meeting of (people invited to it in Exchange): undoing the owner's
+	// own edits would send those people an update no LN edit asked for. Those edits stay in Exchange.
+	const ownersEdits = mode === 'copy' && event.isOrganizer && (event.attendees?.length ?? 0) > 0 ? toExchange.filter((f) => !decision.byLn.includes(f)) : [];
+	if (ownersEdits.length > 0) {
+		toExchange = toExchange.filter((f) => !ownersEdits.includes(f));
+		item.warnings.push(
+			`Event ${event.id} in ${mailbox} ("${event.subject ?? ''}"), a copy of LN activity ${activity.id}, has attendees its owner invited; the owner's edits of ${ownersEdits.join(', ')} stay in Exchange (undoing them would send those attendees an update) and are not written to LN`,
+		);
+	}
 
 	const newState = (hash: string): Omit<LinkState, 'signature'> => ({ origin, hash, linkedAt: options.now.toSeconds() });
 	const identity = own.state?.signature?.startsWith('t.') && event.transactionId ? { transactionId: event.transactionId } : { iCalUId: event.iCalUId };
 	// What both sides hold once the writes are done; a side that may not be written keeps its own.
+	// (The owner's edits of a copy are not LN's: the link keeps LN's values, so that they stay the owner's.)
 	const reached = { ...target };
-	if (decision.toExchange.length > 0 && toExchange.length === 0) for (const field of decision.toExchange) Object.assign(reached, { [field]: exCanonical[field] });
+	for (const field of decision.toExchange) if (!toExchange.includes(field) && !ownersEdits.includes(field)) Object.assign(reached, { [field]: exCanonical[field] });
 	const reachedHash = syncHash(reached);
 	let stateWritten = false;
 	/** The link's new state: on the event itself, or on its series master for an occurrence. */
@@ -903,7 +921,7 @@ function planExisting(activity: LnActivity, roles: Roles, mode: TargetMode, own:
 			link: { mailbox, eventId: event.id!, iCalUId: event.iCalUId ?? undefined, company: activity.company, activity: activity.id, state: signedState(context, activity, newState(reachedHash), { iCalUId: event.iCalUId }) },
 		};
 		if (toLn.includes('attendees')) {
-			Object.assign(update, attendeeChanges(activity, target.attendees ?? []));
+			Object.assign(update, attendeeChanges(activity, withResponses(target.attendees ?? [], event)));
 			// Those the organizer took off the meeting are no longer taken by the synchronizer; those it
 			// invited again are, and Exchange has sent them the meeting.
 			for (const sequence of update.uninviteAttendees ?? []) item.lines.push({ sequence, inScope: false, exists: false });
@@ -971,10 +989,16 @@ function planExisting(activity: LnActivity, roles: Roles, mode: TargetMode, own:
 	return item;
 }
 
+/** The attendees with their answers on the event. */
+export function withResponses(attendees: CanonicalAttendee[], event: Event): ExchangeAttendee[] {
+	const answers = new Map((event.attendees ?? []).map((a) => [normalizeEmail(a.emailAddress?.address ?? ''), responseToStatus(a.status?.response)]));
+	return attendees.map((a) => ({ ...a, status: answers.get(a.email) }));
+}
+
 /** Attendees to add to LN (in Exchange, not invited in LN), to un-invite (gone from Exchange), and whose role changed. */
 export function attendeeChanges(
 	activity: LnActivity,
-	exchangeAttendees: CanonicalAttendee[],
+	exchangeAttendees: ExchangeAttendee[],
 ): Pick<ActivityUpdate, 'addAttendees' | 'uninviteAttendees' | 'reinviteAttendees' | 'changeRoles'> {
 	const roleOf = (type: string): AttendeeToAdd['role'] => (type === 'optional' ? 'Optional' : type === 'resource' ? 'Resource' : 'Required');
 	const exchange = new Map(exchangeAttendees.map((a) => [a.email, a]));
@@ -987,7 +1011,7 @@ export function attendeeChanges(
 		// One line per person: someone LN lists without inviting is invited on that line.
 		const line = activity.attendees.find((a) => a.role !== 'MeetingOrganizer' && normalizeEmail(a.email ?? '') === email);
 		if (line) reinviteAttendees.push(line.sequence);
-		else addAttendees.push({ email, role: roleOf(attendee.type) });
+		else addAttendees.push({ email, role: roleOf(attendee.type), ...(attendee.status && attendee.status !== 'None' ? { status: attendee.status } : {}) });
 	}
 	const uninviteAttendees = invited.filter((a) => !exchange.has(normalizeEmail(a.email!))).map((a) => a.sequence);
 	const changeRoles = invited.flatMap((a) => {
@@ -1002,6 +1026,8 @@ interface EditDecision {
 	target: CanonicalEvent;
 	toExchange: Array<keyof CanonicalEvent>;
 	toLn: Array<keyof CanonicalEvent>;
+	/** Fields LN changed since the last sync. */
+	byLn: Array<keyof CanonicalEvent>;
 	/** Fields both sides changed, to different values. */
 	conflicting: Array<keyof CanonicalEvent>;
 	conflictWinner?: Origin;
@@ -1046,6 +1072,7 @@ function mergeEdits(input: {
 		target,
 		toExchange: changedFields(exCanonical, target),
 		toLn: changedFields(lnCanonical, target),
+		byLn,
 		conflicting,
 		conflictWinner: conflicting.length > 0 ? policyWinner : undefined,
 	};

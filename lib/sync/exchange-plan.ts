@@ -14,7 +14,7 @@ import {
 	SYNC_FIELDS,
 	syncHash,
 } from './canonical';
-import type { ActivityUpdate, LinkedEvent } from './event-plan';
+import { withResponses, type ActivityUpdate, type LinkedEvent } from './event-plan';
 import { parseKey, verifyLink, type ExtendedProperty, type OccurrenceLink } from './link';
 import type { SyncUserIndex } from './sync-users';
 import { fromGraphDateTime, type DateTimeTimeZone } from './time';
@@ -321,7 +321,7 @@ function classifyOccurrence(
 			change.action = 'updateLn';
 			change.reason = movedOut ? 'an occurrence moved out of the window in Exchange' : 'an occurrence changed in Exchange';
 			change.update = guarded(
-				{ activity: link.activity, fields: lnActivityFields(canonical, fields.filter((f) => f !== 'attendees')), ...(fields.includes('attendees') ? { attendeesFromExchange: canonical.attendees ?? [] } : {}) },
+				{ activity: link.activity, fields: lnActivityFields(canonical, fields.filter((f) => f !== 'attendees')), ...(fields.includes('attendees') ? { attendeesFromExchange: withResponses(canonical.attendees ?? [], event) } : {}) },
 				snapshot,
 				link,
 			);

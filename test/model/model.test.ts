@@ -2,6 +2,7 @@ import fc from 'fast-check';
 
 import { advanceClock, useRealClock, useShiftableClock } from '../harness/clock';
 import { AFTER_EVERY_RUN, bothSidesAgree, convergesInOneRun, flagsSayWhatExists } from './invariants';
+import { REGRESSIONS } from './regressions';
 import { applyEdit, FAULTS, Model, stepArbitrary, type Step } from './steps';
 import { World, type RunRecord } from './world';
 
@@ -91,6 +92,12 @@ async function runSequence(push: boolean, steps: Step[]): Promise<void> {
 	}
 	stats.sequences++;
 }
+
+(REPLAY ? describe.skip : describe)('sequences that once failed', () => {
+	it.each(REGRESSIONS.map((r) => [r.name, r.sequence] as const))('%s', async (_name, [push, steps]) => {
+		await runSequence(push, steps);
+	}, 120_000);
+});
 
 (REPLAY ? it : it.skip)('replays one sequence (MODEL_REPLAY)', async () => {
 	await runSequence(REPLAY![0], REPLAY![1]);

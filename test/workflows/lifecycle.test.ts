@@ -215,3 +215,23 @@ it('10. contacts read with "Changed Since" never remove the unchanged ones', asy
 	await runPull(partial);
 	expect(env.graph.contacts(BOB, 'LN Contacts')).toHaveLength(5);
 });
+
+it('11. an attendee who invites people to a copy and then moves it keeps the move; they get no update from the sync (model seed 3001, path 117)', async () => {
+	await runPull();
+	const [copy] = eventsOf(BOB, 'Zoe briefs the team');
+	env.graph.updateEvent(BOB, copy.id!, { attendees: [{ emailAddress: { address: 'xena@fabrikam.com' }, type: 'required' }] });
+	const later = DateTime.fromISO(`${copy.start!.dateTime}Z`).plus({ hours: 2 });
+	env.graph.updateEvent(BOB, copy.id!, { start: graphTime(later), end: graphTime(later.plus({ hours: 1 })) });
+	const before = mark();
+	const run = await runPull();
+	expect(mail(before)).toEqual([]);
+	expect(DateTime.fromISO(`${eventsOf(BOB, 'Zoe briefs the team')[0].start!.dateTime}Z`).toMillis()).toBe(later.toMillis());
+	expect(env.ln.get('100', 'activities', { id: 'ACT000002' })?.start).not.toBe(later.toISO({ suppressMilliseconds: true }));
+	expect(lines(report(run, BOB), 'warnings')).toMatch(/a copy of LN activity ACT000002, has attendees its owner invited; the owner's edits of start, end stay in Exchange/);
+	expect(await settle()).toBe(1);
+	// An LN edit still reaches the copy (that mail is asked for by the edit).
+	env.ln.update('100', 'activities', { id: 'ACT000002' }, { subject: 'Zoe briefs the team (agenda)' });
+	await runPull();
+	expect(eventsOf(BOB, 'Zoe briefs the team (agenda)')).toHaveLength(1);
+	expect(await settle()).toBe(1);
+});

@@ -136,7 +136,7 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 				const records = await matchAttendees(
 					transport,
 					mapping,
-					addAttendees().map((a) => ({ ...a, status: 'None', invite: true })),
+					addAttendees().map((a) => ({ ...a, status: a.status ?? 'None', invite: true })),
 					await syncUsersOrRead(transport, mapping, syncUsers()),
 					warnings,
 				);

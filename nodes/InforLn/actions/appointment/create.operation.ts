@@ -192,6 +192,9 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 			}
 			const added = await addAttendees(transport, mapping, activity.id, plan.attendees, activity.attendees);
 			if (action === 'existing' && added > 0) action = 'updated';
+			// Other invited sync users' runs decide whether the meeting is in their calendars: checked again.
+			const others = plan.attendees.filter((a) => a.type === 'Employee' && a.invite).map((a) => a.email.toLowerCase()).filter((email) => email !== mailbox.toLowerCase() && users.isSyncMailbox(email));
+			if (action !== 'existing') ledger.checkAgain(mailbox, others);
 			return { ...passThrough, company, activity: activity.id, action, attendeesAdded: added, warnings: plan.warnings };
 		},
 	);
