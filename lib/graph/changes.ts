@@ -11,7 +11,7 @@ import {
 } from '../sync/exchange-plan';
 import { decodeOccurrences, decodeState, expandOurProperties, LN_KEY_PROPERTY, LN_OCCURRENCES_PROPERTY, LN_STATE_PROPERTY, propertyValue, seriesKey } from '../sync/link';
 import type { SyncUserIndex } from '../sync/sync-users';
-import { EVENT_FIELDS, readLinks, READ_HEADERS, userPath, type MailboxLinks } from './calendar';
+import { EVENT_FIELDS, occurrenceDay, readLinks, READ_HEADERS, userPath, type MailboxLinks } from './calendar';
 import { normalizeKey } from './echoes';
 import { GraphApiError, type GraphTransport } from './transport';
 
@@ -112,7 +112,7 @@ export async function getChanges(graph: GraphTransport, request: ChangesRequest)
 		fullReadReason ??= 'first read of this mailbox';
 		round = await readDelta(graph, initial, pageSize);
 	}
-	const changes = await classifyAll(graph, request, round.items, request.cursor?.pending ?? []);
+	const changes = await classifyAll(graph, request, round.items, request.cursor?.pending ?? [], fullRead ? window : undefined);
 	const pending: PendingChange[] = changes
 		.filter((c) => c.action === 'createInLn' || c.action === 'updateLn' || c.action === 'cancelInLn')
 		.map((c) => ({ eventId: c.eventId, action: c.action as PendingChange['action'], seriesMasterId: c.seriesMasterId, activity: c.activity }));
@@ -171,7 +171,33 @@ function snapshotOf(request: ChangesRequest, items: EventWithProps[], echoes: Ev
 }
 
 /** Reads what the plan needs, then plans; a linked occurrence that left the window is read again. */
-async function classifyAll(graph: GraphTransport, request: ChangesRequest, items: EventWithProps[], pending: PendingChange[]): Promise<ExchangeChange[]> {
+/**
+ * Linked occurrences a full read of the window did not return: a full read reports no deletions, so
+ * an occurrence deleted or cancelled while there was no delta link (the window moved on, the token
+ * expired) would go unnoticed. Each is handed on as missing; the plan reads it once to tell a deletion
+ * from a move.
+ */
+function occurrencesMissingFrom(items: EventWithProps[], links: MailboxLinks, window: { start: DateTime; end: DateTime }): EventWithProps[] {
+	const read = new Set(items.flatMap((i) => [i.id, i.iCalUId]).filter(Boolean));
+	const [first, last] = [window.start.toISODate()!, window.end.toISODate()!];
+	return links.series.flatMap((series) =>
+		series.links
+			.filter((link) => link.eventId && !read.has(link.eventId) && !read.has(link.iCalUId))
+			.filter((link) => {
+				const day = occurrenceDay(link.iCalUId);
+				return day !== undefined && day >= first && day < last;
+			})
+			.map((link): EventWithProps => ({ id: link.eventId, '@removed': { reason: 'missing' } })),
+	);
+}
+
+async function classifyAll(
+	graph: GraphTransport,
+	request: ChangesRequest,
+	items: EventWithProps[],
+	pending: PendingChange[],
+	fullReadOf?: { start: DateTime; end: DateTime },
+): Promise<ExchangeChange[]> {
 	const { mailbox } = request;
 	const notes = request.echoes ?? new Map<string, string>();
 	const isEcho = (item: EventWithProps) => {
@@ -187,7 +213,8 @@ async function classifyAll(graph: GraphTransport, request: ChangesRequest, items
 	const fresh = items.filter((item) => !isEcho(item));
 	// Reading links and series costs requests; only what is not decided without them needs them.
 	const links: MailboxLinks =
-		pending.length > 0 || fresh.some((i) => needsLinks(i, request)) ? await readLinks(graph, mailbox, request.company) : { events: [], series: [] };
+		fullReadOf || pending.length > 0 || fresh.some((i) => needsLinks(i, request)) ? await readLinks(graph, mailbox, request.company) : { events: [], series: [] };
+	if (fullReadOf) fresh.push(...occurrencesMissingFrom(items, links, fullReadOf));
 	const snapshot = snapshotOf(request, fresh, echoes, links);
 	const reported = new Set(fresh.map((i) => i.id));
 	snapshot.items = [...fresh, ...(await pendingStillOpen(graph, mailbox, pending, snapshot, reported))];

@@ -231,8 +231,11 @@ function withBrake(plan: EventPlan, input: EventPlanInput, options: EventPlanOpt
 	if (removals.length >= options.brakeMinimum && removals.length > options.brakeShare * linkedFuture) {
 		plan.brake = { removals: removals.length, linked: linkedFuture, share: options.brakeShare };
 		for (const item of removals) {
+			// A braked item does nothing at all: no write, no flag, no link forgotten.
 			item.exchange = [];
 			item.lines = [];
+			item.attendance = [];
+			item.seriesLinks = [];
 			item.update = undefined;
 			item.action = 'skip';
 			item.reason = `mass-change brake: this run would cancel ${removals.length} of ${linkedFuture} linked future events (more than ${Math.round(options.brakeShare * 100)} %); check LN and Exchange, then confirm by raising the brake share for one run`;

@@ -218,8 +218,10 @@ function classifyRemoved(item: EventWithProps, snapshot: ExchangeSnapshot, rerea
 			reread.add(item.id!);
 			return change;
 		}
-		if (now === null) return change;
-		return classifyOccurrence(mergeOccurrence(linked.info.master, now), snapshot, linked.info, createdPerSeries, true);
+		if (now !== null) return classifyOccurrence(mergeOccurrence(linked.info.master, now), snapshot, linked.info, createdPerSeries, true);
+		// Missing from a full read of the window and gone from Exchange: deleted while no delta link could say so.
+		if (item['@removed']?.reason !== 'missing') return change;
+		change.removedReason = 'deleted';
 	}
 	if (linked) {
 		change.activity = linked.link.activity;

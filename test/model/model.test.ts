@@ -10,7 +10,7 @@ import { World, type RunRecord } from './world';
  * A model of the sync checked against random sequences of what users do on both sides, interleaved
  * with pulls (faults injected at random) and push rounds, through the shipped workflows against the
  * emulators. `npm test` runs a few sequences; `npm run test:model -- --runs N --seed S` many more,
- * and any failure prints its seed and shrunk sequence (replay with `--seed S --path P`).
+ * and any failure prints its seed and shrunk sequence (replay with `--seed S --path P`, or `--replay` with `--at`).
  */
 const RUNS = Number(process.env.MODEL_RUNS ?? 5);
 const MAX_STEPS = Number(process.env.MODEL_STEPS ?? 12);
@@ -19,6 +19,8 @@ const PATH = process.env.MODEL_PATH || undefined;
 /** A sequence to run as it is (the counterexample fast-check printed), and activities to print after each run. */
 const REPLAY = process.env.MODEL_REPLAY ? (JSON.parse(process.env.MODEL_REPLAY) as [boolean, Step[]]) : undefined;
 const WATCH = process.env.MODEL_WATCH?.split(',');
+/** The clock a replayed sequence starts at (printed with every failure). */
+const AT = process.env.MODEL_AT ? Date.parse(process.env.MODEL_AT) : undefined;
 
 let world: World;
 const stats = { sequences: 0, steps: 0, runs: 0, faults: 0 };
@@ -39,7 +41,8 @@ class Broken extends Error {}
 async function runSequence(push: boolean, steps: Step[]): Promise<void> {
 	await world.reset(push);
 	const model = new Model(world);
-	const story: string[] = [];
+	// The clock runs on from sequence to sequence (times of day vary); a replay starts where this one did.
+	const story: string[] = [`clock at ${new Date().toISOString()} (replay with --at)`];
 	const check = (record: RunRecord, label: string) => {
 		stats.runs++;
 		if (WATCH) {
@@ -94,12 +97,14 @@ async function runSequence(push: boolean, steps: Step[]): Promise<void> {
 }
 
 (REPLAY ? describe.skip : describe)('sequences that once failed', () => {
-	it.each(REGRESSIONS.map((r) => [r.name, r.sequence] as const))('%s', async (_name, [push, steps]) => {
+	it.each(REGRESSIONS.map((r) => [r.name, r.sequence, r.at] as const))('%s', async (_name, [push, steps], at) => {
+		if (at) jest.setSystemTime(Date.parse(at));
 		await runSequence(push, steps);
 	}, 120_000);
 });
 
 (REPLAY ? it : it.skip)('replays one sequence (MODEL_REPLAY)', async () => {
+	if (AT !== undefined) jest.setSystemTime(AT);
 	await runSequence(REPLAY![0], REPLAY![1]);
 }, 600_000);
 

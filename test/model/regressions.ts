@@ -2,9 +2,10 @@ import type { Step } from './steps';
 
 /**
  * Sequences the model test once failed on, kept as fixed cases (`[push, steps]`, as fast-check printed
- * them). Each runs in `npm test`; add the counterexample of every new failure here with its fix.
+ * them, with the clock they started at when the time of day matters). Each runs in `npm test`; add the
+ * counterexample of every new failure here with its fix.
  */
-export const REGRESSIONS: Array<{ name: string; sequence: [boolean, Step[]] }> = [
+export const REGRESSIONS: Array<{ name: string; sequence: [boolean, Step[]]; at?: string }> = [
 	{
 		name: 'seed 3001 path 117: an attendee invites someone to a copy, then moves it (no update mail from the sync)',
 		sequence: [
@@ -36,6 +37,42 @@ export const REGRESSIONS: Array<{ name: string; sequence: [boolean, Step[]] }> =
 				{ kind: 'exRespond', m: 2, e: 30, response: 'decline' },
 				{ kind: 'wait', minutes: 16 },
 				{ kind: 'exCreate', organizer: 1, invitees: [4], private: false, series: true },
+			],
+		],
+	},
+	{
+		name: 'seed 3001 path 68: LN cancels occurrence appointments en masse; the brake keeps their series links too',
+		sequence: [
+			false,
+			[
+				{ kind: 'lnMassCancel', u: 0 },
+				{ kind: 'pull', fault: null },
+				{ kind: 'exRespond', m: 2, e: 35, response: 'tentativelyAccept' },
+				{ kind: 'pull', fault: 56 },
+				{ kind: 'lnSynchronize', a: 15 },
+				{ kind: 'lnStatus', a: 8, status: 'Cancelled' },
+				{ kind: 'lnSubject', a: 17 },
+				{ kind: 'wait', minutes: 93 },
+			],
+		],
+	},
+	{
+		name: 'seed 3001 path 176: an occurrence cancelled in Outlook just before midnight UTC (the next pull reads the window afresh)',
+		at: '2026-12-15T23:13:46.313Z',
+		sequence: [
+			true,
+			[
+				{ kind: 'lnSynchronize', a: 37 },
+				{ kind: 'lnMove', a: 1, to: 'later' },
+				{ kind: 'exSubject', m: 2, e: 35 },
+				{ kind: 'lnSubject', a: 16 },
+				{ kind: 'exCreate', organizer: 2, invitees: [], private: false, series: true },
+				{ kind: 'push' },
+				{ kind: 'push' },
+				{ kind: 'lnDelete', a: 6 },
+				{ kind: 'exOccurrence', m: 0, e: 7, o: 23, what: 'cancel' },
+				{ kind: 'exDeleteCopy', m: 1, e: 16 },
+				{ kind: 'wait', minutes: 55 },
 			],
 		],
 	},
