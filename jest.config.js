@@ -8,5 +8,6 @@ module.exports = {
 		'^.+\\.ts$': ['ts-jest', { diagnostics: false }],
 	},
 	setupFiles: ['<rootDir>/test/setup/env.js'],
+	globalSetup: '<rootDir>/test/setup/build.js',
 	testTimeout: 30000,
 };

@@ -252,8 +252,11 @@ export function bothSidesAgree(snapshot: Snapshot, model: Model, braked: Set<str
 				if (!mailbox) continue;
 				const copies = snapshot.events.filter((e) => e.mailbox === mailbox && e.lnKey === keyOf(activity.id) && !model.forgedEvents.has(e.id));
 				if (copies.length !== 1) found.push(`${label}: ${copies.length} copies in ${mailbox}`);
-				// A copy its owner invited people to keeps the owner's own edits (reported), not LN's.
-				else if (copies[0].subject !== activity.subject && !(copies[0].isOrganizer && copies[0].attendees.length > 0)) found.push(`${label}: the copy in ${mailbox} says "${copies[0].subject}"`);
+				// A copy its owner invited people to keeps the owner's own edits (reported), not LN's; one its
+				// owner moved into the past is never changed again.
+				else if (copies[0].subject !== activity.subject && !(copies[0].isOrganizer && copies[0].attendees.length > 0) && copies[0].end >= snapshot.at) {
+					found.push(`${label}: the copy in ${mailbox} says "${copies[0].subject}"`);
+				}
 			}
 		}
 	}

@@ -297,7 +297,11 @@ export function applyEdit(step: Step, world: World, model: Model): string {
 					for (const occurrence of graph.occurrences(mailbox, event.id, Date.now() - 86_400_000, Date.now() + 400 * 86_400_000)) model.exSubjects.set(occurrence.iCalUId!, subject);
 				}
 				const linked = /^ln:100:activity:(.+)$/.exec(event.lnKey ?? '')?.[1] ?? snap.activities.find((a) => a.reference === event.iCalUId)?.id;
-				if (linked) model.exSubjects.set(`activity:${linked}`, subject);
+				// An edit reaches LN from the meeting organizer's calendar only: a direct copy in an
+				// attendee's calendar follows LN.
+				const organizer = snap.activities.find((a) => a.id === linked)?.lines.find((l) => l.role === 'MeetingOrganizer')?.email;
+				const copy = Boolean(event.lnKey) && event.attendees.length === 0 && organizer !== undefined && organizer !== mailbox;
+				if (linked && !copy) model.exSubjects.set(`activity:${linked}`, subject);
 				return `Exchange: ${mailbox} renames "${event.subject}" to "${subject}"`;
 			}
 			if (step.kind === 'exMove') {

@@ -89,6 +89,24 @@ describe('Exchange changes for LN (pure)', () => {
 	});
 });
 
+describe('linked occurrences a full read did not return', () => {
+	const master = event({ id: 'master', type: 'seriesMaster', iCalUId: 'uid-series' });
+	const series = () => new Map([['master', { master, instances: new Map(), links: [{ iCalUId: 'uid-occ-1', eventId: 'occ-1', activity: 'A9', hash: 'old' }] }]]);
+
+	it('are read once: one gone from Exchange cancels its appointment', () => {
+		const missing = snapshot([{ id: 'occ-1', '@removed': { reason: 'missing' } }], { series: series() });
+		expect(planExchangeChanges(missing).reread).toEqual(['occ-1']);
+		missing.moved = new Map([['occ-1', null]]);
+		const [gone] = planExchangeChanges(missing).changes;
+		expect(gone).toMatchObject({ action: 'cancelInLn', activity: 'A9', removedReason: 'deleted', update: { fields: { status: 'Cancelled' } } });
+	});
+
+	it('while one that only left the window (a delta "changed" removal) and is gone is no deletion', () => {
+		const left = snapshot([{ id: 'occ-1', '@removed': { reason: 'changed' } }], { series: series(), moved: new Map([['occ-1', null]]) });
+		expect(planExchangeChanges(left).changes[0]).toMatchObject({ action: 'none', removedReason: 'changed' });
+	});
+});
+
 describe('LN appointments for Exchange meetings (pure)', () => {
 	const payload = (attendees: Array<{ email: string; role: 'Required' | 'Optional' | 'Resource' | 'MeetingOrganizer'; invite: boolean; declined?: boolean }>, mailbox = 'ann@contoso.com') => ({
 		subject: 'Workshop', start: '2026-11-26T10:00:00Z', end: '2026-11-26T11:00:00Z', allDay: false, location: '', text: '', showTimeAs: 'Busy', reminder: false, reminderMinutes: 0,
