@@ -487,6 +487,9 @@ function planActivity(activity: LnActivity | LnDeletedActivity, linked: LinkedEv
 		if (isPast(candidate.event, options.now)) continue;
 		const wasTheMeeting = candidate.event.isOrganizer && (candidate.event.attendees ?? []).length > 0;
 		remove(item, candidate, wasTheMeeting ? 'the meeting organizer in LN is no longer this mailbox\'s user: the old meeting is cancelled' : 'the event now reaches this calendar as an invitation');
+		// The event goes on where it now belongs (another organizer's meeting, or copies): not a loss the
+		// brake counts — braking it would leave two meetings for one activity.
+		if (activity.status !== 'Cancelled') item.removal = false;
 		if (activity.reference && activity.reference === candidate.event.iCalUId) {
 			item.update = { activity: activity.id, fields: { reference: '' }, etag: activity.etag };
 		}
@@ -528,17 +531,29 @@ function planActivity(activity: LnActivity | LnDeletedActivity, linked: LinkedEv
 				? `waiting for its meeting organizer ${roles.organizerUser?.email ?? ''} to synchronize it`
 				: 'Synchronize is not set in LN';
 
+	let planned: ActivityPlanItem;
 	switch (mode) {
 		case 'none':
-			return planNone(activity, roles, own, item, unwantedReason);
+			planned = planNone(activity, roles, own, item, unwantedReason);
+			break;
 		case 'attendee':
 		case 'follow':
-			return withOthersOutOfScope(planInvited(activity, roles, mode, own, wanted, unwantedReason, context, item), activity, mode, context);
+			planned = withOthersOutOfScope(planInvited(activity, roles, mode, own, wanted, unwantedReason, context, item), activity, mode, context);
+			break;
 		case 'copy':
-			return withOthersOutOfScope(planOwned(activity, roles, mode, own, wanted, unwantedReason, context, item), activity, mode, context);
+			planned = withOthersOutOfScope(planOwned(activity, roles, mode, own, wanted, unwantedReason, context, item), activity, mode, context);
+			break;
 		case 'meeting':
-			return planOwned(activity, roles, mode, own, wanted, unwantedReason, context, item);
+			planned = planOwned(activity, roles, mode, own, wanted, unwantedReason, context, item);
+			break;
 	}
+	if (activityPast) {
+		// A past LN activity is never changed or flagged, whatever its event (still future) gets.
+		planned.update = undefined;
+		planned.lines = [];
+		planned.attendance = [];
+	}
+	return planned;
 }
 
 /**

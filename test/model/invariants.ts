@@ -32,7 +32,9 @@ export const noDuplicates: Invariant = (record, model) => {
 	for (const event of ours) perMailboxKey.set(`${event.mailbox}|${event.lnKey}`, (perMailboxKey.get(`${event.mailbox}|${event.lnKey}`) ?? 0) + 1);
 	for (const [key, count] of perMailboxKey) if (count > 1 && !key.endsWith(':series')) found.push(`${count} events linked to ${key}`);
 	const meetings = new Map<string, string[]>();
-	for (const event of ours.filter((e) => e.isOrganizer && e.attendees.length > 0 && !e.isCancelled && !e.lnKey!.endsWith(':series'))) meetings.set(event.lnKey!, [...(meetings.get(event.lnKey!) ?? []), event.mailbox]);
+	// A mailbox whose user is no longer an active sync user is never touched again: what it holds is its own.
+	const managed = ours.filter((e) => after.syncUsersActive[e.mailbox]);
+	for (const event of managed.filter((e) => e.isOrganizer && e.attendees.length > 0 && !e.isCancelled && !e.lnKey!.endsWith(':series'))) meetings.set(event.lnKey!, [...(meetings.get(event.lnKey!) ?? []), event.mailbox]);
 	for (const [key, mailboxes] of meetings) if (mailboxes.length > 1) found.push(`${key} has meetings in ${mailboxes.join(' and ')}`);
 	const references = new Map<string, string[]>();
 	for (const activity of after.activities) if (activity.reference) references.set(activity.reference, [...(references.get(activity.reference) ?? []), activity.id]);

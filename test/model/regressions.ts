@@ -76,4 +76,42 @@ export const REGRESSIONS: Array<{ name: string; sequence: [boolean, Step[]]; at?
 			],
 		],
 	},
+	{
+		name: 'seed 1060344877 path 74: a meeting handed to another organizer while the brake holds (the old one still goes: no two meetings)',
+		at: '2026-12-20T02:57:36.913Z',
+		sequence: [
+			true,
+			[
+				{ kind: 'attack', variant: 'single', target: 40 },
+				{ kind: 'wait', minutes: 232 },
+				{ kind: 'exRespond', m: 1, e: 1, response: 'decline' },
+				{ kind: 'exSubject', m: 2, e: 6 },
+				{ kind: 'lnOrganizer', a: 28, p: 2 },
+				{ kind: 'wait', minutes: 194 },
+				{ kind: 'lnMassCancel', u: 0 },
+				{ kind: 'pull', fault: null },
+			],
+		],
+	},
+	{
+		name: 'seed 1060344877 path 252: LN moves an activity into the past and unticks Synchronize (its flags stay as they were)',
+		at: '2027-01-05T04:33:14.253Z',
+		sequence: [
+			false,
+			[
+				{ kind: 'lnMove', a: 23, to: 'past' },
+				{ kind: 'lnCreate', organizer: 0, invitees: [4] },
+				{ kind: 'lnSynchronize', a: 3 },
+				{ kind: 'lnCreate', organizer: 0, invitees: [0] },
+				{ kind: 'push' },
+				{ kind: 'lnMove', a: 34, to: 'later' },
+				{ kind: 'pull', fault: null },
+				{ kind: 'push' },
+				{ kind: 'exAttendee', m: 1, e: 16, p: 4, add: false },
+				{ kind: 'lnUserActive', u: 2, active: false },
+				{ kind: 'push' },
+				{ kind: 'exMove', m: 2, e: 35, to: 'later' },
+			],
+		],
+	},
 ];

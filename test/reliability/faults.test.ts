@@ -3,9 +3,9 @@ import { DateTime } from 'luxon';
 
 import type { FaultRule } from '../emulators/common/faults';
 import { LN_WEBHOOK_HEADER, LN_WEBHOOK_SECRET, startEnvironment, type Environment } from '../harness/environment';
-import { WebhookHost } from '../harness/webhook-host';
+import type { WebhookHost } from '../harness/webhook-host';
 import { scenario } from '../workflows/scenario';
-import { endState, shipped } from '../workflows/workflow-helpers';
+import { activePush, endState, shipped } from '../workflows/workflow-helpers';
 
 const pull = shipped('pull-sync.json');
 const push = shipped('push-sync.json');
@@ -134,11 +134,7 @@ describe('push faults: each change applied once', () => {
 	beforeEach(async () => {
 		env = await tenant();
 		await runPull(env);
-		host = new WebhookHost(env.runner, push);
-		await host.start();
-		await host.activate();
-		const keep = await env.runner.run(push, { startNode: 'Run now' });
-		if (keep.error) throw keep.error;
+		({ host } = await activePush(env, push));
 	});
 	afterEach(async () => {
 		await host.deactivate();

@@ -1,10 +1,10 @@
 import type { Event } from '@microsoft/microsoft-graph-types';
 import { DateTime } from 'luxon';
 
-import { WebhookHost } from '../harness/webhook-host';
+import type { WebhookHost } from '../harness/webhook-host';
 import type { RunResult } from '../harness/workflow-runner';
 import { LN_KEY_PROPERTY, LN_OCCURRENCES_PROPERTY, LN_STATE_PROPERTY } from '../../lib/sync/link';
-import { scenarioEnvironment, shipped } from './workflow-helpers';
+import { activePush, scenarioEnvironment, shipped } from './workflow-helpers';
 
 /**
  * A sync user writing our link properties onto events of her own calendar (issue 19, point 1): the
@@ -28,11 +28,7 @@ let host: WebhookHost;
 beforeEach(async () => {
 	env = await scenarioEnvironment([pull, push]);
 	await runPull();
-	host = new WebhookHost(env.runner, push);
-	await host.start();
-	await host.activate();
-	const keep = await env.runner.run(push, { startNode: 'Run now' });
-	if (keep.error) throw keep.error;
+	({ host } = await activePush(env, push));
 });
 afterEach(async () => {
 	await host.deactivate();

@@ -4,7 +4,8 @@ import * as path from 'node:path';
 import type { Event } from '@microsoft/microsoft-graph-types';
 
 import { startEnvironment, type Environment } from '../harness/environment';
-import type { WorkflowJson } from '../harness/workflow-runner';
+import { WebhookHost } from '../harness/webhook-host';
+import type { RunResult, WorkflowJson } from '../harness/workflow-runner';
 import { scenario } from './scenario';
 
 export const WORKFLOW_DIR = path.join(__dirname, '..', '..', 'workflows');
@@ -25,6 +26,19 @@ export function withSettings<T extends WorkflowJson>(workflow: T, values: Record
 		assignment.value = value;
 	}
 	return copy;
+}
+
+/**
+ * The push workflow active as a user runs it: its webhooks served, activated, and **Run now** once so
+ * that the LN sync users' calendars are subscribed.
+ */
+export async function activePush(env: Environment, push: WorkflowJson): Promise<{ host: WebhookHost; keep: RunResult }> {
+	const host = new WebhookHost(env.runner, push);
+	await host.start();
+	await host.activate();
+	const keep = await env.runner.run(push, { startNode: 'Run now' });
+	if (keep.error) throw keep.error;
+	return { host, keep };
 }
 
 /** Both emulators with the scenario tenant and the built package's nodes (what users install). */
