@@ -106,6 +106,15 @@ export class InforLnIonApi implements ICredentialType {
 			description: 'The LN company number, sent as the X-Infor-LnCompany header',
 		},
 		{
+			displayName: 'Concurrent Requests',
+			name: 'maxConcurrentRequests',
+			type: 'number',
+			typeOptions: { minValue: 1, maxValue: 64 },
+			default: 8,
+			description:
+				'How many requests this n8n process sends to the ION API gateway at once, over all executions that use this credential; lower it when ION answers 429',
+		},
+		{
 			displayName: 'Allow Plain HTTP to This Machine',
 			name: 'allowLoopbackHttp',
 			type: 'boolean',

@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- [--size s|m|l] [--users U --contacts C --activities A --events E] [--attendees N]
- *                   [--latency-ms L] [--peer-sample N|all] [--no-peer] [--seed N]`
+ *                   [--latency-ms L] [--peer-sample N|all] [--no-peer] [--seed N] [--concurrency K] [--compare]`
  *
  * Runs the SHIPPED pull workflow (workflows/pull-sync.json, start node "Run now") on a generated
  * tenant, against the LN and Graph emulators with L ms added to every request, three times: the
@@ -65,6 +65,10 @@ interface Options extends TenantOptions {
 	peerSample?: number;
 	/** V8 heap limit of the workflow process (--max-old-space-size); undefined = Node's default. */
 	workflowHeapMb?: number;
+	/** Mailboxes at a time (the Settings value) and LN requests at a time; undefined = the shipped values. */
+	concurrency?: number;
+	/** Also run the product one mailbox and one LN request at a time, on the same data, and compare. */
+	compare: boolean;
 }
 
 class UsageError extends Error {}
@@ -85,6 +89,10 @@ const USAGE = `Usage: npm run bench -- [options]
   --workflow-heap-mb N the workflow process's V8 heap limit (--max-old-space-size), as an n8n
                        host may set it; by default V8 sizes it from the machine's memory and lets
                        garbage pile up far beyond what is live
+  --concurrency K      the product works K mailboxes at a time (Settings: mailboxesAtATime) with at
+                       most K LN requests at once (default: the shipped 8 and the credential's 8)
+  --compare            first run the product one mailbox and one LN request at a time (the
+                       sequential baseline) on the same data, then as asked, and print the speed-up
   --push-latency       instead: push latency in a real n8n 2.x (scripts/n8n), from a change in the
                        Graph emulator to the LN write, p50/p95 over --changes N (default 200)`;
 
@@ -107,11 +115,11 @@ export function parseArgs(argv: string[]): Options & { help?: boolean } {
 			raw.help = true;
 			continue;
 		}
-		if (flag === '--no-peer' || flag === '--raw-emulators' || flag === '--settled' || flag === '--push-latency') {
+		if (flag === '--no-peer' || flag === '--raw-emulators' || flag === '--settled' || flag === '--push-latency' || flag === '--compare') {
 			raw[flag.slice(2)] = true;
 			continue;
 		}
-		const known = ['--size', '--users', '--contacts', '--activities', '--events', '--attendees', '--latency-ms', '--seed', '--peer-sample', '--changes', '--emulator-keepalive-ms', '--workflow-heap-mb'];
+		const known = ['--size', '--users', '--contacts', '--activities', '--events', '--attendees', '--latency-ms', '--seed', '--peer-sample', '--changes', '--emulator-keepalive-ms', '--workflow-heap-mb', '--concurrency'];
 		if (!known.includes(flag)) throw new UsageError(`Unknown option "${flag}"`);
 		const v = value ?? argv[++i];
 		if (v === undefined) throw new UsageError(`${flag} needs a value`);
@@ -143,6 +151,8 @@ export function parseArgs(argv: string[]): Options & { help?: boolean } {
 		changes: whole('changes', 200),
 		keepAliveMs: raw['emulator-keepalive-ms'] === undefined ? undefined : whole('emulator-keepalive-ms', 5000),
 		workflowHeapMb: raw['workflow-heap-mb'] === undefined ? undefined : whole('workflow-heap-mb', 0),
+		concurrency: raw.concurrency === undefined ? undefined : whole('concurrency', 8),
+		compare: raw.compare === true,
 		help: raw.help === true,
 	};
 	if (['users', 'contacts', 'activities', 'events', 'attendees'].some((k) => raw[k] !== undefined)) options.size = undefined;
@@ -154,6 +164,7 @@ export function parseArgs(argv: string[]): Options & { help?: boolean } {
 	} else options.peerSample = options.users <= DEFAULT_PEER_SAMPLE ? undefined : DEFAULT_PEER_SAMPLE;
 	if (options.users < 1) throw new UsageError('--users needs 1 or more');
 	if (options.workflowHeapMb !== undefined && options.workflowHeapMb < 64) throw new UsageError('--workflow-heap-mb needs 64 or more');
+	if (options.concurrency !== undefined && (options.concurrency < 1 || options.concurrency > 64)) throw new UsageError('--concurrency needs 1 to 64');
 	return options;
 }
 
@@ -191,6 +202,8 @@ interface RunFigures {
 	/** Graph + LN requests per item written in both systems. */
 	requestsPerItemWritten: number | null;
 	executions: number;
+	/** Graph answers 429 for the per-mailbox concurrency limit during the run (must stay 0). */
+	mailboxConcurrency429: number;
 	memoryByNode: ChildResult['memoryByNode'];
 	errors: { count: number; samples: string[] };
 	report?: Record<string, unknown>;
@@ -244,7 +257,7 @@ function lnLabel(entry: LoggedRequest, emulators: RunningEmulators): string {
 	return counts.replace(/^\S+ /, '');
 }
 
-function measure(phase: Phase, emulators: RunningEmulators, child: ChildResult, emulatorCpuMs: number, mutation?: MutationReport): RunFigures {
+function measure(phase: Phase, emulators: RunningEmulators, child: ChildResult, emulatorCpuMs: number, mailboxConcurrency429: number, mutation?: MutationReport): RunFigures {
 	const graphEntries = emulators.graph.log.all();
 	const lnEntries = emulators.ln.log.all();
 	const graphCounts = emulators.graph.log.counts();
@@ -268,6 +281,7 @@ function measure(phase: Phase, emulators: RunningEmulators, child: ChildResult, 
 		writes,
 		requestsPerItemWritten: writes > 0 ? round((graph.requests + ln.requests) / writes, 3) : null,
 		executions: child.executions,
+		mailboxConcurrency429,
 		memoryByNode: child.memoryByNode,
 		errors: child.errors,
 		report: child.report as Record<string, unknown> | undefined,
@@ -377,11 +391,12 @@ async function runSeries(kind: 'product' | 'peer', emulators: RunningEmulators, 
 				? { kind, access, distDir, staticData, workflow, startNode: START_NODE }
 				: { kind, access, distDir, staticData, peer: { users: syncUsers, horizonDays, sample: options.peerSample ?? syncUsers.length } };
 		const cpuBefore = process.cpuUsage();
+		const rejectedBefore = concurrency429(emulators);
 		const result = await runChild(job, options.workflowHeapMb);
 		const cpu = process.cpuUsage(cpuBefore);
 		if (!result.ok) progress(`${kind} ${phase}: the execution failed: ${result.error?.split('\n')[0]}`);
 		staticData = result.staticData;
-		const figures = measure(phase, emulators, result, Math.round((cpu.user + cpu.system) / 1000), mutation);
+		const figures = measure(phase, emulators, result, Math.round((cpu.user + cpu.system) / 1000), concurrency429(emulators) - rejectedBefore, mutation);
 		dumpLogs(kind, phase, emulators);
 		runs.push(figures);
 		const lines: string[] = [];
@@ -391,6 +406,25 @@ async function runSeries(kind: 'product' | 'peer', emulators: RunningEmulators, 
 	emulators.graph.log.clear();
 	emulators.ln.log.clear();
 	return { runs, lnPagesNeeded: needed };
+}
+
+function concurrency429(emulators: RunningEmulators): number {
+	return (emulators.graph.state() as { throttling: { rejected: { concurrency: number } } }).throttling.rejected.concurrency;
+}
+
+function shippedMailboxesAtATime(workflow: NonNullable<ChildJob['workflow']>): number {
+	const settings = workflow.nodes.find((n) => n.name === 'Settings')?.parameters as { assignments?: { assignments: Array<{ name: string; value: unknown }> } } | undefined;
+	return Number(settings?.assignments?.assignments.find((a) => a.name === 'mailboxesAtATime')?.value ?? 8);
+}
+
+/** The shipped workflow with "Mailboxes at a time" set. */
+function withMailboxesAtATime(workflow: NonNullable<ChildJob['workflow']>, value: number): NonNullable<ChildJob['workflow']> {
+	const copy = JSON.parse(JSON.stringify(workflow)) as NonNullable<ChildJob['workflow']>;
+	const settings = copy.nodes.find((n) => n.name === 'Settings')?.parameters as { assignments: { assignments: Array<{ name: string; value: unknown }> } };
+	const setting = settings.assignments.assignments.find((a) => a.name === 'mailboxesAtATime');
+	if (!setting) throw new Error('The shipped pull workflow has no mailboxesAtATime setting');
+	setting.value = value;
+	return copy;
 }
 
 /** Peer figures for all users from a sample: everything that grows with users, times users/sample. */
@@ -584,9 +618,18 @@ async function main(): Promise<void> {
 	fs.rmSync(distDir, { recursive: true, force: true });
 	fs.cpSync(path.join(ROOT, 'dist'), distDir, { recursive: true });
 	let product: SeriesResult;
+	let baseline: SeriesResult | undefined;
 	let peer: { sampleUsers: number; users: number; scale: number; scaled: boolean; measured: RunFigures[]; runs: RunFigures[] } | undefined;
+	const concurrency = options.concurrency ?? shippedMailboxesAtATime(workflow);
 	try {
-		product = await runSeries('product', emulators, options, access, horizonDays, distDir, workflow);
+		if (options.compare) {
+			progress('baseline: one mailbox and one LN request at a time');
+			baseline = await runSeries('product', emulators, options, { ...access, ln: { ...access.ln, maxConcurrentRequests: 1 } }, horizonDays, distDir, withMailboxesAtATime(workflow, 1));
+			emulators.ln.seed(emulators.tenant.ln);
+			emulators.graph.seed(emulators.tenant.graph);
+		}
+		const productAccess = options.concurrency === undefined ? access : { ...access, ln: { ...access.ln, maxConcurrentRequests: options.concurrency } };
+		product = await runSeries('product', emulators, options, productAccess, horizonDays, distDir, withMailboxesAtATime(workflow, concurrency));
 		if (options.peer) {
 			// The same data again: a fresh copy of the generated tenant.
 			emulators.ln.seed(emulators.tenant.ln);
@@ -605,7 +648,15 @@ async function main(): Promise<void> {
 	const summary = emulators.tenant.summary;
 	const out: string[] = [];
 	out.push(`Pull-sync benchmark — ${options.size ? `size ${options.size}: ` : ''}${summary.users.sync} sync users, ${summary.contacts.total} LN contacts (${summary.contacts.synchronizable} to synchronize), ${summary.activities.total} LN activities (${summary.activities.attendees} attendees), ${summary.events.total} Exchange events; ${options.latencyMs} ms added per request; ${os.cpus().length} CPUs, Node ${process.version}; load average ${loadAtStart.join('/')} at the start, ${os.loadavg().map((n) => n.toFixed(2)).join('/')} at the end`);
-	printRuns('PRODUCT — workflows/pull-sync.json', product.runs, out);
+	if (baseline) printRuns('BASELINE — workflows/pull-sync.json, one mailbox and one LN request at a time', baseline.runs, out);
+	printRuns(`PRODUCT — workflows/pull-sync.json, ${concurrency} mailboxes at a time`, product.runs, out);
+	const speedUp = baseline
+		? Object.fromEntries(product.runs.map((run) => [run.phase, round(runOf(baseline!.runs, run.phase).wallMs / Math.max(1, run.wallMs), 2)]))
+		: null;
+	if (speedUp) {
+		out.push('\nSPEED-UP over the sequential baseline (wall time)');
+		for (const [phase, factor] of Object.entries(speedUp)) out.push(`  ${PHASE_TITLE[phase as Phase]}: ${fmt(factor, 2)}×`);
+	}
 	if (peer) {
 		printRuns(
 			peer.scaled
@@ -622,6 +673,9 @@ async function main(): Promise<void> {
 		}
 	}
 	const goals = targets(product, peer, options);
+	if (speedUp) goals.push({ target: 'first sync ≥ 3× faster than the sequential baseline', met: speedUp.first >= 3, figures: `${fmt(speedUp.first, 2)}× (${fmt(runOf(baseline!.runs, 'first').wallMs / 1000, 1)} s → ${fmt(runOf(product.runs, 'first').wallMs / 1000, 1)} s)` });
+	const throttled = product.runs.reduce((sum, run) => sum + run.mailboxConcurrency429, 0);
+	goals.push({ target: 'Graph per-mailbox concurrency never exceeded (429 MailboxConcurrency: 0)', met: throttled === 0, figures: `${fmt(throttled)} in ${product.runs.length} runs` });
 	out.push('\nTARGETS');
 	for (const t of goals) out.push(`  [${t.met === null ? ' ? ' : t.met ? 'met' : 'MISSED'}] ${t.target}: ${t.figures}`);
 	const json = {
@@ -629,6 +683,11 @@ async function main(): Promise<void> {
 		size: options.size ?? null,
 		tenant: { users: options.users, contacts: options.contacts, activities: options.activities, attendeesPerActivity: options.attendees, events: options.events, seed: options.seed, summary: { syncUsers: summary.users.sync, synchronizableContacts: summary.contacts.synchronizable, attendees: summary.activities.attendees, events: summary.events.total } },
 		latencyMs: options.latencyMs,
+		mode: 'single',
+		workers: 1,
+		concurrency: { mailboxesAtATime: concurrency, lnRequests: options.concurrency ?? null },
+		baseline: baseline ? { runs: baseline.runs } : null,
+		speedUp,
 		workflowHeapMb: options.workflowHeapMb ?? null,
 		emulators: { lnAttendeeIndex: !options.rawEmulators, keepAliveMs: options.keepAliveMs ?? null, peakRssMb: round(process.resourceUsage().maxRSS / 1024, 1) },
 		// Other processes on the machine slow the runs down: the 1/5/15-minute load averages.

@@ -69,3 +69,17 @@ export class KeyedSemaphore {
 		return this.for(key).run(task, weight);
 	}
 }
+
+/** Runs tasks with at most `limit` at once, keeping result order. */
+export async function mapLimit<T, R>(values: T[], limit: number, task: (value: T) => Promise<R>): Promise<R[]> {
+	const results: R[] = new Array(values.length);
+	let next = 0;
+	const workers = Array.from({ length: Math.min(limit, values.length) }, async () => {
+		while (next < values.length) {
+			const index = next++;
+			results[index] = await task(values[index]);
+		}
+	});
+	await Promise.all(workers);
+	return results;
+}

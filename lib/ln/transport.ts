@@ -11,6 +11,7 @@ import {
 	type RetryPolicy,
 } from '../http/retry';
 import { redact } from '../http/redact';
+import type { Semaphore } from '../http/semaphore';
 import { TokenCache } from '../http/token-cache';
 import { LN_ODATA_ROOT } from './contract';
 import type { IonApiConfig } from './ionapi';
@@ -63,7 +64,12 @@ export interface LnTransportOptions {
 	/** A read stops with an error beyond this many pages or items (a server that pages forever). */
 	maxPages?: number;
 	maxItems?: number;
+	/** Caps requests in flight to the gateway; shared by every transport of one credential in a process. */
+	gate?: Semaphore;
 }
+
+/** Requests in flight to one LN gateway from one n8n process, unless the credential says otherwise. */
+export const DEFAULT_LN_CONCURRENCY = 8;
 
 /** Paging limits of one read, unless the transport is given others. */
 export const DEFAULT_MAX_PAGES = 5_000;
@@ -257,6 +263,9 @@ export class LnTransport {
 		url: string,
 		changes: Record<string, unknown>,
 		etag?: string,
+		/** `decidedOnRead`: the changes were decided from the record as read with `etag`, so a record
+		 * changed since is not overwritten (a 412 then throws, unless it already holds the values). */
+		options: { decidedOnRead?: boolean } = {},
 	): Promise<LnEntity<T>> {
 		let currentEtag = etag ?? (await this.requireEntity(url)).etag;
 		for (let attempt = 1; ; attempt++) {
@@ -270,7 +279,12 @@ export class LnTransport {
 				return { data, etag: etagOf(response) };
 			} catch (error) {
 				if (error instanceof LnApiError && error.status === 412 && attempt === 1) {
-					currentEtag = (await this.requireEntity(url)).etag;
+					// Changed since it was read: when it already holds these values (another writer of
+					// the same run decided alike), there is nothing left to write.
+					const current = await this.requireEntity(url);
+					if (Object.entries(changes).every(([field, value]) => JSON.stringify(current.data[field]) === JSON.stringify(value))) return current as LnEntity<T>;
+					if (options.decidedOnRead) throw error;
+					currentEtag = current.etag;
 					continue;
 				}
 				if (error instanceof LnApiError && error.status === 428) {
@@ -311,24 +325,26 @@ export class LnTransport {
 			let response: HttpResponse;
 			const started = Date.now();
 			try {
-				response = await this.http({
-					method,
-					url,
-					headers: {
-						Accept: 'application/json',
-						...(options.body !== undefined ? { 'Content-Type': 'application/json' } : {}),
-						Authorization: `Bearer ${token}`,
-						'X-Infor-LnCompany': this.connection.company,
-						...(this.connection.language ? { 'Content-Language': this.connection.language } : {}),
-						...(options.headers ?? {}),
-					},
-					body: options.body,
-					json: options.body !== undefined ? true : undefined,
-					returnFullResponse: true,
-					ignoreHttpStatusErrors: true,
-					timeout: this.options.timeoutMs ?? 60_000,
-					disableFollowRedirect: true,
-				});
+				const request = () =>
+					this.http({
+						method,
+						url,
+						headers: {
+							Accept: 'application/json',
+							...(options.body !== undefined ? { 'Content-Type': 'application/json' } : {}),
+							Authorization: `Bearer ${token}`,
+							'X-Infor-LnCompany': this.connection.company,
+							...(this.connection.language ? { 'Content-Language': this.connection.language } : {}),
+							...(options.headers ?? {}),
+						},
+						body: options.body,
+						json: options.body !== undefined ? true : undefined,
+						returnFullResponse: true,
+						ignoreHttpStatusErrors: true,
+						timeout: this.options.timeoutMs ?? 60_000,
+						disableFollowRedirect: true,
+					});
+				response = this.options.gate ? await this.options.gate.run(request) : await request();
 			} catch (error) {
 				this.observe(method, url, 0, started);
 				if (isNetworkError(error) && options.idempotent && attempt < this.retry.maxRetries) {

@@ -74,6 +74,8 @@ function flagsOf(item: ActivityPlanItem, settlement: Settlement): FlagUpdate[] {
  * The other sync users whose own runs decide something this run just changed under them (a meeting
  * created, changed or cancelled, LN's reference moved), and this mailbox when it waited for another
  * user's run: a pull checks them once more after every user's first run, so one pull settles all.
+ * Every invited sync user counts, also one whose line this run decided: mailboxes run side by side,
+ * so that user's own run may have decided the same line from the calendar as it was before.
  */
 export function mailboxesToCheckAgain(items: ActivityPlanItem[], activities: Map<string, LnActivity>, users: SyncUserIndex, mailbox: string): string[] {
 	const again = new Set<string>();
@@ -84,10 +86,9 @@ export function mailboxesToCheckAgain(items: ActivityPlanItem[], activities: Map
 		const touchedMeeting = item.exchange.some((w) => w.op !== 'patch' || Object.keys(w.body).some((k) => k !== 'singleValueExtendedProperties'));
 		const movedReference = item.update?.fields.reference !== undefined || item.update?.referenceFromCreatedEvent === true;
 		if (touchedMeeting || movedReference) {
-			const decided = new Set(item.lines.map((l) => l.sequence));
 			for (const line of activity.attendees) {
 				const user = users.forAttendee(line);
-				if (!user || decided.has(line.sequence) || user.email.toLowerCase() === self) continue;
+				if (!user || user.email.toLowerCase() === self) continue;
 				again.add(user.email.toLowerCase());
 			}
 		}

@@ -20,7 +20,8 @@ const STOCK_PREFIX = 'n8n-nodes-base.';
 
 /** Where the emulators are and how to log in, as the parent process tells the workflow process. */
 export interface EmulatorAccess {
-	ln: { ionapi: IDataObject; company: string };
+	/** `maxConcurrentRequests`: the LN credential's request cap (its default when absent). */
+	ln: { ionapi: IDataObject; company: string; maxConcurrentRequests?: number };
 	graph: { url: string; loginUrl: string; tenantId: string; clientId: string; clientSecret: string };
 }
 
@@ -60,7 +61,14 @@ export function productCredentials(access: EmulatorAccess): Record<string, { typ
 	return {
 		'bench-ln': {
 			type: 'inforLnIonApi',
-			data: { inputMode: 'file', ionapiText: JSON.stringify(access.ln.ionapi), company: access.ln.company, language: '', allowLoopbackHttp: true },
+			data: {
+				inputMode: 'file',
+				ionapiText: JSON.stringify(access.ln.ionapi),
+				company: access.ln.company,
+				language: '',
+				allowLoopbackHttp: true,
+				...(access.ln.maxConcurrentRequests ? { maxConcurrentRequests: access.ln.maxConcurrentRequests } : {}),
+			},
 		},
 		'bench-graph': {
 			type: 'microsoftGraphAppOnlyApi',

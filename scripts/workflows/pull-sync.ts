@@ -2,15 +2,19 @@ import { CREDENTIALS, filterNode, ifNode, ours, setNode, splitOut, sticky, switc
 
 export const PULL_WORKFLOW_ID = 'lnExchangePull01';
 
-/** Reads a setting in the per-user part (the settings arrive with each user's item). */
-const setting = (name: string) => `={{ $('Per-user start').first().json.settings.${name} }}`;
-const user = (name: string) => `={{ $('Per-user start').first().json.${name} }}`;
+const SHARD_START = 'Shard start';
+/** Reads a setting in the per-shard part (the settings arrive with each user's item, the same for all). */
+const setting = (name: string) => `={{ $('${SHARD_START}').first().json.settings.${name} }}`;
+const syncUsersOfRun = `={{ $('${SHARD_START}').first().json.syncUsers }}`;
+/** A field of the sync user an item belongs to (followed back through the items it came from). */
+const user = (name: string) => `={{ $('${SHARD_START}').item.json.${name} }}`;
 const mailboxOfUser = { __rl: true, mode: 'email', value: user('email') };
 
 /**
  * LN ⇄ Exchange pull sync (SPEC §3–§4, §6–§7): on a schedule (or by hand), contacts LN → every sync
- * user's contact folder, then, per sync user in its own execution (this same workflow, called through
- * "Per-user start"), LN activities ⇄ Exchange events; ends with the run report.
+ * user's contact folder, then, per shard of sync users in its own execution (this same workflow,
+ * called through "Shard start"), LN activities ⇄ Exchange events, several mailboxes at a time;
+ * ends with the run report.
  */
 export function pullSyncWorkflow(): Workflow {
 	const w = new WorkflowBuilder(PULL_WORKFLOW_ID, 'LN ⇄ Exchange: pull sync');
@@ -20,7 +24,7 @@ export function pullSyncWorkflow(): Workflow {
 		'Runs every hour (change it in **Every hour**) or by hand (**Run now**, also `n8n execute`).',
 		'1. Reads the active **sync users** from LN.',
 		'2. Writes the LN contacts marked *Synchronize* into each user\'s contact folder.',
-		'3. Runs **Per-user start** once per sync user: LN activities ⇄ Exchange events, attendee flags and responses back to LN, new Exchange meetings into LN.',
+		'3. Runs **Shard start** once per shard of sync users (*Users per shard*), each in its own execution, working *Mailboxes at a time* mailboxes at once: LN activities ⇄ Exchange events, attendee flags and responses back to LN, new Exchange meetings into LN.',
 		'4. Ends with **Run report**: one item per user and a total.',
 		'',
 		'**Credentials:** *Infor LN (ION API)* on the Infor LN nodes, *Microsoft Graph (app-only)* on the Microsoft Exchange nodes.',
@@ -46,6 +50,8 @@ export function pullSyncWorkflow(): Workflow {
 		brakeShare: 0.2,
 		dryRun: false,
 		timeZone: '',
+		mailboxesAtATime: 8,
+		usersPerShard: 100,
 	}));
 	w.connect('Every hour', 'Pull interval ≥ 1 minute?').connect('Run now', 'Pull interval ≥ 1 minute?');
 	w.connect('Pull interval ≥ 1 minute?', 'Settings', 0).connect('Pull interval ≥ 1 minute?', 'Pull interval too short', 1);
@@ -67,77 +73,103 @@ export function pullSyncWorkflow(): Workflow {
 			operation: 'syncToFolder',
 			mailboxes: "={{ $('LN sync users').all().map(item => item.json.email) }}",
 			folderName: "={{ $('Settings').first().json.contactFolder }}",
-			options: { output: 'summary', brakeShare: "={{ $('Settings').first().json.brakeShare }}" },
+			options: { output: 'summary', brakeShare: "={{ $('Settings').first().json.brakeShare }}", mailboxesAtATime: "={{ $('Settings').first().json.mailboxesAtATime }}" },
 			dryRun: "={{ $('Settings').first().json.dryRun }}",
 		},
 	});
 	w.connect('LN sync users', 'LN contacts').connect('LN contacts', 'Contacts → Exchange folders');
 
-	// Calendars: one execution per sync user.
+	// Calendars: one execution per shard of sync users, one shard after another.
 	w.add(setNode('Prepare per-user run', [720, 260], { settings: "={{ $('Settings').first().json }}" }, true, { settings: 'object' }));
 	w.add({
-		name: 'Calendar of each user',
+		name: 'Shards of users',
+		type: 'n8n-nodes-base.splitInBatches',
+		typeVersion: 3,
+		position: [980, 260],
+		parameters: { batchSize: "={{ $('Settings').first().json.usersPerShard }}", options: {} },
+	});
+	w.add({
+		name: 'Calendars of a shard',
 		type: 'n8n-nodes-base.executeWorkflow',
 		typeVersion: 1.3,
-		position: [980, 260],
+		position: [1240, 420],
 		onError: 'continueRegularOutput',
 		parameters: {
 			source: 'database',
 			workflowId: { __rl: true, mode: 'id', value: '={{ $workflow.id }}' },
-			mode: 'each',
+			mode: 'once',
 			options: { waitForSubWorkflow: true },
 		},
 	});
-	// One pull settles everything: users whose calendars another user's run changed are checked once more.
-	w.add(filterNode('Check again?', [1240, 420], "={{ $('Calendar of each user').all().flatMap(report => report.json.recheck ?? []).includes(String($json.mailbox)) }}"));
-	w.add({
-		name: 'Same user again',
-		type: 'n8n-nodes-base.set',
-		typeVersion: 3.4,
-		position: [1500, 420],
-		parameters: { mode: 'raw', jsonOutput: "={{ JSON.stringify($('Prepare per-user run').item.json) }}", options: {} },
-	});
-	w.add({
-		name: 'Calendar checked again',
-		type: 'n8n-nodes-base.executeWorkflow',
-		typeVersion: 1.3,
-		position: [1760, 420],
-		onError: 'continueRegularOutput',
-		parameters: { source: 'database', workflowId: { __rl: true, mode: 'id', value: '={{ $workflow.id }}' }, mode: 'each', options: { waitForSubWorkflow: true } },
-	});
-	w.add({ name: 'Both passes', type: 'n8n-nodes-base.merge', typeVersion: 3, position: [2020, 260], parameters: { mode: 'append' } });
+	// One pull settles everything: users whose calendars another user's run changed are checked once
+	// more, and once again for what that pass changed (mailboxes run side by side, so a run may have
+	// seen a calendar as it was before another's); one whose run failed waits for the next pull.
+	const passes = [
+		{ check: 'Check again?', same: 'Same user again', run: 'Calendars checked again', y: 100 },
+		{ check: 'Check once more?', same: 'Same user once more', run: 'Calendars checked once more', y: -60 },
+	];
+	for (const pass of passes) {
+		w.add(filterNode(pass.check, [1500, pass.y], "={{ $json.status !== 'errors' && $input.all().flatMap(report => report.json.recheck ?? []).includes(String($json.mailbox)) }}"));
+		w.add({
+			name: pass.same,
+			type: 'n8n-nodes-base.set',
+			typeVersion: 3.4,
+			position: [1760, pass.y],
+			parameters: { mode: 'raw', jsonOutput: "={{ JSON.stringify($('Prepare per-user run').all().find(user => String(user.json.email).toLowerCase() === $json.mailbox).json) }}", options: {} },
+		});
+		w.add({
+			name: pass.run,
+			type: 'n8n-nodes-base.executeWorkflow',
+			typeVersion: 1.3,
+			position: [2020, pass.y],
+			onError: 'continueRegularOutput',
+			parameters: { source: 'database', workflowId: { __rl: true, mode: 'id', value: '={{ $workflow.id }}' }, mode: 'once', options: { waitForSubWorkflow: true } },
+		});
+		w.connect(pass.check, pass.same).connect(pass.same, pass.run);
+	}
+	w.add({ name: 'All passes', type: 'n8n-nodes-base.merge', typeVersion: 3, position: [2280, 260], parameters: { mode: 'append', numberInputs: 3 } });
 	w.add({
 		name: 'Run report',
 		type: ours('inforLn'),
 		typeVersion: 1,
-		position: [2280, 260],
+		position: [2540, 260],
 		credentials: CREDENTIALS.ln,
-		parameters: { resource: 'report', operation: 'build', scope: 'run', failedMailbox: "={{ $('Prepare per-user run').item.json.email }}" },
+		parameters: {
+			resource: 'report',
+			operation: 'build',
+			scope: 'run',
+			// A shard that failed as a whole names nobody: "Every Sync User" then reports each of its users.
+			failedMailbox: "={{ $json.mailbox ?? '' }}",
+			expectedMailboxes: "={{ $('LN sync users').all().map(item => item.json.email) }}",
+		},
 	});
-	w.connect('LN sync users', 'Prepare per-user run').connect('Prepare per-user run', 'Calendar of each user');
-	w.connect('Calendar of each user', 'Both passes', 0, 0).connect('Calendar of each user', 'Check again?');
-	w.connect('Check again?', 'Same user again').connect('Same user again', 'Calendar checked again').connect('Calendar checked again', 'Both passes', 0, 1);
-	w.connect('Both passes', 'Run report');
+	w.connect('LN sync users', 'Prepare per-user run').connect('Prepare per-user run', 'Shards of users');
+	w.connect('Shards of users', 'Calendars of a shard', 1).connect('Calendars of a shard', 'Shards of users');
+	w.connect('Shards of users', 'All passes', 0, 0).connect('Shards of users', 'Check again?', 0);
+	w.connect('Calendars checked again', 'All passes', 0, 1).connect('Calendars checked again', 'Check once more?');
+	w.connect('Calendars checked once more', 'All passes', 0, 2);
+	w.connect('All passes', 'Run report');
 
-	// ---------- The per-user run (called by "Calendar of each user") ----------
-	w.add(sticky('Per-user area', [
-		'## Per-user run',
-		'Called once per sync user by **Calendar of each user**, each in its own execution.',
+	// ---------- The per-shard run (called by "Calendars of a shard") ----------
+	w.add(sticky('Per-shard area', [
+		'## Per-shard run',
+		'Called once per shard of sync users by **Calendars of a shard**, each shard in its own execution; every node works *Mailboxes at a time* mailboxes at once, and a failing mailbox is reported while the others go on.',
 		'Runs top to bottom: Exchange first, so that LN holds what Exchange brought before LN is compared with Exchange.',
 		'**Top:** new events in Exchange → LN appointments, linked back; occurrences of series followed one by one.',
 		'**Middle:** LN activities → Exchange events (created, updated, cancelled), then what LN must get back: attendee flags, responses, changes made in Exchange; linked events whose activity was not read are checked in LN one by one.',
-		'**Bottom:** the user\'s report.',
+		'**Bottom:** one report per user.',
 	].join('\n'), [-240, 560], 620, 260, 4));
-	w.add({ name: 'Per-user start', type: 'n8n-nodes-base.executeWorkflowTrigger', typeVersion: 1.1, position: [120, 900], parameters: { inputSource: 'passthrough' } });
+	w.add({ name: SHARD_START, type: 'n8n-nodes-base.executeWorkflowTrigger', typeVersion: 1.1, position: [120, 900], parameters: { inputSource: 'passthrough' } });
 
 	w.add({
-		name: 'LN activities of user',
+		name: 'LN activities of users',
 		type: ours('inforLn'),
 		typeVersion: 1,
 		position: [460, 1180],
 		credentials: CREDENTIALS.ln,
-		alwaysOutputData: true,
-		parameters: { resource: 'activity', operation: 'getManyForSync', employee: '={{ $json.employee }}', horizonDays: '={{ $json.settings.horizonDays }}' },
+		// A user whose read failed gets an error item: that calendar waits, the others go on.
+		onError: 'continueRegularOutput',
+		parameters: { resource: 'activity', operation: 'getManyForSync', employee: '={{ $json.employee }}', horizonDays: '={{ $json.settings.horizonDays }}', emptyItemWhenNone: true },
 	});
 	w.add({
 		name: 'LN activities → Exchange',
@@ -145,63 +177,68 @@ export function pullSyncWorkflow(): Workflow {
 		typeVersion: 1,
 		position: [720, 1180],
 		credentials: CREDENTIALS.graph,
+		onError: 'continueRegularOutput',
 		parameters: {
 			resource: 'event',
 			operation: 'syncFromLnActivity',
 			target: 'mailbox',
 			mailbox: mailboxOfUser,
 			company: user('company'),
-			syncUsers: user('syncUsers'),
+			syncUsers: syncUsersOfRun,
 			complete: true,
 			conflictPolicy: setting('conflictPolicy'),
 			horizonDays: setting('horizonDays'),
 			timeZone: setting('timeZone'),
 			brakeShare: setting('brakeShare'),
+			mailboxesAtATime: setting('mailboxesAtATime'),
 			dryRun: setting('dryRun'),
 		},
 	});
-	w.connect('Per-user start', 'LN activities of user').connect('LN activities of user', 'LN activities → Exchange');
+	w.connect(SHARD_START, 'LN activities of users').connect('LN activities of users', 'LN activities → Exchange');
 	const checked = addLnCheck(w, 'LN activities → Exchange', [980, 1380], {
-		company: user('company'),
-		syncUsers: user('syncUsers'),
+		company: "={{ $('Check in LN?').item.json.company }}",
+		syncUsers: syncUsersOfRun,
 		conflictPolicy: setting('conflictPolicy'),
 		horizonDays: setting('horizonDays'),
 		timeZone: setting('timeZone'),
 		brakeShare: setting('brakeShare'),
+		mailboxesAtATime: setting('mailboxesAtATime'),
 		dryRun: setting('dryRun'),
 	});
-	addLnWriteBack(w, ['LN activities → Exchange', checked], [1760, 1180], setting('dryRun'), user('syncUsers'));
+	addLnWriteBack(w, ['LN activities → Exchange', checked], [1760, 1180], setting('dryRun'), syncUsersOfRun);
 
 	w.add({
-		name: 'Exchange changes of user',
+		name: 'Exchange changes of users',
 		type: ours('microsoftExchange'),
 		typeVersion: 1,
 		position: [460, 760],
 		credentials: CREDENTIALS.graph,
+		onError: 'continueRegularOutput',
 		parameters: {
 			resource: 'event',
 			operation: 'getChanges',
-			mailbox: mailboxOfUser,
-			company: user('company'),
-			syncUsers: user('syncUsers'),
+			mailbox: { __rl: true, mode: 'email', value: '={{ $json.email }}' },
+			company: '={{ $json.company }}',
+			syncUsers: syncUsersOfRun,
 			horizonDays: setting('horizonDays'),
 			allowPrivate: setting('privateEvents'),
 			occurrenceCap: setting('occurrenceCap'),
+			mailboxesAtATime: setting('mailboxesAtATime'),
 			output: 'actionable',
 		},
 	});
-	w.connect('Per-user start', 'Exchange changes of user');
-	addExchangeChangesToLn(w, 'Exchange changes of user', [720, 760], setting('dryRun'), user('syncUsers'), user('email'));
+	w.connect(SHARD_START, 'Exchange changes of users');
+	addExchangeChangesToLn(w, 'Exchange changes of users', [720, 760], setting('dryRun'), syncUsersOfRun, '={{ $json.mailbox }}');
 
 	w.add({
-		name: 'User report',
+		name: 'User reports',
 		type: ours('inforLn'),
 		typeVersion: 1,
 		position: [460, 1620],
 		credentials: CREDENTIALS.ln,
-		parameters: { resource: 'report', operation: 'build', scope: 'user', mailbox: user('email'), user: user('user') },
+		parameters: { resource: 'report', operation: 'build', scope: 'user', mailbox: '={{ $json.email }}', user: '={{ $json.user }}' },
 	});
-	w.connect('Per-user start', 'User report');
+	w.connect(SHARD_START, 'User reports');
 	return w.build();
 }
 

@@ -114,4 +114,23 @@ export const REGRESSIONS: Array<{ name: string; sequence: [boolean, Step[]]; at?
 			],
 		],
 	},
+	{
+		name: 'seed 3001 path 51 (mailboxes side by side): a meeting handed to another organizer; the old organizer decided her line from her calendar as it was (checked once more)',
+		sequence: [
+			false,
+			[
+				{ kind: 'lnRemoveAttendee', a: 16, l: 9 },
+				{ kind: 'pull', fault: null },
+				{ kind: 'wait', minutes: 107 },
+				{ kind: 'exDeleteCopy', m: 2, e: 29 },
+				{ kind: 'lnOrganizer', a: 23, p: 0 },
+				{ kind: 'lnInvite', a: 21, l: 17 },
+				{ kind: 'exCreate', organizer: 3, invitees: [], private: false, series: true },
+				{ kind: 'push' },
+				{ kind: 'wait', minutes: 168 },
+				{ kind: 'exDeleteCopy', m: 2, e: 3 },
+			],
+		],
+		at: '2027-01-07T13:07:39.653Z',
+	},
 ];

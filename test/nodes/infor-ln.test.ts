@@ -216,6 +216,15 @@ describe('Attendee → Update Sync Flags and Update Attendance Status', () => {
 		expect(String(failed.error?.message)).toMatch(/412 Precondition Failed .*Record modified by other user/);
 	});
 
+	it('leaves a line that changed since its flags were decided (ETag given) to be decided again, and sends nothing twice', async () => {
+		const etag = String(env.ln.get('100', 'attendees', { activity: 'ACT000001', sequence: 2 })?.['@odata.etag'] ?? 'W/"stale"');
+		env.ln.update('100', 'attendees', { activity: 'ACT000001', sequence: 2 }, { status: 'Tentative' });
+		const stale = await runNode(env, ln({ resource: 'attendee', operation: 'updateSyncFlags', activityId: 'ACT000001', sequence: 2, synchronized: 'yes', etag }));
+		expect(stale.error).toBeUndefined();
+		expect(stale.items.map((i) => i.json.action)).toEqual(['stale']);
+		expect(lnRequests('PATCH', 'Attendees')).toHaveLength(1);
+	});
+
 	it('writes an Exchange response back as the attendance status', async () => {
 		const result = await runNode(env, ln({ resource: 'attendee', operation: 'updateAttendanceStatus', activityId: '={{ $json.activity }}', sequence: '={{ $json.sequence }}', status: '={{ $json.status }}' }), [
 			{ activity: 'ACT000001', sequence: 2, status: 'tentativelyAccepted' },

@@ -1,5 +1,6 @@
 import { IonApiFileError, parseIonApiText, toIonApiConfig, type IonApiConfig } from '../../lib/ln/ionapi';
 import { LnApiError, LnAuthError, LnTransport, type LnRequestInfo } from '../../lib/ln/transport';
+import { Semaphore } from '../../lib/http/semaphore';
 import { TokenCache } from '../../lib/http/token-cache';
 import { startLocalServer, type LocalServer, type RecordedRequest, type Reply } from '../helpers/local-server';
 import { n8nHttpRequest } from '../helpers/n8n-http';
@@ -35,7 +36,7 @@ async function server(routes: Routes): Promise<LocalServer> {
 	return startLocalServer((req) => (req.path.endsWith('/token.oauth2') ? (routes.token ?? (() => tokenReply()))(req) : routes.odata(req)));
 }
 
-function transport(srv: LocalServer, extra: { cache?: TokenCache; serviceAccount?: boolean; sleeps?: number[]; requests?: LnRequestInfo[] } = {}) {
+function transport(srv: LocalServer, extra: { cache?: TokenCache; serviceAccount?: boolean; sleeps?: number[]; requests?: LnRequestInfo[]; gate?: Semaphore } = {}) {
 	return new LnTransport({ ion: ionConfig(srv, extra.serviceAccount ?? true), company: '100', language: 'en-US' }, n8nHttpRequest, {
 		tokenCache: extra.cache ?? new TokenCache(),
 		retry: { maxRetries: 3, baseDelayMs: 1, maxDelayMs: 10_000 },
@@ -43,6 +44,7 @@ function transport(srv: LocalServer, extra: { cache?: TokenCache; serviceAccount
 			extra.sleeps?.push(ms);
 		},
 		onRequest: (info) => extra.requests?.push(info),
+		gate: extra.gate,
 	});
 }
 
@@ -282,6 +284,34 @@ describe('LN transport', () => {
 		try {
 			const result = await transport(srv).update(`${srv.url}/x/Attendees(Activity='A',Sequence=1)`, { Synchronized: 'Yes' }, 'W/"v1"');
 			expect(result.etag).toBe('W/"v3"');
+		} finally {
+			await srv.close();
+		}
+	});
+
+	it('writes nothing after a 412 when the record already holds the values (another writer decided alike)', async () => {
+		const srv = await server({
+			odata: (req) => {
+				if (req.method === 'GET') return { body: { Activity: 'A', Sequence: 1, Synchronized: 'Yes', '@odata.etag': 'W/"v2"' } };
+				return { status: 412, body: { Code: 'ERROR', Message: 'stale' } };
+			},
+		});
+		try {
+			const result = await transport(srv).update(`${srv.url}/x/Attendees(Activity='A',Sequence=1)`, { Synchronized: 'Yes' }, 'W/"v1"');
+			expect(result.etag).toBe('W/"v2"');
+			expect(odataRequests(srv).map((r) => r.method)).toEqual(['PATCH', 'GET']);
+		} finally {
+			await srv.close();
+		}
+	});
+
+	it('keeps at most the gate\'s number of requests in flight, whatever asks', async () => {
+		const srv = await server({ odata: () => ({ body: { value: [] }, delayMs: 20 }) });
+		try {
+			const gate = new Semaphore(3);
+			const transports = [transport(srv, { gate }), transport(srv, { gate })];
+			await Promise.all(Array.from({ length: 12 }, (_, i) => transports[i % 2].getAll(transports[0].url('tcapi.comContact', 'Contacts'))));
+			expect(srv.maxInFlight).toBe(3);
 		} finally {
 			await srv.close();
 		}

@@ -1,9 +1,12 @@
+import { createHash } from 'node:crypto';
+
 import type { ICredentialDataDecryptedObject, IExecuteFunctions } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
 import { resolveMapping, type LnApiMapping, type LnMappingOverrides } from '../../../lib/ln/contract';
 import { parseIonApiText, toIonApiConfig, type IonApiConfig } from '../../../lib/ln/ionapi';
-import { LnTransport, type HttpRequester } from '../../../lib/ln/transport';
+import { DEFAULT_LN_CONCURRENCY, LnTransport, type HttpRequester } from '../../../lib/ln/transport';
+import { Semaphore } from '../../../lib/http/semaphore';
 import { ledgerFor } from '../../../lib/sync/report';
 
 export const CREDENTIAL_NAME = 'inforLnIonApi';
@@ -31,6 +34,31 @@ export interface LnContext {
 	transport: LnTransport;
 	mapping: LnApiMapping;
 	company: string;
+	/** Requests this process may have in flight to the gateway: items are worked this many at a time. */
+	concurrency: number;
+}
+
+/** One gate per gateway, tenant and client, shared by all executions in this process. */
+const gates = new Map<string, Semaphore>();
+
+export function lnConcurrencyOf(data: ICredentialDataDecryptedObject): number {
+	const value = data.maxConcurrentRequests;
+	if (value === undefined || value === null || value === '') return DEFAULT_LN_CONCURRENCY;
+	const limit = Number(value);
+	if (!Number.isInteger(limit) || limit < 1 || limit > 64) {
+		throw new Error(`Concurrent Requests must be a whole number from 1 to 64, not "${String(value)}"`);
+	}
+	return limit;
+}
+
+function gateFor(ion: IonApiConfig, limit: number): Semaphore {
+	const key = createHash('sha256').update([ion.gatewayUrl, ion.tenant, ion.clientId, limit].join('|')).digest('hex');
+	let gate = gates.get(key);
+	if (!gate) {
+		gate = new Semaphore(limit);
+		gates.set(key, gate);
+	}
+	return gate;
 }
 
 export function mappingFromParameter(value: unknown): LnApiMapping {
@@ -54,8 +82,10 @@ export async function lnContext(this: IExecuteFunctions): Promise<LnContext> {
 	const credential = await this.getCredentials(CREDENTIAL_NAME);
 	let ion: IonApiConfig;
 	let mapping: LnApiMapping;
+	let concurrency: number;
 	try {
 		ion = ionConfigFromCredential(credential);
+		concurrency = lnConcurrencyOf(credential);
 		mapping = mappingFromParameter(this.getNodeParameter('apiMapping', 0, '{}'));
 	} catch (error) {
 		throw new NodeOperationError(this.getNode(), (error as Error).message);
@@ -68,9 +98,10 @@ export async function lnContext(this: IExecuteFunctions): Promise<LnContext> {
 	try {
 		transport = new LnTransport({ ion, company, language: String(credential.language ?? '').trim() || undefined }, http, {
 			onRequest: (info) => ledger.request('ln', info.kind),
+			gate: gateFor(ion, concurrency),
 		});
 	} catch (error) {
 		throw new NodeOperationError(this.getNode(), `Infor LN credential: ${(error as Error).message}`);
 	}
-	return { transport, mapping, company };
+	return { transport, mapping, company, concurrency };
 }

@@ -72,3 +72,28 @@ export const horizon = (resource: string, operations: string[]): INodeProperties
 	description: 'Events are synchronized from now to now + this many days',
 	displayOptions: show(resource, operations),
 });
+
+export const DEFAULT_MAILBOXES_AT_A_TIME = 8;
+
+/** How many mailboxes one node works at once; Graph's limit per mailbox holds whatever the value. */
+export const mailboxesAtATimeOption: INodeProperties = {
+	displayName: 'Mailboxes at a Time',
+	name: 'mailboxesAtATime',
+	type: 'number',
+	typeOptions: { minValue: 1, maxValue: 64 },
+	default: DEFAULT_MAILBOXES_AT_A_TIME,
+	description: 'How many mailboxes are worked at once when the input names several; each mailbox still gets at most 4 requests at a time, as Exchange Online allows',
+};
+
+export const mailboxesAtATime = (resource: string, operations: string[]): INodeProperties => ({
+	...mailboxesAtATimeOption,
+	displayOptions: show(resource, operations),
+});
+
+/** Reads "Mailboxes at a Time" (a number 1–64) or says which value is wrong. */
+export function mailboxesAtATimeValue(value: unknown): number {
+	if (value === undefined || value === null || value === '') return DEFAULT_MAILBOXES_AT_A_TIME;
+	const limit = Number(value);
+	if (!Number.isInteger(limit) || limit < 1 || limit > 64) throw new Error(`Mailboxes at a Time must be a whole number from 1 to 64, not "${String(value)}"`);
+	return limit;
+}

@@ -1,5 +1,6 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 
+import { mapLimit } from '../../../lib/http/semaphore';
 import { GraphApiError, GraphAuthError } from '../../../lib/graph/transport';
 import type { ErrorClass } from '../../../lib/sync/report';
 import { errorClassFor, isEmptyItem, nodeErrorOf, parseJsonParameter, type ApiFailures } from '../../shared/errors';
@@ -42,19 +43,7 @@ export function groupBy(indexes: number[], keyOf: (index: number) => string): Ma
 	return groups;
 }
 
-/** Runs tasks with at most `limit` at once, keeping result order. */
-export async function mapLimit<T, R>(values: T[], limit: number, task: (value: T) => Promise<R>): Promise<R[]> {
-	const results: R[] = new Array(values.length);
-	let next = 0;
-	const workers = Array.from({ length: Math.min(limit, values.length) }, async () => {
-		while (next < values.length) {
-			const index = next++;
-			results[index] = await task(values[index]);
-		}
-	});
-	await Promise.all(workers);
-	return results;
-}
+export { mapLimit };
 
 export function output(json: IDataObject, items: number | number[]): INodeExecutionData {
 	const list = Array.isArray(items) ? items : [items];

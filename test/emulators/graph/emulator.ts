@@ -305,7 +305,7 @@ export class GraphEmulator extends EmulatorServer {
 	protected admit(req: EmulatorRequest): Admission {
 		this.seqOf.set(req, this.lastSeq);
 		if (!req.mailbox || !this.mailboxRequests.has(req)) return {};
-		const decision = this.throttler.admit(req.mailbox, this.now());
+		const decision = this.throttler.admit(req.mailbox, this.now(), labelOf(req.path));
 		if (decision.reject) {
 			const requestId = newGuid();
 			return {

@@ -28,6 +28,10 @@ export class Throttler {
 	private readonly history = new Map<string, number[]>();
 	/** 429s given, by reason. */
 	rejected = { concurrency: 0, budget: 0 };
+	/** The most mailboxes that had requests in flight at one moment (how parallel a client worked), in all and by kind of request. */
+	mostMailboxesAtOnce = 0;
+	mostMailboxesAtOnceByKind: Record<string, number> = {};
+	private readonly inFlightByKind = new Map<string, Map<string, number>>();
 
 	configure(options: ThrottlingOptions): void {
 		if (options.concurrencyPerMailbox !== undefined) this.concurrencyPerMailbox = Math.max(1, Math.floor(options.concurrencyPerMailbox));
@@ -50,10 +54,13 @@ export class Throttler {
 		this.retryAfterSeconds = DEFAULT_THROTTLING.retryAfterSeconds;
 		this.history.clear();
 		this.rejected = { concurrency: 0, budget: 0 };
+		this.mostMailboxesAtOnce = 0;
+		this.mostMailboxesAtOnceByKind = {};
+		this.inFlightByKind.clear();
 		// In-flight counts are left alone: their requests still release them.
 	}
 
-	admit(mailbox: string, now: number): ThrottleDecision {
+	admit(mailbox: string, now: number, kind = 'other'): ThrottleDecision {
 		const history = (this.history.get(mailbox) ?? []).filter((t) => t > now - this.budget.windowMs);
 		this.history.set(mailbox, history);
 		if (history.length >= this.budget.requests) {
@@ -74,14 +81,23 @@ export class Throttler {
 		}
 		history.push(now);
 		this.inFlight.set(mailbox, inFlight + 1);
+		this.mostMailboxesAtOnce = Math.max(this.mostMailboxesAtOnce, this.inFlight.size);
+		const ofKind = this.inFlightByKind.get(kind) ?? new Map<string, number>();
+		this.inFlightByKind.set(kind, ofKind);
+		ofKind.set(mailbox, (ofKind.get(mailbox) ?? 0) + 1);
+		this.mostMailboxesAtOnceByKind[kind] = Math.max(this.mostMailboxesAtOnceByKind[kind] ?? 0, ofKind.size);
 		let released = false;
+		const leave = (counts: Map<string, number>) => {
+			const n = (counts.get(mailbox) ?? 1) - 1;
+			if (n <= 0) counts.delete(mailbox);
+			else counts.set(mailbox, n);
+		};
 		return {
 			release: () => {
 				if (released) return;
 				released = true;
-				const n = (this.inFlight.get(mailbox) ?? 1) - 1;
-				if (n <= 0) this.inFlight.delete(mailbox);
-				else this.inFlight.set(mailbox, n);
+				leave(this.inFlight);
+				leave(ofKind);
 			},
 		};
 	}
@@ -93,6 +109,8 @@ export class Throttler {
 			retryAfterSeconds: this.retryAfterSeconds,
 			inFlight: Object.fromEntries(this.inFlight),
 			rejected: this.rejected,
+			mostMailboxesAtOnce: this.mostMailboxesAtOnce,
+			mostMailboxesAtOnceByKind: this.mostMailboxesAtOnceByKind,
 		};
 	}
 }

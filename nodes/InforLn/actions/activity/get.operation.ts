@@ -31,7 +31,7 @@ export const description: INodeProperties[] = [
 
 /** One activity with its attendees. */
 export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {
-	const { transport, mapping, company } = await lnContext.call(this);
+	const { transport, mapping, company, concurrency } = await lnContext.call(this);
 	return forEachItem(
 		this,
 		(i) => `Activity ${String(this.getNodeParameter('activityId', i, ''))}`,
@@ -48,5 +48,6 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 			}
 			return toActivity({ ...entity.data, '@odata.etag': entity.etag ?? entity.data['@odata.etag'] }, mapping, company, new Date().toISOString()) as unknown as Record<string, never>;
 		},
+		{ limit: concurrency, keyOf: (i) => String(this.getNodeParameter('activityId', i, '')).trim() },
 	);
 }

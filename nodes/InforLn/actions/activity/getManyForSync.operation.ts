@@ -28,6 +28,15 @@ export const description: INodeProperties[] = [
 		description: 'The window runs from now to now + this many days; past events are never read',
 		displayOptions: { show },
 	},
+	{
+		displayName: 'Empty Item for No Activities',
+		name: 'emptyItemWhenNone',
+		type: 'boolean',
+		default: false,
+		description:
+			"Whether an input item whose employee has no activities gives one empty item, so the next node still works that user's calendar (its linked events are checked)",
+		displayOptions: { show },
+	},
 ];
 
 /**
@@ -36,7 +45,7 @@ export const description: INodeProperties[] = [
  * flag or status, so that a cancellation or an un-synchronization reaches Exchange.
  */
 export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {
-	const { transport, mapping, company } = await lnContext.call(this);
+	const { transport, mapping, company, concurrency } = await lnContext.call(this);
 	return forEachItem(this, () => 'Activities for synchronization', async (i) => {
 		const f = mapping.activity;
 		const a = mapping.attendee;
@@ -60,6 +69,7 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 			$orderby: `${f.start},${f.id}`,
 		});
 		const activities = await transport.getAll(url);
+		if (activities.length === 0 && this.getNodeParameter('emptyItemWhenNone', i, false)) return [{}];
 		return activities.map((raw) => toActivity(raw, mapping, company, readAt ?? undefined)) as unknown as Array<Record<string, never>>;
-	});
+	}, { limit: concurrency, keyOf: (i) => String(i) });
 }

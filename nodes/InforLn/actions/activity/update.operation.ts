@@ -82,7 +82,7 @@ export const description: INodeProperties[] = [
 
 /** Changes the synchronized fields, the status or the attendees of an activity, with If-Match. */
 export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {
-	const { transport, mapping, company } = await lnContext.call(this);
+	const { transport, mapping, company, concurrency } = await lnContext.call(this);
 	const ledger = ledgerFor(this.getExecutionId());
 	const items = this.getInputData();
 	return forEachItem(
@@ -160,5 +160,6 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 			const link = planned?.link;
 			return { ...activity, activity: id, action: 'updated', changed: Object.keys(fields), attendeesAdded: addAttendees().length, attendeesUninvited: uninvite().length, ...(link ? { link } : {}) } as unknown as IDataObject;
 		},
+		{ limit: concurrency, keyOf: (i) => String(this.getNodeParameter('activityId', i, '')).trim() },
 	);
 }

@@ -135,7 +135,7 @@ async function addAttendees(
  * returned (and updated) instead of creating a second one.
  */
 export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {
-	const { transport, mapping, company } = await lnContext.call(this);
+	const { transport, mapping, company, concurrency } = await lnContext.call(this);
 	const ledger = ledgerFor(this.getExecutionId());
 	const items = this.getInputData();
 	return forEachItem(
@@ -197,5 +197,7 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 			if (action !== 'existing') ledger.checkAgain(mailbox, others);
 			return { ...passThrough, company, activity: activity.id, action, attendeesAdded: added, warnings: plan.warnings };
 		},
+		// One Exchange meeting is created in LN once, whichever mailboxes brought it.
+		{ limit: concurrency, keyOf: (i) => String((items[i].json.appointment as IDataObject | undefined)?.reference ?? items[i].json.iCalUId ?? `#${i}`) },
 	);
 }

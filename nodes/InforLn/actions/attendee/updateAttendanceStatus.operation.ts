@@ -37,7 +37,7 @@ export function toAttendanceStatus(value: unknown): AttendanceStatus {
 
 /** Writes an attendee's Exchange response back to the LN Attendance Status. */
 export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {
-	const { transport, mapping, company } = await lnContext.call(this);
+	const { transport, mapping, company, concurrency } = await lnContext.call(this);
 	const ledger = ledgerFor(this.getExecutionId());
 	const items = this.getInputData();
 	return forEachItem(
@@ -57,5 +57,6 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 			ledger.count(mailbox, 'attendanceWritten');
 			return { company, activity, sequence, status, action: 'updated', etag: result.etag } as unknown as IDataObject;
 		},
+		{ limit: concurrency, keyOf: (i) => String(this.getNodeParameter('activityId', i, '')).trim() },
 	);
 }

@@ -1,6 +1,7 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 
 import { attendeeBody, attendeeKeyPath } from '../../../../lib/ln/records';
+import { LnApiError } from '../../../../lib/ln/transport';
 import { ledgerFor } from '../../../../lib/sync/report';
 import { dryRunProperty } from '../../descriptions/common';
 import { forEachItem } from '../../helpers/execute';
@@ -44,7 +45,7 @@ function flag(value: unknown): boolean | undefined {
 
 /** Sets Sent to Synchronizer and/or Synchronized of one attendee (SPEC §4.1). */
 export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {
-	const { transport, mapping, company } = await lnContext.call(this);
+	const { transport, mapping, company, concurrency } = await lnContext.call(this);
 	const ledger = ledgerFor(this.getExecutionId());
 	const items = this.getInputData();
 	return forEachItem(
@@ -64,9 +65,19 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 				ledger.plan(mailbox, `activity ${activity}`, `set flags of attendee ${sequence}: ${JSON.stringify(body)}`);
 				return { dryRun: true, company, activity, sequence, request: { method: 'PATCH', url, body } } as unknown as IDataObject;
 			}
-			const result = await transport.update(url, body, etag);
+			let result;
+			try {
+				// Flags decided from the line as read: a line another writer changed since is decided again, not overwritten.
+				result = await transport.update(url, body, etag, { decidedOnRead: Boolean(etag) });
+			} catch (error) {
+				if (!(etag && error instanceof LnApiError && error.status === 412)) throw error;
+				ledger.checkAgain(mailbox || undefined, mailbox ? [mailbox] : []);
+				ledger.skip(mailbox || undefined, `activity ${activity}`, `flags of attendee ${sequence} not set: the line changed in LN since it was read; decided again`);
+				return { company, activity, sequence, action: 'stale' };
+			}
 			ledger.count(mailbox, 'flagsSet');
 			return { company, activity, sequence, action: 'updated', ...fields, etag: result.etag } as unknown as IDataObject;
 		},
+		{ limit: concurrency, keyOf: (i) => String(this.getNodeParameter('activityId', i, '')).trim() },
 	);
 }

@@ -1,6 +1,18 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 
-import { buildReports, dropLedger, ledgerFor, type ErrorClass, type RunReport } from '../../../../lib/sync/report';
+import { NodeOperationError } from 'n8n-workflow';
+
+import { buildReports, dropLedger, ledgerFor, type ErrorClass, type MailboxReport, type RunReport } from '../../../../lib/sync/report';
+import { parseJsonParameter } from '../../helpers/execute';
+
+/** Whether a report holds anything: requests, counts or lines. */
+function hasContent(report: MailboxReport): boolean {
+	return (
+		report.requests.ln + report.requests.graph > 0 ||
+		Object.values(report.counts).some((n) => n > 0) ||
+		[report.errors, report.warnings, report.skipped, report.conflicts, report.planned].some((list) => (list?.length ?? 0) > 0)
+	);
+}
 
 /** The class of an error from its message (it arrives as text from a sub-execution). */
 function classify(message: string): ErrorClass {
@@ -19,9 +31,10 @@ export const description: INodeProperties[] = [
 		type: 'options',
 		options: [
 			{
-				name: 'One Sync User',
+				name: 'Sync Users of This Execution',
 				value: 'user',
-				description: 'Everything this execution did, as the report of one sync user (end of a per-user run)',
+				description:
+					'One report per input item (a sync user) from what this execution did (end of a per-user or per-shard run); work of no single user comes as one more item',
 			},
 			{
 				name: 'Whole Run',
@@ -56,6 +69,15 @@ export const description: INodeProperties[] = [
 		description: 'For an input item that is an error (a per-user run that failed): the mailbox it was for',
 		displayOptions: { show: { ...show, scope: ['run'] } },
 	},
+	{
+		displayName: 'Every Sync User',
+		name: 'expectedMailboxes',
+		type: 'json',
+		default: '[]',
+		description:
+			'The mailboxes this run was to synchronize (a list); one that brought no report gets an error line, so nobody drops out of the report unseen',
+		displayOptions: { show: { ...show, scope: ['run'] } },
+	},
 ];
 
 /**
@@ -70,11 +92,18 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 	const scope = this.getNodeParameter('scope', 0) as string;
 	let reports: RunReport[];
 	if (scope === 'user') {
-		const mailbox = String(this.getNodeParameter('mailbox', 0) ?? '').toLowerCase();
-		const user = String(this.getNodeParameter('user', 0, '') ?? '') || undefined;
-		// Work recorded without a mailbox in a per-user run belongs to that user.
-		for (const report of ledger.all()) if (report.mailbox === '') Object.assign(report, { mailbox });
-		reports = buildReports(ledger, [], [{ mailbox, user }], { includeTotal: false }).filter((r) => r.mailbox === mailbox);
+		const users = items.map((_, i) => ({
+			mailbox: String(this.getNodeParameter('mailbox', i) ?? '').toLowerCase(),
+			user: String(this.getNodeParameter('user', i, '') ?? '') || undefined,
+		}));
+		const mailboxes = new Set(users.map((u) => u.mailbox));
+		// Work recorded without a mailbox belongs to the one user when there is one; otherwise it is
+		// handed on as work of no single user, so the run's total still counts it.
+		if (mailboxes.size === 1) for (const report of ledger.all()) if (report.mailbox === '') Object.assign(report, { mailbox: users[0].mailbox });
+		const all = buildReports(ledger, [], users, { includeTotal: false });
+		const shared = ledger.all().find((report) => report.mailbox === '');
+		reports = all.filter((r) => mailboxes.has(r.mailbox));
+		if (shared && hasContent(shared)) reports.push({ ...shared, kind: 'user', status: 'ok', dryRun: ledger.dryRun, durationMs: 0, startedAt: new Date(ledger.startedAt).toISOString(), brake: [] });
 	} else {
 		items.forEach((item, i) => {
 			if (item.json.kind === undefined && typeof item.json.error === 'string') {
@@ -84,7 +113,13 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 			}
 		});
 		const incoming = items.map((item) => item.json as Partial<RunReport>).filter((json) => json && json.kind === 'user');
-		const users = incoming.map((r) => ({ mailbox: String(r.mailbox), user: r.user }));
+		const users = incoming.filter((r) => r.mailbox !== '').map((r) => ({ mailbox: String(r.mailbox), user: r.user }));
+		const expected = parseJsonParameter<unknown[]>(this.getNodeParameter('expectedMailboxes', 0, '[]'), 'Every Sync User') ?? [];
+		if (!Array.isArray(expected)) throw new NodeOperationError(this.getNode(), 'Every Sync User must be a list of mailboxes');
+		const reported = new Set([...users.map((u) => u.mailbox.toLowerCase()), ...ledger.all().map((r) => r.mailbox)]);
+		for (const mailbox of expected.map((m) => String(m).toLowerCase())) {
+			if (!reported.has(mailbox)) ledger.error(mailbox, 'per-user run', 'other', 'no report came back for this user: its calendar run did not finish (see the execution of the pull)');
+		}
 		reports = buildReports(ledger, incoming, users, { includeTotal: true });
 	}
 	dropLedger(executionId);

@@ -3,7 +3,7 @@ import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodePropertie
 import { syncContactFolder, type FolderSyncResult } from '../../../../lib/graph/contacts';
 import type { LnContact } from '../../../../lib/sync/model';
 import { ledgerFor } from '../../../../lib/sync/report';
-import { dryRun, show } from '../../descriptions/common';
+import { dryRun, mailboxesAtATimeOption, mailboxesAtATimeValue, show } from '../../descriptions/common';
 import { errorClassOf, isEmptyItem, mailboxList, mapLimit, toNodeError } from '../../helpers/execute';
 import { graphTransport } from '../../transport';
 
@@ -69,6 +69,7 @@ export const description: INodeProperties[] = [
 				default: 24,
 				description: 'When the contact set is unchanged the folder is not read; it is compared in full again after this long',
 			},
+			mailboxesAtATimeOption,
 		],
 	},
 	dryRun('contact', ['syncToFolder']),
@@ -95,13 +96,19 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 	const mode = String(options.output ?? 'all');
 	const isDryRun = this.getNodeParameter('dryRun', 0, false) as boolean;
 	if (mailboxes.length === 0) throw toNodeError(this, new Error('field Mailboxes is empty'), 0, 'Sync contacts');
+	let atATime: number;
+	try {
+		atATime = mailboxesAtATimeValue(options.mailboxesAtATime);
+	} catch (error) {
+		throw toNodeError(this, error, 0, 'Sync contacts');
+	}
 	// Every summary derives from all input items: one shared list, not one copy per mailbox.
 	const pairedWithAll = items.map((_, item) => ({ item }));
 	const graph = await graphTransport.call(this);
 	const now = Date.now();
 	// Each mailbox's outcome is turned into its output as soon as it is known, so per-contact results
 	// of hundreds of mailboxes are never held at once.
-	const outputs = await mapLimit(mailboxes, 8, async (mailbox): Promise<INodeExecutionData[] | Error> => {
+	const outputs = await mapLimit(mailboxes, atATime, async (mailbox): Promise<INodeExecutionData[] | Error> => {
 		let result: FolderSyncResult;
 		try {
 			result = await syncContactFolder(graph, {

@@ -8,8 +8,8 @@ import type { SyncUser } from '../../../../lib/sync/model';
 import { ledgerFor, type RunLedger } from '../../../../lib/sync/report';
 import { SyncUserIndex } from '../../../../lib/sync/sync-users';
 import { syncWindow } from '../../../../lib/sync/time';
-import { company, horizon, mailbox, mailboxValue, show, syncUsers } from '../../descriptions/common';
-import { errorClassOf, output, parseJson, toNodeError } from '../../helpers/execute';
+import { company, horizon, mailbox, mailboxesAtATime, mailboxesAtATimeValue, mailboxValue, show, syncUsers } from '../../descriptions/common';
+import { errorClassOf, mapLimit, output, parseJson, toNodeError } from '../../helpers/execute';
 import { graphTransport, linkKeyOf } from '../../transport';
 
 const operations = ['getChanges'];
@@ -56,6 +56,7 @@ export const description: INodeProperties[] = [
 		description: 'Whether to forget the delta link and read the whole window again (creates no duplicates)',
 		displayOptions: where,
 	},
+	mailboxesAtATime('event', operations),
 ];
 
 interface Cursors {
@@ -69,18 +70,24 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 	const staticData = this.getWorkflowStaticData('node');
 	const cursors = (staticData.cursors ?? {}) as Cursors;
 	const graph = await graphTransport.call(this);
-	const out: INodeExecutionData[] = [];
-	const done = new Set<string>();
+	// One read per mailbox, however many input items name it; several mailboxes at a time.
+	const firstItemOf = new Map<string, number>();
 	for (let i = 0; i < items.length; i++) {
-		const mailboxAddress = mailboxValue(this.getNodeParameter('mailbox', i));
-		const lnCompany = String(this.getNodeParameter('company', i, '')).trim();
-		const key = `${lnCompany}|${mailboxAddress}`;
-		// One read per mailbox, however many input items name it.
-		if (done.has(key)) continue;
-		done.add(key);
+		const key = `${String(this.getNodeParameter('company', i, '')).trim()}|${mailboxValue(this.getNodeParameter('mailbox', i))}`;
+		if (!firstItemOf.has(key)) firstItemOf.set(key, i);
+	}
+	let atATime: number;
+	try {
+		atATime = mailboxesAtATimeValue(this.getNodeParameter('mailboxesAtATime', 0, undefined));
+	} catch (error) {
+		throw toNodeError(this, error, 0, 'Exchange changes');
+	}
+	const mailboxes = [...firstItemOf.entries()];
+	const outputs = await mapLimit(mailboxes, atATime, async ([key, i]): Promise<INodeExecutionData[] | Error> => {
+		const mailboxAddress = key.slice(key.indexOf('|') + 1);
 		try {
 			if (!mailboxAddress) throw new Error('field Mailbox is empty');
-			checkedLnCompany(lnCompany);
+			const lnCompany = checkedLnCompany(key.slice(0, key.indexOf('|')));
 			const horizonDays = Number(this.getNodeParameter('horizonDays', i, 365));
 			const now = DateTime.utc();
 			syncWindow(now, horizonDays);
@@ -102,17 +109,28 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 			staticData.cursors = cursors;
 			if (result.fullRead) ledger.warn(mailboxAddress, 'calendar', `read the whole window: ${result.fullReadReason}`);
 			const wanted = this.getNodeParameter('output', i, 'actionable') === 'all';
+			const changes: INodeExecutionData[] = [];
 			for (const change of result.changes) {
 				record(ledger, change);
 				if (!wanted && !['createInLn', 'updateLn', 'cancelInLn'].includes(change.action)) continue;
-				out.push(output(change as unknown as IDataObject, i));
+				changes.push(output(change as unknown as IDataObject, i));
 			}
+			return changes;
 		} catch (error) {
 			const nodeError = toNodeError(this, error, i, `Changes of ${mailboxAddress}`);
 			ledger.error(mailboxAddress, 'calendar', errorClassOf(error), nodeError.message);
-			if (!this.continueOnFail()) throw nodeError;
-			out.push(output({ mailbox: mailboxAddress, action: 'failed', error: nodeError.message }, i));
+			return nodeError;
 		}
+	});
+	const out: INodeExecutionData[] = [];
+	for (const [index, result] of outputs.entries()) {
+		if (!(result instanceof Error)) {
+			out.push(...result);
+			continue;
+		}
+		if (!this.continueOnFail()) throw result;
+		const [key, item] = mailboxes[index];
+		out.push(output({ mailbox: key.slice(key.indexOf('|') + 1), action: 'failed', error: result.message }, item));
 	}
 	return out;
 }

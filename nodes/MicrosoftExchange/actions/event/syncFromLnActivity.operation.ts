@@ -10,7 +10,7 @@ import { ledgerFor, type RunLedger } from '../../../../lib/sync/report';
 import { mailboxesToCheckAgain } from '../../../../lib/sync/settle';
 import { SyncUserIndex } from '../../../../lib/sync/sync-users';
 import { isValidZone, syncWindow } from '../../../../lib/sync/time';
-import { company, dryRun, horizon, mailbox, mailboxValue, show, syncUsers } from '../../descriptions/common';
+import { company, dryRun, horizon, mailbox, mailboxesAtATime, mailboxesAtATimeValue, mailboxValue, show, syncUsers } from '../../descriptions/common';
 import { errorClassOf, isEmptyItem, mapLimit, output, parseJson, toNodeError } from '../../helpers/execute';
 import { graphTransport, linkKeyOf } from '../../transport';
 
@@ -88,6 +88,7 @@ export const description: INodeProperties[] = [
 		description: 'The brake applies only from this many cancellations on',
 		displayOptions: where,
 	},
+	mailboxesAtATime('event', operations),
 	dryRun('event', operations),
 ];
 
@@ -118,7 +119,13 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 	type Run =
 		| { kind: 'done'; items: Array<{ item: ActivityPlanItem; inputs: number[] }>; isDryRun: boolean; mailbox: string }
 		| { kind: 'failed'; error: Error; indexes: number[]; mailbox: string };
-	const runs = await mapLimit([...groups.entries()], 8, async ([key, indexes]): Promise<Run> => {
+	let atATime: number;
+	try {
+		atATime = mailboxesAtATimeValue(this.getNodeParameter('mailboxesAtATime', 0, undefined));
+	} catch (error) {
+		throw toNodeError(this, error, 0, 'Sync from LN activities');
+	}
+	const runs = await mapLimit([...groups.entries()], atATime, async ([key, indexes]): Promise<Run> => {
 		const [mailbox, lnCompany, completeness] = key.split('|');
 		const first = indexes[0];
 		try {
@@ -136,6 +143,8 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 			let readAt: string | undefined;
 			for (const index of indexes) {
 				const json = items[index].json;
+				// A read that failed upstream leaves this mailbox's list incomplete: nothing is cancelled on its account.
+				if (completeness === 'all' && typeof json.error === 'string' && json.id === undefined) throw new UpstreamFailure(json.error);
 				if (isEmptyItem(json) || json.id === undefined) continue;
 				const activity = json as unknown as LnActivity | LnDeletedActivity;
 				if (String(activity.company) !== lnCompany) continue;
@@ -183,6 +192,12 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 		}
 	});
 	for (const run of runs) {
+		if (run.kind === 'failed' && run.error instanceof UpstreamFailure) {
+			// The failure is already reported where it happened; here only that the calendar waited.
+			ledger.skip(run.mailbox, 'calendar', `not synchronized from LN this run: ${run.error.message}`);
+			out.push(output({ mailbox: run.mailbox, action: 'skip', reason: run.error.message }, run.indexes));
+			continue;
+		}
 		if (run.kind === 'failed') {
 			const nodeError = toNodeError(this, run.error, run.indexes[0], `Events of ${run.mailbox}`);
 			ledger.error(run.mailbox, 'calendar', errorClassOf(run.error), nodeError.message);
@@ -196,6 +211,14 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 		}
 	}
 	return out;
+}
+
+/** The input held a failed read instead of the mailbox's activities. */
+class UpstreamFailure extends Error {
+	constructor(upstream: string) {
+		super(`its LN activities were not read (${upstream})`);
+		this.name = 'UpstreamFailure';
+	}
 }
 
 /** The sync users an activity concerns: its organizer and attendees; for a deleted one, everyone. */

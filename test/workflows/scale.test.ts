@@ -1,0 +1,82 @@
+import type { Environment } from '../harness/environment';
+import type { RunResult } from '../harness/workflow-runner';
+import { endState, scenarioEnvironment, shipped, withSettings } from './workflow-helpers';
+
+// Several mailboxes at a time, in shards: the pull's parallel shape (issue 16, point 1).
+const pull = shipped('pull-sync.json');
+
+async function runPull(env: Environment, workflow = pull): Promise<RunResult> {
+	const result = await env.runner.run(workflow, { startNode: 'Run now' });
+	if (result.error) throw result.error;
+	return result;
+}
+
+const report = (result: RunResult) => result.output('Run report').map((item) => item.json as Record<string, any>);
+const throttling = (env: Environment) =>
+	(env.graph.state() as { throttling: { mostMailboxesAtOnce: number; mostMailboxesAtOnceByKind: Record<string, number>; rejected: { concurrency: number } } }).throttling;
+/** The calendar reads of the pull (the contacts step worked several mailboxes at a time before too). */
+const calendarReadsAtOnce = (env: Environment) => throttling(env).mostMailboxesAtOnceByKind['calendarView/delta'];
+
+describe('pull sync, several mailboxes at a time', () => {
+	let env: Awaited<ReturnType<typeof scenarioEnvironment>>;
+	afterEach(() => env.stop());
+
+	it('works the mailboxes of a shard at once, within Exchange\'s 4 requests per mailbox', async () => {
+		env = await scenarioEnvironment([pull]);
+		env.graph.latencyMs = 15;
+		const result = await runPull(env);
+		expect(calendarReadsAtOnce(env)).toBe(3);
+		expect(throttling(env).rejected.concurrency).toBe(0);
+		expect(report(result).filter((r) => r.kind === 'user').map((r) => r.mailbox)).toEqual(['ann@contoso.com', 'bob@contoso.com', 'cat@contoso.com']);
+	});
+
+	it('works one mailbox at a time with "Mailboxes at a time" = 1, and ends in the same state', async () => {
+		env = await scenarioEnvironment([pull]);
+		await runPull(env);
+		const parallel = endState(env);
+		await env.stop();
+
+		env = await scenarioEnvironment([pull]);
+		env.graph.latencyMs = 15;
+		await runPull(env, withSettings(pull, { mailboxesAtATime: 1 }));
+		expect(throttling(env).mostMailboxesAtOnce).toBe(1);
+		expect(calendarReadsAtOnce(env)).toBe(1);
+		expect(endState(env)).toEqual(parallel);
+	});
+
+	it('runs one execution per shard, and shards of one user end in the same state as one shard', async () => {
+		env = await scenarioEnvironment([pull]);
+		await runPull(env);
+		const oneShard = endState(env);
+		await env.stop();
+
+		env = await scenarioEnvironment([pull]);
+		const shards: string[][] = [];
+		env.runner.onRun = (run) => {
+			const users = run.output('Shard start').map((item) => String(item.json.email));
+			if (users.length > 0) shards.push(users);
+		};
+		const result = await runPull(env, withSettings(pull, { usersPerShard: 1 }));
+		expect(shards.slice(0, 3)).toEqual([['ann@contoso.com'], ['bob@contoso.com'], ['cat@contoso.com']]);
+		expect(endState(env)).toEqual(oneShard);
+		expect(report(result).find((r) => r.kind === 'total')!.users).toBe(3);
+	});
+
+	it("leaves the calendar of a user whose LN read failed alone, and the others' are synchronized", async () => {
+		env = await scenarioEnvironment([pull]);
+		await runPull(env);
+		const bobBefore = env.graph.events('bob@contoso.com').map((e) => `${e.subject}|${e.isCancelled ?? false}`).sort();
+		// Bob's activities cannot be read (LN refuses), while LN cancels Ann's call.
+		env.ln.faults.add({ kind: 'status', status: 403, times: 0, match: { method: 'GET', path: 'E002' } });
+		const call = env.ln.list('100', 'activities').find((a) => a.subject === 'Call with Ann')!;
+		env.ln.update('100', 'activities', { id: String(call.id) }, { status: 'Cancelled' });
+		const result = await runPull(env);
+		const bob = report(result).find((r) => r.mailbox === 'bob@contoso.com')!;
+		expect(bob.status).toBe('errors');
+		expect(bob.errors.map((e: { class: string }) => e.class)).toContain('permission');
+		expect(bob.skipped.map((s: { message: string }) => s.message).join('\n')).toMatch(/not synchronized from LN this run: its LN activities were not read/);
+		expect(env.graph.events('bob@contoso.com').map((e) => `${e.subject}|${e.isCancelled ?? false}`).sort()).toEqual(bobBefore);
+		expect(report(result).find((r) => r.mailbox === 'ann@contoso.com')!.errors).toEqual([]);
+		expect(env.graph.events('ann@contoso.com').some((e) => e.subject === 'Call with Ann')).toBe(false);
+	});
+});
