@@ -2,6 +2,7 @@ import type { IDataObject } from 'n8n-workflow';
 import { DateTime } from 'luxon';
 
 import { resolveMapping } from '../../lib/ln/contract';
+import type { RunReport } from '../../lib/sync/report';
 import type { LnSeed } from '../emulators/ln/emulator';
 import { ourNode, runNode, startEnvironment, type Environment } from '../harness/environment';
 
@@ -348,5 +349,28 @@ describe('Sync Report → Build', () => {
 		const [report] = result.output('Report');
 		expect(report.json).toMatchObject({ kind: 'user', mailbox: 'ann@contoso.com', user: 'ann', status: 'ok', counts: { flagsSet: 1 } });
 		expect((report.json.requests as { byKind: Record<string, number> }).byKind).toMatchObject({ 'LN GET Attendees': 1, 'LN PATCH Attendees': 1 });
+	});
+
+	it('reports each user of a shard, and names a sync user that brought no report', async () => {
+		const shard = await runNode(env, ln({ resource: 'report', operation: 'build', scope: 'user', mailbox: '={{ $json.email }}', user: '={{ $json.user }}' }), [
+			{ email: 'ann@contoso.com', user: 'ann' },
+			{ email: 'bob@contoso.com', user: 'bob' },
+		]);
+		expect(shard.items.map((i) => i.json.mailbox)).toEqual(['ann@contoso.com', 'bob@contoso.com']);
+		const run = await runNode(
+			env,
+			ln({ resource: 'report', operation: 'build', scope: 'run', failedMailbox: "={{ $json.mailbox ?? '' }}", expectedMailboxes: '["ann@contoso.com", "bob@contoso.com", "Cat@contoso.com"]' }),
+			shard.items.map((i) => i.json),
+		);
+		const cat = run.items.find((i) => i.json.mailbox === 'cat@contoso.com')!.json as unknown as RunReport;
+		expect(cat.status).toBe('errors');
+		expect(cat.errors[0].message).toMatch(/no report came back for this user/);
+		expect(run.items.filter((i) => i.json.kind === 'user').map((i) => [i.json.mailbox, i.json.status])).toEqual([
+			['ann@contoso.com', 'ok'],
+			['bob@contoso.com', 'ok'],
+			['cat@contoso.com', 'errors'],
+		]);
+		const wrong = await runNode(env, ln({ resource: 'report', operation: 'build', scope: 'run', expectedMailboxes: '{"a": 1}' }));
+		expect(String(wrong.error?.message)).toMatch(/Every Sync User must be a list of mailboxes/);
 	});
 });
