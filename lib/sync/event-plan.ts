@@ -28,7 +28,7 @@ import { involvementOf, type LinkGuard } from './guard';
 import { activityKey, encodeState, LN_KEY_PROPERTY, LN_STATE_PROPERTY, parseKey, signLink, verifyLink, type LinkState, type LinkTrust, type OccurrenceLink } from './link';
 import type { ConflictPolicy, LnActivity, LnAttendee, LnDeletedActivity, Origin, SyncUser } from './model';
 import type { SyncUserIndex } from './sync-users';
-import { fromGraphDateTime, isValidZone, parseInstant, type DateTimeTimeZone } from './time';
+import { fromGraphDateTime, isPastActivity, isValidZone, parseInstant, type DateTimeTimeZone } from './time';
 
 export type { FlagUpdate } from './flags';
 
@@ -475,7 +475,7 @@ function planActivity(activity: LnActivity | LnDeletedActivity, linked: LinkedEv
 	const roles = rolesOf(activity, mailbox, context.input.syncUsers, item.warnings);
 	let mode = targetMode(activity, roles, mailbox);
 	item.warnings.push(...attendeeWarnings(activity, roles, mode));
-	const activityPast = parseInstant(activity.end) < options.now;
+	const activityPast = isPastActivity(activity, options.now);
 	if (activityPast && (!primary || isPast(primary.event, options.now))) return skip(item, 'past event: never created, changed, cancelled or flagged');
 
 	// Events in this mailbox that no longer stand for the activity as it is now: an earlier organizer's
@@ -868,7 +868,7 @@ function planExisting(activity: LnActivity, roles: Roles, mode: TargetMode, own:
 	const stored = own.state?.hash ?? exHash;
 	const lnChanged = !sameContent(lnHash, stored);
 	const exChanged = !sameContent(exHash, stored);
-	const activityPast = parseInstant(activity.end) < options.now;
+	const activityPast = isPastActivity(activity, options.now);
 	const eventPast = isPast(event, options.now);
 	const decision = mergeEdits({ lnCanonical, exCanonical, stored, lnChanged, exChanged, mode, origin, policy: options.policy });
 	let { toExchange, toLn } = decision;

@@ -100,6 +100,11 @@ export interface TimeWindow {
 export const MAX_HORIZON_DAYS = 1825;
 
 /** The sync window: now → now + horizon days. Graph's calendarView allows at most 1,825 days. */
+/** Past records are never touched: an LN activity that ended before now is one. */
+export function isPastActivity(activity: { end?: string | null }, now: DateTime): boolean {
+	return Boolean(activity.end) && parseInstant(activity.end) < now;
+}
+
 export function syncWindow(now: DateTime, horizonDays: number): TimeWindow {
 	if (!Number.isFinite(horizonDays) || horizonDays < 1) {
 		throw new RangeError(`The horizon must be at least 1 day (got ${horizonDays})`);

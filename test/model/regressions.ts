@@ -133,4 +133,24 @@ export const REGRESSIONS: Array<{ name: string; sequence: [boolean, Step[]]; at?
 		],
 		at: '2027-01-07T13:07:39.653Z',
 	},
+	{
+		name: 'seed 777 path 142: LN moves a meeting into the past as its organizer stops being a sync user (the attendee\'s copy does not bring it back)',
+		sequence: [
+			false,
+			[
+				{ kind: 'wait', minutes: 69 },
+				{ kind: 'exSubject', m: 3, e: 19 },
+				{ kind: 'lnStatus', a: 5, status: 'Cancelled' },
+				{ kind: 'lnMove', a: 40, to: 'past' },
+				{ kind: 'exRespond', m: 2, e: 35, response: 'accept' },
+				{ kind: 'wait', minutes: 46 },
+				{ kind: 'lnSubject', a: 4 },
+				{ kind: 'lnAddAttendee', a: 27, p: 4 },
+				{ kind: 'lnMove', a: 26, to: 'later' },
+				{ kind: 'lnSynchronize', a: 22 },
+				{ kind: 'lnUserActive', u: 0, active: false },
+			],
+		],
+		at: '2027-01-15T22:31:41.513Z',
+	},
 ];

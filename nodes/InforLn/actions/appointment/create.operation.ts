@@ -1,4 +1,5 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+import { DateTime } from 'luxon';
 
 import type { LnApiMapping } from '../../../../lib/ln/contract';
 import { activityBody, activityKeyPath, attendeeBody, odataString, toActivity } from '../../../../lib/ln/records';
@@ -10,7 +11,7 @@ import { guardFailure } from '../../../../lib/sync/guard';
 import type { LnActivity, SyncUser } from '../../../../lib/sync/model';
 import { SyncUserIndex } from '../../../../lib/sync/sync-users';
 import { ledgerFor } from '../../../../lib/sync/report';
-import { parseInstant } from '../../../../lib/sync/time';
+import { isPastActivity, parseInstant } from '../../../../lib/sync/time';
 import { dryRunProperty, syncUsersProperty } from '../../descriptions/common';
 import { contactsFor, syncUsersOrRead } from '../../helpers/attendees';
 import { forEachItem, parseJsonParameter } from '../../helpers/execute';
@@ -177,6 +178,11 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 				// it (one without any attendee yet is ours, from a run that stopped before adding them).
 				const refused = activity.attendees.length > 0 ? guardFailure(activity, { mailbox, iCalUId: payload.reference, scope: 'activity' }, users) : undefined;
 				if (refused) throw new Error(`refused: ${refused}`);
+				if (isPastActivity(activity, DateTime.utc())) {
+					// A past record is never changed, whatever its Exchange event (still future) says.
+					ledger.skip(mailbox, `activity ${activity.id}`, 'the LN activity is in the past: the Exchange event is not written to it');
+					return { ...passThrough, company, activity: activity.id, action: 'past', attendeesAdded: 0, warnings: plan.warnings };
+				}
 				if (this.getNodeParameter('updateIfExists', i, true)) {
 					const changes: Record<string, unknown> = {};
 					for (const [name, value] of Object.entries(plan.fields)) {
