@@ -83,7 +83,7 @@ async function main(): Promise<void> {
 		step(`pull sync (n8n execute --id ${PULL_ID})`);
 		const pull = await runPull(instance);
 		say(formatReport(pull.report as ReportItem[]));
-		say('pull sync done');
+		say(pull.failed ? `pull sync done; the execution ended in error, as it does when a user failed: ${pull.failed}` : 'pull sync done');
 
 		step(`push: Graph subscriptions for the sync users (n8n execute --id ${PUSH_ID}, "Run now")`);
 		const subscriptions = await subscribeSyncUsers(instance);

@@ -65,6 +65,8 @@ export interface RunReport extends MailboxReport {
 	startedAt: string;
 	users?: number;
 	brake?: string[];
+	/** On the total, when anything failed: who and which kinds of error, in one line (the execution's error message). */
+	failures?: string;
 }
 
 /** Details kept per list; counts stay exact beyond it. */
@@ -264,5 +266,26 @@ export function buildReports(
 		users: perUser.length,
 		brake: brakes,
 	};
+	const failures = failureSummary(perUser, shared);
+	if (failures) totalReport.failures = failures;
 	return [...perUser, totalReport];
+}
+
+/**
+ * "2 of 100 sync users failed: bob@… (permission); cat@… (transient ×2, data)", plus errors that
+ * belong to no user; undefined when nothing failed.
+ */
+export function failureSummary(perUser: MailboxReport[], shared: MailboxReport): string | undefined {
+	const classes = (report: MailboxReport) => {
+		const counts = new Map<string, number>();
+		for (const error of report.errors) counts.set(error.class, (counts.get(error.class) ?? 0) + 1);
+		return [...counts.entries()].map(([name, n]) => (n > 1 ? `${name} ×${n}` : name)).join(', ');
+	};
+	const failed = perUser.filter((report) => report.errors.length > 0);
+	const parts: string[] = [];
+	if (failed.length > 0) {
+		parts.push(`${failed.length} of ${perUser.length} sync user${perUser.length === 1 ? '' : 's'} failed: ${failed.map((r) => `${r.mailbox} (${classes(r)})`).join('; ')}`);
+	}
+	if (shared.errors.length > 0) parts.push(`${shared.errors.length} error${shared.errors.length === 1 ? '' : 's'} outside any user (${classes(shared)}): ${shared.errors[0].message}`);
+	return parts.length > 0 ? parts.join('. ') : undefined;
 }

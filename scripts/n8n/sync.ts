@@ -7,12 +7,17 @@ export interface PullRun {
 	/** The "Run report" items: one per sync user and a total. */
 	report: Array<Record<string, unknown>>;
 	ms: number;
+	/** Why the execution ended in error when sync users failed (it does, after the report). */
+	failed?: string;
 }
+
+/** The node of the shipped pull that ends a run in which sync users failed in error. */
+export const USERS_FAILED_NODE = 'Fail the execution';
 
 /** The pull sync, once, with `n8n execute --id` (mode cli, from its manual trigger "Run now"). */
 export async function runPull(instance: N8nInstance): Promise<PullRun> {
 	const started = Date.now();
-	const execution = await instance.execute(PULL_ID);
+	const execution = await instance.execute(PULL_ID, { endsInErrorAt: [USERS_FAILED_NODE] });
 	const report = execution.output('Run report');
 	if (!report.length) {
 		throw new Error(
@@ -20,7 +25,7 @@ export async function runPull(instance: N8nInstance): Promise<PullRun> {
 				`${execution.error ? `; error: ${execution.error}` : ''}${execution.nodeErrors.length ? `; node errors: ${JSON.stringify(execution.nodeErrors)}` : ''}`,
 		);
 	}
-	return { execution, report, ms: Date.now() - started };
+	return { execution, report, ms: Date.now() - started, ...(execution.error ? { failed: execution.error } : {}) };
 }
 
 /**

@@ -52,6 +52,7 @@ export function pullSyncWorkflow(): Workflow {
 		timeZone: '',
 		mailboxesAtATime: 8,
 		usersPerShard: 100,
+		failWhenUsersFail: true,
 	}));
 	w.connect('Every hour', 'Pull interval ≥ 1 minute?').connect('Run now', 'Pull interval ≥ 1 minute?');
 	w.connect('Pull interval ≥ 1 minute?', 'Settings', 0).connect('Pull interval ≥ 1 minute?', 'Pull interval too short', 1);
@@ -149,6 +150,17 @@ export function pullSyncWorkflow(): Workflow {
 	w.connect('Calendars checked again', 'All passes', 0, 1).connect('Calendars checked again', 'Check once more?');
 	w.connect('Calendars checked once more', 'All passes', 0, 2);
 	w.connect('All passes', 'Run report');
+	// Last, once every user finished and the report is written: a failed user fails the execution, so
+	// n8n's failed-execution list, its error workflow and its metrics count it.
+	w.add(ifNode('Anyone failed?', [2800, 260], "={{ $json.kind === 'total' && Boolean($json.failures) && $('Settings').first().json.failWhenUsersFail !== false }}"));
+	w.add({
+		name: 'Fail the execution',
+		type: 'n8n-nodes-base.stopAndError',
+		typeVersion: 1,
+		position: [3060, 240],
+		parameters: { errorType: 'errorMessage', errorMessage: '={{ $json.failures }} (the run report is the output of "Run report")' },
+	});
+	w.connect('Run report', 'Anyone failed?').connect('Anyone failed?', 'Fail the execution', 0);
 
 	// ---------- The per-shard run (called by "Calendars of a shard") ----------
 	w.add(sticky('Per-shard area', [

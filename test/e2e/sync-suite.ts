@@ -143,6 +143,22 @@ export function describeSync(context: N8nContext): void {
 			const total = second.report.find((r) => r.kind === 'total') as ReportItem;
 			expect(total.errors).toEqual([]);
 			expect(total.counts).toMatchObject({ contactsCreated: 0, eventsCreated: 0, eventsUpdated: 0, lnAppointmentsCreated: 0, flagsSet: 0 });
+			expect(second.failed).toBeUndefined();
+		}, 600_000);
+
+		it('ends the execution in error, after its report, when a user failed; a clean pull ends green', async () => {
+			expect(first.failed).toBeUndefined();
+			graph().faults.add({ kind: 'status', status: 403, times: 0, match: { path: '/users/cat@contoso.com/' }, body: { error: { code: 'ErrorAccessDenied', message: 'Access is denied. Check credentials and try again.' } } });
+			try {
+				const failed = await runPull(context.instance);
+				expect(failed.execution.error).toMatch(/^1 of 3 sync users failed: cat@contoso.com \(permission/);
+				expect(failed.failed).toBe(failed.execution.error);
+				const cat = failed.report.find((r) => r.mailbox === 'cat@contoso.com') as ReportItem & Record<string, any>;
+				expect(cat.status).toBe('errors');
+				expect(failed.report.map((r) => r.mailbox)).toEqual(['ann@contoso.com', 'bob@contoso.com', 'cat@contoso.com', '*']);
+			} finally {
+				graph().faults.clear();
+			}
 		}, 600_000);
 	});
 

@@ -5,7 +5,7 @@ import { LN_WEBHOOK_HEADER, LN_WEBHOOK_SECRET, startEnvironment, type Environmen
 import type { RunResult } from '../harness/workflow-runner';
 import { WebhookHost } from '../harness/webhook-host';
 import { scenario } from '../workflows/scenario';
-import { shipped, withSettings } from '../workflows/workflow-helpers';
+import { failedUsersOnly, runPullExpectingFailures, shipped, withSettings } from '../workflows/workflow-helpers';
 
 const pull = shipped('pull-sync.json');
 const push = shipped('push-sync.json');
@@ -94,8 +94,9 @@ describe('bad input: every bad record is named in the run report, and the others
 		const data = tenant();
 		env = await startEnvironment({ lnSeed: data.lnSeed, graphSeed: data.graphSeed, nodes: 'dist', workflows: { [pull.id]: pull } });
 		for (const [, event] of badEvents) env.graph.createEvent('cat@contoso.com', event);
-		result = await env.runner.run(pull, { startNode: 'Run now' });
-		if (result.error) throw result.error;
+		result = await runPullExpectingFailures(env, pull);
+		// Bad records fail their users: the execution ends in error, after the report, naming them.
+		expect(String(result.error?.message)).toMatch(/^3 of 3 sync users failed: ann@contoso.com \(data ×\d+\); bob@contoso.com \(data ×\d+\); cat@contoso.com \(data ×\d+\)/);
 	});
 	afterAll(() => env.stop());
 
@@ -197,11 +198,18 @@ describe('bad configuration: a clear error, nothing half-done', () => {
 		data.graphSeed.users = data.graphSeed.users.map((u) => (u.mail === 'bob@contoso.com' ? { ...u, accessDenied: true } : u));
 		env.graph.seed(data.graphSeed);
 		const result = await run();
-		expect(result.error).toBeUndefined();
+		// The execution fails, after the report, naming the user and the kind of error.
+		expect(failedUsersOnly(result)).toBe(true);
+		expect(result.error?.message).toMatch(/sync users failed: .*bob@contoso.com \(permission/);
 		const bob = reports(result).find((r) => r.mailbox === 'bob@contoso.com')!;
 		expect(bob.errors.some((e) => e.class === 'permission' && /ErrorAccessDenied/.test(e.message))).toBe(true);
 		expect(env.graph.events('ann@contoso.com').some((e) => e.subject === 'Quarterly review')).toBe(true);
 		expect(env.graph.contacts('cat@contoso.com', 'LN Contacts')).toHaveLength(5);
+		// With "failWhenUsersFail" off the same run ends green; the report says the same.
+		env.graph.seed(data.graphSeed);
+		const quiet = await run(withSettings(pull, { failWhenUsersFail: false }));
+		expect(quiet.error).toBeUndefined();
+		expect(reports(quiet).find((r) => r.mailbox === 'bob@contoso.com')!.errors.length).toBeGreaterThan(0);
 	});
 
 	it.each([

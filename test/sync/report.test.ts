@@ -138,6 +138,18 @@ describe('building the run report (SPEC §7)', () => {
 		return ledger;
 	}
 
+	it('names on the total who failed with which kinds of error, and errors of no user; nothing when all went well', () => {
+		const ledger = sampleLedger();
+		ledger.error('cat@contoso.com', 'activity A1', 'transient', '503');
+		ledger.error('cat@contoso.com', 'activity A2', 'transient', '503');
+		ledger.error(undefined, 'sync users', 'data', 'E009 has no e-mail');
+		const total = buildReports(ledger, [], users, { includeTotal: true, now: T0 }).find((r) => r.kind === 'total')!;
+		expect(total.failures).toBe('1 of 3 sync users failed: cat@contoso.com (permission, transient ×2). 1 error outside any user (data): E009 has no e-mail');
+		const clean = ledgerAt(T0);
+		clean.count('ann@contoso.com', 'eventsCreated');
+		expect(buildReports(clean, [], users, { includeTotal: true, now: T0 }).find((r) => r.kind === 'total')!.failures).toBeUndefined();
+	});
+
 	it('gives one item per sync user, sorted, with statuses, and a total', () => {
 		const reports = buildReports(sampleLedger(), [], users, { includeTotal: true, now: T0 + 1500 });
 		expect(reports.map((r) => [r.kind, r.mailbox, r.user, r.status])).toEqual([

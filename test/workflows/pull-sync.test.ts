@@ -2,7 +2,7 @@ import type { Event } from '@microsoft/microsoft-graph-types';
 
 import type { Environment } from '../harness/environment';
 import type { RunResult } from '../harness/workflow-runner';
-import { endState, scenarioEnvironment, shipped, withSettings, writes } from './workflow-helpers';
+import { endState, runPullExpectingFailures, scenarioEnvironment, shipped, withSettings, writes } from './workflow-helpers';
 
 const pull = shipped('pull-sync.json');
 
@@ -214,9 +214,11 @@ describe('pull sync, interrupted and repeated', () => {
 			// Bob's activities cannot be read, and every second LN attendee update fails: the run ends with errors.
 			env.ln.faults.add({ kind: 'status', status: 500, times: 0, match: { method: 'GET', path: 'E002' } });
 			env.graph.faults.add({ kind: 'reset', nth: 5, times: 3, match: { method: 'POST', path: '$batch' } });
-			const interrupted = await runPull(env);
+			const interrupted = await runPullExpectingFailures(env, pull);
 			const total = report(interrupted).find((r) => r.kind === 'total')!;
 			expect(total.errors.length).toBeGreaterThan(0);
+			expect(interrupted.error?.message).toBe(`${total.failures} (the run report is the output of "Run report")`);
+			expect(total.failures).toMatch(/^1 of 3 sync users failed: bob@contoso.com \(/);
 			env.ln.faults.clear();
 			env.graph.faults.clear();
 			await runPull(env);

@@ -1,6 +1,6 @@
 import type { Environment } from '../harness/environment';
 import type { RunResult } from '../harness/workflow-runner';
-import { endState, scenarioEnvironment, shipped, withSettings } from './workflow-helpers';
+import { endState, runPullExpectingFailures, scenarioEnvironment, shipped, withSettings } from './workflow-helpers';
 
 // Several mailboxes at a time, in shards: the pull's parallel shape (issue 16, point 1).
 const pull = shipped('pull-sync.json');
@@ -70,7 +70,7 @@ describe('pull sync, several mailboxes at a time', () => {
 		env.ln.faults.add({ kind: 'status', status: 403, times: 0, match: { method: 'GET', path: 'E002' } });
 		const call = env.ln.list('100', 'activities').find((a) => a.subject === 'Call with Ann')!;
 		env.ln.update('100', 'activities', { id: String(call.id) }, { status: 'Cancelled' });
-		const result = await runPull(env);
+		const result = await runPullExpectingFailures(env, pull);
 		const bob = report(result).find((r) => r.mailbox === 'bob@contoso.com')!;
 		expect(bob.status).toBe('errors');
 		expect(bob.errors.map((e: { class: string }) => e.class)).toContain('permission');

@@ -114,3 +114,21 @@ export function writes(env: Environment): { graph: string[]; ln: string[] } {
 		.map((r) => `${r.method} ${r.path}`);
 	return { graph, ln };
 }
+
+/** The node of the shipped pull that fails an execution in which a sync user failed (after the report). */
+export const USERS_FAILED_NODE = 'Fail the execution';
+
+/**
+ * Runs the shipped pull from "Run now". A run whose users failed ends in error by design (the report is
+ * written first): that result is returned for the test to read; any other error is thrown.
+ */
+export async function runPullExpectingFailures(env: Environment, workflow: WorkflowJson): Promise<RunResult> {
+	const result = await env.runner.run(workflow, { startNode: 'Run now' });
+	if (result.error && !failedUsersOnly(result)) throw result.error;
+	return result;
+}
+
+/** Whether the run ended in error only because sync users failed. */
+export function failedUsersOnly(result: RunResult): boolean {
+	return (result.error as { node?: { name?: string } } | undefined)?.node?.name === USERS_FAILED_NODE;
+}
