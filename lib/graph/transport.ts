@@ -23,12 +23,15 @@ import {
 import { KeyedSemaphore, Semaphore } from '../http/semaphore';
 import { redact } from '../http/redact';
 import { TokenCache } from '../http/token-cache';
+import { CLIENT_ASSERTION_TYPE, clientAssertion, parseCertificateSignIn, type CertificateSignIn } from './client-assertion';
 import { KNOWN_GRAPH_HOSTS, type GraphEndpoints } from './clouds';
 
 export interface GraphConnection extends GraphEndpoints {
 	tenantId: string;
 	clientId: string;
-	clientSecret: string;
+	/** One of the two: a client secret, or a certificate and its private key. */
+	clientSecret?: string;
+	certificate?: CertificateSignIn;
 }
 
 /**
@@ -36,7 +39,9 @@ export interface GraphConnection extends GraphEndpoints {
  * only holders of the credential can make or check them, and nothing secret is stored anywhere.
  */
 export function secretMaterial(connection: GraphConnection): string {
-	return connection.clientSecret;
+	const material = connection.certificate ? connection.certificate.privateKey.trim() : connection.clientSecret;
+	if (!material) throw new Error('The Microsoft Graph credential has neither a client secret nor a certificate');
+	return material;
 }
 
 export interface GraphRequestInfo {
@@ -386,8 +391,8 @@ export class GraphTransport {
 	}
 
 	tokenKey(): string {
-		const { loginUrl, tenantId, clientId, clientSecret, graphBaseUrl } = this.connection;
-		return createHash('sha256').update([loginUrl, tenantId, clientId, clientSecret, graphBaseUrl].join('\u0000')).digest('hex');
+		const { loginUrl, tenantId, clientId, graphBaseUrl } = this.connection;
+		return createHash('sha256').update([loginUrl, tenantId, clientId, secretMaterial(this.connection), graphBaseUrl].join('\u0000')).digest('hex');
 	}
 
 	async token(): Promise<string> {
@@ -402,12 +407,16 @@ export class GraphTransport {
 		this.tokenCache.invalidate(this.tokenKey(), token);
 	}
 
-	/** Client-credentials grant against Entra ID. */
+	/** Client-credentials grant against Entra ID, with the client secret or a signed client assertion. */
 	private async requestToken() {
-		const { loginUrl, tenantId, clientId, clientSecret, graphBaseUrl } = this.connection;
+		const { loginUrl, tenantId, clientId, graphBaseUrl, certificate } = this.connection;
 		const tokenUrl = `${loginUrl.replace(/\/+$/, '')}/${encodeURIComponent(tenantId)}/oauth2/v2.0/token`;
 		const scope = `${new URL(graphBaseUrl).origin}/.default`;
-		const form = new URLSearchParams({ client_id: clientId, client_secret: clientSecret, scope, grant_type: 'client_credentials' });
+		const secret = secretMaterial(this.connection);
+		const proof: Record<string, string> = certificate
+			? { client_assertion_type: CLIENT_ASSERTION_TYPE, client_assertion: clientAssertion({ clientId, tokenUrl, signIn: parseCertificateSignIn(certificate) }) }
+			: { client_secret: secret };
+		const form = new URLSearchParams({ client_id: clientId, ...proof, scope, grant_type: 'client_credentials' });
 		const started = Date.now();
 		let response: Response;
 		try {
@@ -425,7 +434,7 @@ export class GraphTransport {
 		}
 		this.observe({ method: 'POST', url: tokenUrl, status: response.status, durationMs: Date.now() - started, kind: 'POST token' });
 		if (response.status >= 300 && response.status < 400) {
-			throw new GraphAuthError(`Microsoft Entra ID (${tokenUrl}) answered ${response.status} with a redirect; it is not followed, so that the client secret is sent nowhere else`, response.status);
+			throw new GraphAuthError(`Microsoft Entra ID (${tokenUrl}) answered ${response.status} with a redirect; it is not followed, so that the ${certificate ? 'client assertion' : 'client secret'} is sent nowhere else`, response.status);
 		}
 		const text = await response.text();
 		let body: { access_token?: string; expires_in?: number; error?: string; error_description?: string } = {};
@@ -439,7 +448,7 @@ export class GraphTransport {
 			// Microsoft's own text says what is wrong (e.g. AADSTS7000215 invalid client secret).
 			const firstLine = description.split(/\r?\n/)[0];
 			throw new GraphAuthError(
-				redact(`Microsoft Entra ID refused the app "${clientId}" in tenant "${tenantId}": ${body.error ? `${body.error}: ` : ''}${firstLine}`, [clientSecret]),
+				redact(`Microsoft Entra ID refused the app "${clientId}" in tenant "${tenantId}": ${body.error ? `${body.error}: ` : ''}${firstLine}`, [secret]),
 				response.status,
 			);
 		}

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import type { ICredentialDataDecryptedObject, IExecuteFunctions, IHookFunctions, ILoadOptionsFunctions, IWebhookFunctions } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
+import { parseCertificateSignIn } from '../../../lib/graph/client-assertion';
 import { resolveEndpoints, type GraphCloud } from '../../../lib/graph/clouds';
 import { createGates, GraphTransport, secretMaterial, type GraphConnection, type GraphGates } from '../../../lib/graph/transport';
 import { linkKey } from '../../../lib/sync/link';
@@ -12,11 +13,20 @@ export const GRAPH_CREDENTIAL = 'microsoftGraphAppOnlyApi';
 
 export function graphConnectionFromCredential(data: ICredentialDataDecryptedObject): GraphConnection {
 	const text = (name: string) => String(data[name] ?? '').trim();
-	for (const name of ['tenantId', 'clientId', 'clientSecret']) {
-		if (!text(name)) throw new Error(`The Microsoft Graph credential has no ${name === 'tenantId' ? 'Directory (Tenant) ID' : name === 'clientId' ? 'Application (Client) ID' : 'Client Secret'}`);
+	const byCertificate = data.authentication === 'certificate';
+	const required = byCertificate
+		? { tenantId: 'Directory (Tenant) ID', clientId: 'Application (Client) ID', certificate: 'Certificate', privateKey: 'Private Key' }
+		: { tenantId: 'Directory (Tenant) ID', clientId: 'Application (Client) ID', clientSecret: 'Client Secret' };
+	for (const [name, label] of Object.entries(required)) {
+		if (!text(name)) throw new Error(`The Microsoft Graph credential has no ${label}`);
 	}
 	const endpoints = resolveEndpoints((text('cloud') || 'global') as GraphCloud, { graphBaseUrl: text('graphBaseUrl'), loginUrl: text('loginUrl') });
-	return { tenantId: text('tenantId'), clientId: text('clientId'), clientSecret: String(data.clientSecret), ...endpoints };
+	const identity = { tenantId: text('tenantId'), clientId: text('clientId'), ...endpoints };
+	if (!byCertificate) return { ...identity, clientSecret: String(data.clientSecret) };
+	const certificate = { certificate: text('certificate'), privateKey: text('privateKey') };
+	// Checked here, so that a wrong pair is named before any request (the key itself never is).
+	parseCertificateSignIn(certificate);
+	return { ...identity, certificate };
 }
 
 /** Concurrency gates per credential, shared by all executions in this process. */

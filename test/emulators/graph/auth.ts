@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes, verify, X509Certificate } from 'node:crypto';
 
 import type { EmulatorRequest, EmulatorResponse } from '../common/server';
 import { GraphError } from './errors';
@@ -7,7 +7,13 @@ import { guidFrom, newGuid } from './ids';
 export interface GraphApp {
 	clientId: string;
 	clientSecret: string;
+	/** PEM certificates uploaded to the app registration (certificate sign-in). */
+	certificates?: string[];
 }
+
+const CLIENT_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+/** Entra refuses client assertions that live longer than this. */
+const MAX_ASSERTION_LIFETIME_SECONDS = 10 * 60;
 
 interface IssuedToken {
 	app: GraphApp;
@@ -97,11 +103,14 @@ export class AuthService {
 				`Application with identifier '${clientId}' was not found in the directory '${tenant}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.`);
 		}
 		const secret = form.get('client_secret');
-		if (!secret) {
+		const assertion = form.get('client_assertion');
+		if (assertion !== null) {
+			const refused = this.checkAssertion(app, form.get('client_assertion_type'), assertion, `${req.url.origin}${req.path}`);
+			if (refused) return refused;
+		} else if (!secret) {
 			return this.aadError(401, 'invalid_client', 7000218,
 				"The request body must contain the following parameter: 'client_assertion' or 'client_secret'.");
-		}
-		if (secret !== app.clientSecret) {
+		} else if (secret !== app.clientSecret) {
 			// The real message names the app, never the secret.
 			return this.aadError(401, 'invalid_client', 7000215,
 				`Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${app.clientId}'.`);
@@ -126,6 +135,51 @@ export class AuthService {
 				access_token: accessToken,
 			},
 		};
+	}
+
+	/**
+	 * A certificate client assertion as Entra checks it: the JWT-bearer type, RS256 signed by the key of
+	 * a certificate uploaded to the app (found by its `x5t#S256` or `x5t` thumbprint), `aud` the token
+	 * endpoint, `iss` and `sub` the client id, within its time and at most 10 minutes long.
+	 */
+	private checkAssertion(app: GraphApp, type: string | null, assertion: string, tokenUrl: string): EmulatorResponse | undefined {
+		if (type !== CLIENT_ASSERTION_TYPE) {
+			return this.aadError(400, 'invalid_request', 50027, `The client_assertion_type '${type ?? ''}' is not supported; it must be '${CLIENT_ASSERTION_TYPE}'.`);
+		}
+		const malformed = () => this.aadError(401, 'invalid_client', 50027, 'JWT token is invalid or malformed.');
+		const parts = assertion.split('.');
+		if (parts.length !== 3) return malformed();
+		let header: { alg?: string; x5t?: string; 'x5t#S256'?: string };
+		let claims: { aud?: string; iss?: string; sub?: string; exp?: number; nbf?: number; jti?: string };
+		try {
+			header = JSON.parse(Buffer.from(parts[0], 'base64url').toString('utf8'));
+			claims = JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8'));
+		} catch {
+			return malformed();
+		}
+		const certificates = (app.certificates ?? []).map((pem) => new X509Certificate(pem));
+		const thumbprint = (certificate: X509Certificate, algorithm: 'sha1' | 'sha256') => createHash(algorithm).update(certificate.raw).digest('base64url');
+		const certificate = certificates.find((c) => (header['x5t#S256'] && thumbprint(c, 'sha256') === header['x5t#S256']) || (header.x5t && thumbprint(c, 'sha1') === header.x5t));
+		if (!certificate) {
+			return this.aadError(401, 'invalid_client', 700027,
+				`Client assertion failed signature validation. Reason - The key was not found. Thumbprint of key used by client: '${header['x5t#S256'] ?? header.x5t ?? ''}'. Please visit the Azure Portal, Graph Explorer or directly use MS Graph to see configured keys for app Id '${app.clientId}'.`);
+		}
+		const signed = header.alg === 'RS256' && verify('sha256', Buffer.from(`${parts[0]}.${parts[1]}`), certificate.publicKey, Buffer.from(parts[2], 'base64url'));
+		if (!signed) return this.aadError(401, 'invalid_client', 700027, 'Client assertion failed signature validation.');
+		if (claims.aud !== tokenUrl) {
+			return this.aadError(401, 'invalid_client', 50027, `The audience '${claims.aud ?? ''}' of the client assertion is not the token endpoint '${tokenUrl}'.`);
+		}
+		if (claims.iss !== app.clientId || claims.sub !== app.clientId) {
+			return this.aadError(401, 'invalid_client', 700021, `Client assertion application identifier doesn't match 'client_id' parameter.`);
+		}
+		const now = Math.floor(this.now() / 1000);
+		if (typeof claims.exp !== 'number' || claims.exp < now || (typeof claims.nbf === 'number' && claims.nbf > now + 300)) {
+			return this.aadError(401, 'invalid_client', 700024, 'Client assertion is not within its valid time range.');
+		}
+		if (claims.exp - (claims.nbf ?? now) > MAX_ASSERTION_LIFETIME_SECONDS) {
+			return this.aadError(401, 'invalid_client', 700024, 'Client assertion contains an invalid lifetime: it may be valid for at most 10 minutes.');
+		}
+		return undefined;
 	}
 
 	/** The app behind a Graph request's bearer token; 401 InvalidAuthenticationToken otherwise. */
