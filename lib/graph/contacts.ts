@@ -95,7 +95,7 @@ function readDigest(folder: FolderWithProps | undefined): { digest: string; at: 
 }
 
 /**
- * Makes the mailbox's LN contact folder hold exactly the LN contacts given (SPEC §3): creates the
+ * Makes the mailbox's LN contact folder hold exactly the LN contacts given: creates the
  * folder if needed; skips all reads when the folder's stored digest equals the wanted set; otherwise
  * creates, updates and removes contacts in $batch requests. Contacts we did not create are never
  * touched.

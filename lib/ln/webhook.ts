@@ -14,7 +14,7 @@ export interface LnWebhookSettings {
 	secret: string;
 }
 
-/** What LN posts when an activity changes (SPEC §5). */
+/** What LN posts when an activity changes. */
 export interface LnChangeMessage {
 	company: string;
 	activityId: string;

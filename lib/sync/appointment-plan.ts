@@ -5,7 +5,7 @@ import type { SyncUser } from './model';
 import { SyncUserIndex } from './sync-users';
 
 /**
- * An LN appointment for an event that originated in Exchange (SPEC §4.2), decided before anything is
+ * An LN appointment for an event that originated in Exchange, decided before anything is
  * written: which attendee lines it gets (employees through the sync users, then LN contacts, else
  * type Other), their flags (flags.ts), and whether LN may mark it Synchronize. Pure; the contacts come
  * from an LN read by e-mail.

@@ -40,7 +40,7 @@ function phone(value: string | undefined, label: string, contact: string, warnin
 }
 
 /**
- * The Graph contact for an LN contact (SPEC §3 field map). Throws ContactDataError, naming the
+ * The Graph contact for an LN contact (field map). Throws ContactDataError, naming the
  * contact and the field, when the record cannot become a usable contact.
  */
 export function mapContact(contact: LnContact): MappedContact {

@@ -132,7 +132,7 @@ export interface ActivityPlanItem {
 }
 
 /**
- * How the mailbox relates to the activity (SPEC §4.1):
+ * How the mailbox relates to the activity:
  * - `meeting`: its user is the meeting organizer and a sync user: the meeting is kept in this mailbox;
  * - `attendee`: another sync user organizes; Exchange delivers the invitation here;
  * - `copy`: nobody who is a sync user organizes; the event is written straight into this calendar;
@@ -189,7 +189,7 @@ export function isDeleted(value: LnActivity | LnDeletedActivity): value is LnDel
 /**
  * Decides, for one mailbox, what to do with each LN activity and each linked event: create, update,
  * cancel or delete the Exchange event, which LN changes follow from Exchange, and which attendee
- * lines get their flags decided here (SPEC §4). Pure: the same input gives the same plan.
+ * lines get their flags decided here. Pure: the same input gives the same plan.
  */
 export function planActivitySync(input: EventPlanInput, options: EventPlanOptions): EventPlan {
 	const mailbox = normalizeEmail(input.mailbox);
@@ -367,7 +367,7 @@ function attendeeWarnings(activity: LnActivity, roles: Roles, mode: TargetMode):
 		}
 	}
 	if (mode === 'copy' || mode === 'follow') {
-		// SPEC §4.1: the report says why no invitations are sent.
+		// The report says why no invitations are sent.
 		const how = mode === 'copy' ? 'invited sync users get the event in their own calendar, without invitations' : 'the event reaches invited sync users through the Exchange meeting it came from, and LN follows that meeting';
 		const organizer = roles.organizer;
 		warnings.push(
@@ -1052,7 +1052,7 @@ interface EditDecision {
 }
 
 /**
- * Which side's edits stand, field by field (SPEC §4.3): a field changed on one side since the last
+ * Which side's edits stand, field by field: a field changed on one side since the last
  * sync takes that side's value; a field changed on both to different values is a conflict the policy
  * decides (origin wins: the side the event came from). A direct copy always follows LN; a meeting
  * organized outside LN is always followed. Links from before field digests: the whole event decides.

@@ -20,7 +20,7 @@ import type { SyncUserIndex } from './sync-users';
 import { fromGraphDateTime, type DateTimeTimeZone } from './time';
 
 /**
- * Exchange → LN (SPEC §4.2): what each changed event of a mailbox means for LN. Linked single events
+ * Exchange → LN: what each changed event of a mailbox means for LN. Linked single events
  * are reconciled with their activity by the LN → Exchange plan (event-plan.ts), which reads both; this
  * plan decides about everything else: new events become LN appointments (in one mailbox only),
  * occurrences of series follow their appointments, past, private, cancelled and foreign events are

@@ -1,7 +1,7 @@
 import type { LnActivity, LnAttendee } from './model';
 
 /**
- * The attendee flags of Infor's synchronizer, decided in this one place (SPEC §4.1):
+ * The attendee flags of Infor's synchronizer, decided in this one place:
  * - **Sent to Synchronizer** = Yes when the synchronizer takes the event for this attendee: the
  *   meeting organizer of a meeting it keeps, an invited attendee of such a meeting, or an invited
  *   sync user who gets the event in their own calendar;

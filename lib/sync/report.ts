@@ -1,5 +1,5 @@
 /**
- * The run report (SPEC §7). Every operation of our nodes records what it did in the ledger of the
+ * The run report. Every operation of our nodes records what it did in the ledger of the
  * current execution; the report operation turns the ledger (and per-user reports returned by
  * sub-executions) into one item per sync user and a total. Ledgers live in this process only for
  * the length of an execution: an execution runs in one process, even in queue mode.

@@ -115,7 +115,3 @@ export function syncWindow(now: DateTime, horizonDays: number): TimeWindow {
 	const start = now.toUTC();
 	return { start, end: start.plus({ days: horizonDays }) };
 }
-
-export function nowUtc(): DateTime {
-	return DateTime.utc();
-}

@@ -33,16 +33,6 @@ export function mailboxList(value: unknown): string[] {
 	return [...new Set(list)];
 }
 
-/** Groups input item indexes by the value a parameter has for each item. */
-export function groupBy(indexes: number[], keyOf: (index: number) => string): Map<string, number[]> {
-	const groups = new Map<string, number[]>();
-	for (const index of indexes) {
-		const key = keyOf(index);
-		groups.set(key, [...(groups.get(key) ?? []), index]);
-	}
-	return groups;
-}
-
 export { mapLimit };
 
 export function output(json: IDataObject, items: number | number[]): INodeExecutionData {

@@ -131,7 +131,7 @@ async function addAttendees(
 }
 
 /**
- * An LN appointment for an event that originated in Exchange, with its attendees linked (SPEC §4.2).
+ * An LN appointment for an event that originated in Exchange, with its attendees linked.
  * Idempotent: the Exchange iCalUId is the activity's reference, and an existing activity with it is
  * returned (and updated) instead of creating a second one.
  */

@@ -43,7 +43,7 @@ function flag(value: unknown): boolean | undefined {
 	return undefined;
 }
 
-/** Sets Sent to Synchronizer and/or Synchronized of one attendee (SPEC §4.1). */
+/** Sets Sent to Synchronizer and/or Synchronized of one attendee. */
 export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {
 	const { transport, mapping, company, concurrency } = await lnContext.call(this);
 	const ledger = ledgerFor(this.getExecutionId());

@@ -81,7 +81,7 @@ export const description: INodeProperties[] = [
 ];
 
 /**
- * The run report (SPEC §7): counts of contacts, events and LN writes, conflicts, skipped items with
+ * The run report: counts of contacts, events and LN writes, conflicts, skipped items with
  * their reasons, errors with their class, requests to LN and Graph, duration; in a dry run the
  * planned changes.
  */

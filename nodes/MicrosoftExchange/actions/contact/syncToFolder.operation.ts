@@ -75,7 +75,7 @@ export const description: INodeProperties[] = [
 	dryRun('contact', ['syncToFolder']),
 ];
 
-/** Makes each mailbox's LN contact folder match the input contacts (SPEC §3). */
+/** Makes each mailbox's LN contact folder match the input contacts. */
 export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {
 	const items = this.getInputData();
 	const ledger = ledgerFor(this.getExecutionId());

@@ -34,7 +34,7 @@ export const description: INodeProperties[] = [
 		displayOptions: where,
 	},
 	{
-		...mailbox('event', operations, 'The sync user whose calendar this run writes; the plan decides by the organizer and the invited attendees (SPEC §4.1)'),
+		...mailbox('event', operations, 'The sync user whose calendar this run writes; the plan decides by the organizer and the invited attendees'),
 		displayOptions: { show: { resource: ['event'], operation: operations, target: ['mailbox'] } },
 	},
 	company('event', operations),
