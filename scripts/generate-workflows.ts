@@ -2,12 +2,14 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
+import { errorAlertWorkflow } from './workflows/error-alert';
 import { pullSyncWorkflow } from './workflows/pull-sync';
 import { pushSyncWorkflow } from './workflows/push-sync';
 
 export const WORKFLOW_FILES = {
 	'pull-sync.json': pullSyncWorkflow,
 	'push-sync.json': pushSyncWorkflow,
+	'error-alert.json': errorAlertWorkflow,
 };
 
 export function renderWorkflow(build: () => object): string {

@@ -55,6 +55,8 @@ export interface MailboxReport {
 	requests: RequestCounts;
 	/** Sync users whose calendars this work changed under them: a pull checks them once more. */
 	recheck?: string[];
+	/** Organizers whose runs this mailbox waits for: it is checked again once one of them ran without failing. */
+	waitingFor?: string[];
 }
 
 export interface RunReport extends MailboxReport {
@@ -127,6 +129,12 @@ export class RunLedger {
 		report.recheck = [...new Set([...(report.recheck ?? []), ...others])].sort();
 	}
 
+	waitFor(mailbox: string | undefined, organizers: string[]): void {
+		if (organizers.length === 0) return;
+		const report = this.for(mailbox);
+		report.waitingFor = [...new Set([...(report.waitingFor ?? []), ...organizers])].sort();
+	}
+
 	plan(mailbox: string | undefined, ref: string, message: string): void {
 		this.dryRun = true;
 		pushLimited(this.for(mailbox).planned, { ref, message });
@@ -175,6 +183,7 @@ export function mergeInto(target: MailboxReport, source: MailboxReport): void {
 	}
 	for (const entry of source.errors ?? []) pushLimited(target.errors, entry);
 	if (source.recheck?.length) target.recheck = [...new Set([...(target.recheck ?? []), ...source.recheck])].sort();
+	if (source.waitingFor?.length) target.waitingFor = [...new Set([...(target.waitingFor ?? []), ...source.waitingFor])].sort();
 	target.requests.ln += source.requests?.ln ?? 0;
 	target.requests.graph += source.requests?.graph ?? 0;
 	for (const [kind, value] of Object.entries(source.requests?.byKind ?? {})) {

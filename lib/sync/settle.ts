@@ -1,6 +1,7 @@
 import type { Event } from '@microsoft/microsoft-graph-types';
 
 import { factsOf, type ActivityPlanItem, type EventPlan, type ExchangeWrite } from './event-plan';
+import { organizerOf } from './canonical';
 import { flagWrite, type FlagUpdate } from './flags';
 import type { LnActivity } from './model';
 import type { SyncUserIndex } from './sync-users';
@@ -72,13 +73,15 @@ function flagsOf(item: ActivityPlanItem, settlement: Settlement): FlagUpdate[] {
 
 /**
  * The other sync users whose own runs decide something this run just changed under them (a meeting
- * created, changed or cancelled, LN's reference moved), and this mailbox when it waited for another
- * user's run: a pull checks them once more after every user's first run, so one pull settles all.
- * Every invited sync user counts, also one whose line this run decided: mailboxes run side by side,
- * so that user's own run may have decided the same line from the calendar as it was before.
+ * created, changed or cancelled, LN's reference moved): a pull checks them once more after every
+ * user's first run, so one pull settles all. Every invited sync user counts, also one whose line this
+ * run decided: mailboxes run side by side, so that user's own run may have decided the same line from
+ * the calendar as it was before. `waitingFor`: the organizers whose runs this mailbox waits for (the
+ * meeting is not in its calendar yet); it is checked again once one of them has run without failing.
  */
-export function mailboxesToCheckAgain(items: ActivityPlanItem[], activities: Map<string, LnActivity>, users: SyncUserIndex, mailbox: string): string[] {
+export function mailboxesToCheckAgain(items: ActivityPlanItem[], activities: Map<string, LnActivity>, users: SyncUserIndex, mailbox: string): { again: string[]; waitingFor: string[] } {
 	const again = new Set<string>();
+	const waitingFor = new Set<string>();
 	const self = mailbox.toLowerCase();
 	for (const item of items) {
 		const activity = activities.get(item.activity);
@@ -92,7 +95,12 @@ export function mailboxesToCheckAgain(items: ActivityPlanItem[], activities: Map
 				again.add(user.email.toLowerCase());
 			}
 		}
-		if (item.reason?.startsWith('waiting for')) again.add(self);
+		if (item.reason?.startsWith('waiting for')) {
+			const organizerLine = organizerOf(activity);
+			const organizer = organizerLine ? users.forAttendee(organizerLine)?.email.toLowerCase() : undefined;
+			if (organizer && organizer !== self) waitingFor.add(organizer);
+			else again.add(self);
+		}
 	}
-	return [...again].sort();
+	return { again: [...again].sort(), waitingFor: [...waitingFor].sort() };
 }

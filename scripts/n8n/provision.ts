@@ -15,6 +15,7 @@ import type { ImportCredential, N8nInstance } from './instance';
 export const WORKFLOW_FILES = {
 	pull: path.join(PROJECT_DIR, 'workflows', 'pull-sync.json'),
 	push: path.join(PROJECT_DIR, 'workflows', 'push-sync.json'),
+	alert: path.join(PROJECT_DIR, 'workflows', 'error-alert.json'),
 };
 
 function workflowId(file: string): string {
@@ -23,6 +24,7 @@ function workflowId(file: string): string {
 
 export const PULL_ID = workflowId(WORKFLOW_FILES.pull);
 export const PUSH_ID = workflowId(WORKFLOW_FILES.push);
+export const ALERT_ID = workflowId(WORKFLOW_FILES.alert);
 
 /** The header LN sends its secret in (the push workflow's "LN changed" webhook, Header Auth). */
 export const LN_WEBHOOK_HEADER = 'X-LN-Webhook-Secret';
@@ -69,7 +71,7 @@ export function lnWebhookSecret(instance: N8nInstance): string {
 }
 
 /**
- * Installs the tarball, imports the credentials and both workflows (same ids: a re-run overwrites,
+ * Installs the tarball, imports the credentials and the three workflows (same ids: a re-run overwrites,
  * it never duplicates). Returns the LN webhook secret.
  */
 export async function provision(instance: N8nInstance, options: { tarball: string; env: EmulatorEnv; log?: (line: string) => void }): Promise<string> {
@@ -78,7 +80,8 @@ export async function provision(instance: N8nInstance, options: { tarball: strin
 	log(`installed ${path.basename(options.tarball)} into ${path.relative(PROJECT_DIR, path.dirname(path.dirname(installed.dir)))}`);
 	const secret = lnWebhookSecret(instance);
 	await instance.importCredentials(syncCredentials(options.env, secret));
-	await instance.importWorkflows([WORKFLOW_FILES.pull, WORKFLOW_FILES.push]);
-	log('imported 3 credentials and the pull and push workflows');
+	// The alert first: the other two name it as their error workflow.
+	await instance.importWorkflows([WORKFLOW_FILES.alert, WORKFLOW_FILES.pull, WORKFLOW_FILES.push]);
+	log('imported 3 credentials and the alert, pull and push workflows');
 	return secret;
 }

@@ -1,4 +1,5 @@
 import { CREDENTIALS, filterNode, ifNode, ours, setNode, splitOut, sticky, switchNode, WorkflowBuilder, type Workflow } from './builder';
+import { ALERT_WORKFLOW_ID } from './error-alert';
 
 export const PULL_WORKFLOW_ID = 'lnExchangePull01';
 
@@ -105,12 +106,17 @@ export function pullSyncWorkflow(): Workflow {
 	// One pull settles everything: users whose calendars another user's run changed are checked once
 	// more, and once again for what that pass changed (mailboxes run side by side, so a run may have
 	// seen a calendar as it was before another's); one whose run failed waits for the next pull.
+	// A user is checked again when a run asked for it, or when it waits for an organizer whose run went
+	// through (not for one whose run failed: that would wait in vain, run after run). The last pass is
+	// only for what another user's run changed.
+	const askedOf = (self: boolean) => `$input.all().some(report => (report.json.recheck ?? []).includes($json.mailbox)${self ? '' : ' && report.json.mailbox !== $json.mailbox'})`;
+	const organizerWentThrough = "($json.waitingFor ?? []).some(organizer => $input.all().some(report => report.json.mailbox === organizer && report.json.status !== 'errors'))";
 	const passes = [
-		{ check: 'Check again?', same: 'Same user again', run: 'Calendars checked again', y: 100 },
-		{ check: 'Check once more?', same: 'Same user once more', run: 'Calendars checked once more', y: -60 },
+		{ check: 'Check again?', same: 'Same user again', run: 'Calendars checked again', y: 100, condition: `(${askedOf(true)} || ${organizerWentThrough})` },
+		{ check: 'Check once more?', same: 'Same user once more', run: 'Calendars checked once more', y: -60, condition: askedOf(false) },
 	];
 	for (const pass of passes) {
-		w.add(filterNode(pass.check, [1500, pass.y], "={{ $json.status !== 'errors' && $input.all().flatMap(report => report.json.recheck ?? []).includes(String($json.mailbox)) }}"));
+		w.add(filterNode(pass.check, [1500, pass.y], `={{ $json.status !== 'errors' && ${pass.condition} }}`));
 		w.add({
 			name: pass.same,
 			type: 'n8n-nodes-base.set',
@@ -251,7 +257,8 @@ export function pullSyncWorkflow(): Workflow {
 		parameters: { resource: 'report', operation: 'build', scope: 'user', mailbox: '={{ $json.email }}', user: '={{ $json.user }}' },
 	});
 	w.connect(SHARD_START, 'User reports');
-	return w.build();
+	// n8n starts the alert workflow when an execution of this one fails.
+	return w.build({ errorWorkflow: ALERT_WORKFLOW_ID });
 }
 
 /**

@@ -1,4 +1,5 @@
 import { CREDENTIALS, ifNode, ours, setNode, sticky, switchNode, WorkflowBuilder, type Workflow } from './builder';
+import { ALERT_WORKFLOW_ID } from './error-alert';
 import { addExchangeChangesToLn, addLnCheck, addLnWriteBack } from './pull-sync';
 
 export const PUSH_WORKFLOW_ID = 'lnExchangePush01';
@@ -187,5 +188,6 @@ export function pushSyncWorkflow(): Workflow {
 		},
 	});
 	w.connect('What happened?', 'LN sync users', 3).connect('LN sync users', 'Keep subscriptions');
-	return w.build();
+	// n8n starts the alert workflow when an execution of this one fails.
+	return w.build({ errorWorkflow: ALERT_WORKFLOW_ID });
 }

@@ -149,7 +149,7 @@ export function describeEditor(context: N8nContext): void {
 			const response = await page.request.get(`${context.instance.url}/types/nodes.json`);
 			expect(response.ok()).toBe(true);
 			const known = new Set(((await response.json()) as Array<{ name: string }>).map((t) => t.name));
-			const used = new Set([...shippedNodes(WORKFLOW_FILES.pull), ...shippedNodes(WORKFLOW_FILES.push)].map((n) => n.type));
+			const used = new Set([...shippedNodes(WORKFLOW_FILES.pull), ...shippedNodes(WORKFLOW_FILES.push), ...shippedNodes(WORKFLOW_FILES.alert)].map((n) => n.type));
 			expect([...used].filter((type) => !known.has(type))).toEqual([]);
 		});
 

@@ -39,6 +39,7 @@ const STOCK_NODES: Record<string, string> = {
 	splitInBatches: 'SplitInBatches/SplitInBatches.node.js',
 	aggregate: 'Transform/Aggregate/Aggregate.node.js',
 	stopAndError: 'StopAndError/StopAndError.node.js',
+	errorTrigger: 'ErrorTrigger/ErrorTrigger.node.js',
 };
 
 function loadStock(registry: NodeTypeRegistry): void {

@@ -6,6 +6,7 @@ import * as get from './event/get.operation';
 import * as getChanges from './event/getChanges.operation';
 import * as linkToLnActivity from './event/linkToLnActivity.operation';
 import * as syncFromLnActivity from './event/syncFromLnActivity.operation';
+import * as send from './mail/send.operation';
 import * as subscription from './subscription/operations';
 
 export async function router(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
@@ -18,6 +19,7 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 		if (operation === 'linkToLnActivity') return [await linkToLnActivity.execute.call(this)];
 		if (operation === 'get') return [await get.execute.call(this)];
 	}
+	if (resource === 'mail' && operation === 'send') return [await send.execute.call(this)];
 	if (resource === 'subscription' && ['create', 'keep', 'renew', 'delete', 'getMany'].includes(operation)) {
 		return [await subscription.execute.call(this, operation)];
 	}

@@ -4,6 +4,7 @@ import * as syncToFolder from '../actions/contact/syncToFolder.operation';
 import * as get from '../actions/event/get.operation';
 import * as getChanges from '../actions/event/getChanges.operation';
 import * as linkToLnActivity from '../actions/event/linkToLnActivity.operation';
+import * as send from '../actions/mail/send.operation';
 import * as syncFromLnActivity from '../actions/event/syncFromLnActivity.operation';
 import * as subscription from '../actions/subscription/operations';
 
@@ -16,6 +17,7 @@ export const properties: INodeProperties[] = [
 		options: [
 			{ name: 'Contact', value: 'contact' },
 			{ name: 'Event', value: 'event' },
+			{ name: 'Mail', value: 'mail' },
 			{ name: 'Subscription', value: 'subscription' },
 		],
 		default: 'event',
@@ -70,6 +72,15 @@ export const properties: INodeProperties[] = [
 		name: 'operation',
 		type: 'options',
 		noDataExpression: true,
+		displayOptions: { show: { resource: ['mail'] } },
+		options: [{ name: 'Send', value: 'send', description: 'Send a mail from a mailbox of the tenant', action: 'Send a mail' }],
+		default: 'send',
+	},
+	{
+		displayName: 'Operation',
+		name: 'operation',
+		type: 'options',
+		noDataExpression: true,
 		displayOptions: { show: { resource: ['subscription'] } },
 		options: [
 			{ name: 'Create', value: 'create', description: 'Subscribe to changes of mailboxes', action: 'Create subscriptions' },
@@ -90,5 +101,6 @@ export const properties: INodeProperties[] = [
 	...getChanges.description,
 	...linkToLnActivity.description,
 	...get.description,
+	...send.description,
 	...subscription.description,
 ];

@@ -28,6 +28,15 @@ export interface GraphSeedUser {
 	accessDenied?: boolean;
 }
 
+export interface SentMail {
+	from: string;
+	to: string[];
+	subject: string;
+	contentType: string;
+	content: string;
+	at: string;
+}
+
 export interface GraphSeed {
 	/** Default: a GUID-like id; the token path also accepts the domain 'contoso.onmicrosoft.com'. */
 	tenantId?: string;
@@ -73,6 +82,7 @@ export class GraphEmulator extends EmulatorServer {
 	private readonly deltas = new DeltaManager();
 	private readonly subscriptions: SubscriptionManager;
 	private readonly throttler = new Throttler();
+	private readonly sentMails: SentMail[] = [];
 	/** The log sequence number of each outer request (for `batchSeq` of its inner requests). */
 	private readonly seqOf = new WeakMap<EmulatorRequest, number>();
 	/** Requests that address mailbox data (they count against the mailbox's throttling limits). */
@@ -109,6 +119,7 @@ export class GraphEmulator extends EmulatorServer {
 		this.subscriptions.clear();
 		this.throttler.clearHistory();
 		this.eventService.outbox.length = 0;
+		this.sentMails.length = 0;
 		this.auth.configure(seed.tenantId, seed.apps);
 		for (const user of seed.users ?? []) this.store.addUser(user);
 		this.eventService.silent = true;
@@ -190,6 +201,11 @@ export class GraphEmulator extends EmulatorServer {
 
 	deleteEvent(mailbox: string, id: string): void {
 		this.eventService.remove(this.box(mailbox), id);
+	}
+
+	/** Mails sent with `sendMail` since the seed. */
+	mails(): SentMail[] {
+		return this.sentMails.map((m) => ({ ...m, to: [...m.to] }));
 	}
 
 	/** Every meeting request, update, cancellation and response Exchange would have sent since the seed (from `seq` on). */
@@ -505,10 +521,24 @@ export class GraphEmulator extends EmulatorServer {
 				}
 				break;
 			}
+			case 'sendMail':
+				if (p.length === 1 && m === 'POST') return this.sendMail(req, box);
+				break;
 			default:
 				throw badRequest(`Resource not found for the segment '${p[0] ?? ''}'.`);
 		}
 		throw notAllowed(req);
+	}
+
+	/** `POST /users/{id}/sendMail`: 202 and nothing else, as Graph answers; the mail is kept for tests. */
+	private sendMail(req: EmulatorRequest, box: Mailbox): EmulatorResponse {
+		const body = requireJson(req) as { message?: { subject?: string; body?: { contentType?: string; content?: string }; toRecipients?: Array<{ emailAddress?: { address?: string } }> } };
+		const message = body.message;
+		if (!message) throw badRequest("Empty Payload. JSON content expected: 'message' is missing.");
+		const to = (message.toRecipients ?? []).map((r) => r.emailAddress?.address ?? '').filter(Boolean);
+		if (to.length === 0) throw new GraphError(400, 'ErrorInvalidRecipients', 'At least one recipient isn\'t valid., A message can\'t be sent because it contains no recipients.');
+		this.sentMails.push({ from: box.user.mail, to, subject: message.subject ?? '', contentType: message.body?.contentType ?? 'Text', content: message.body?.content ?? '', at: new Date(this.now()).toISOString() });
+		return { status: 202 };
 	}
 
 	/** Only seeded mailboxes exist; an app without access gets ErrorAccessDenied. */

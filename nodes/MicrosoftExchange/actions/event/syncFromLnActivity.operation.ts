@@ -177,7 +177,11 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 				},
 			});
 			const activitiesById = new Map(activities.filter((a): a is LnActivity => !(a as LnDeletedActivity).deleted).map((a) => [a.id, a]));
-			if (!isDryRun) ledger.checkAgain(mailbox, mailboxesToCheckAgain(result.items, activitiesById, index, mailbox));
+			if (!isDryRun) {
+				const { again, waitingFor } = mailboxesToCheckAgain(result.items, activitiesById, index, mailbox);
+				ledger.checkAgain(mailbox, again);
+				ledger.waitFor(mailbox, waitingFor);
+			}
 			if (result.plan.brake) {
 				ledger.brakes.push(`${mailbox}: ${result.plan.brake.removals} of ${result.plan.brake.linked} linked future events would be cancelled; nothing cancelled — check LN and Exchange, then raise the brake share for one run to confirm`);
 			}
