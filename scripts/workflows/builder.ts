@@ -184,3 +184,8 @@ export function switchNode(name: string, position: [number, number], expression:
 export function splitOut(name: string, position: [number, number], field: string): Omit<WorkflowNode, 'id'> {
 	return { name, type: 'n8n-nodes-base.splitOut', typeVersion: 1, position, parameters: { fieldToSplitOut: field, options: {} } };
 }
+
+/** A Stop and Error node: the execution ends in error with this message. */
+export function stopNode(name: string, position: [number, number], errorMessage: string): Omit<WorkflowNode, 'id'> {
+	return { name, type: 'n8n-nodes-base.stopAndError', typeVersion: 1, position, parameters: { errorType: 'errorMessage', errorMessage } };
+}

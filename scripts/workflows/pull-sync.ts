@@ -1,4 +1,4 @@
-import { CREDENTIALS, filterNode, ifNode, ours, setNode, splitOut, sticky, switchNode, WorkflowBuilder, type Workflow } from './builder';
+import { CREDENTIALS, filterNode, ifNode, ours, setNode, splitOut, sticky, stopNode, switchNode, WorkflowBuilder, type Workflow } from './builder';
 import { ALERT_WORKFLOW_ID } from './error-alert';
 
 export const PULL_WORKFLOW_ID = 'lnExchangePull01';
@@ -35,13 +35,7 @@ export function pullSyncWorkflow(): Workflow {
 	w.add({ name: 'Run now', type: 'n8n-nodes-base.manualTrigger', typeVersion: 1, position: [-200, 180], parameters: {} });
 	w.add({ name: 'Every hour', type: 'n8n-nodes-base.scheduleTrigger', typeVersion: 1.2, position: [-200, 20], parameters: { rule: { interval: [{ field: 'hours', hoursInterval: 1 }] } } });
 	w.add(ifNode('Pull interval ≥ 1 minute?', [40, 100], "={{ $('Every hour').params.rule.interval.every(rule => rule.field !== 'seconds' && !(rule.field === 'cronExpression' && String(rule.expression).trim().split(/\\s+/).length > 5)) }}"));
-	w.add({
-		name: 'Pull interval too short',
-		type: 'n8n-nodes-base.stopAndError',
-		typeVersion: 1,
-		position: [300, 280],
-		parameters: { errorType: 'errorMessage', errorMessage: 'The pull interval is below 1 minute. Set "Every hour" to 1 minute or more (15 minutes or more is recommended).' },
-	});
+	w.add(stopNode('Pull interval too short', [300, 280], 'The pull interval is below 1 minute. Set "Every hour" to 1 minute or more (15 minutes or more is recommended).'));
 	w.add(setNode('Settings', [300, 100], {
 		horizonDays: 365,
 		conflictPolicy: 'originWins',
@@ -159,13 +153,7 @@ export function pullSyncWorkflow(): Workflow {
 	// Last, once every user finished and the report is written: a failed user fails the execution, so
 	// n8n's failed-execution list, its error workflow and its metrics count it.
 	w.add(ifNode('Anyone failed?', [2800, 260], "={{ $json.kind === 'total' && Boolean($json.failures) && $('Settings').first().json.failWhenUsersFail !== false }}"));
-	w.add({
-		name: 'Fail the execution',
-		type: 'n8n-nodes-base.stopAndError',
-		typeVersion: 1,
-		position: [3060, 240],
-		parameters: { errorType: 'errorMessage', errorMessage: '={{ $json.failures }} (the run report is the output of "Run report")' },
-	});
+	w.add(stopNode('Fail the execution', [3060, 240], '={{ $json.failures }} (the run report is the output of "Run report")'));
 	w.connect('Run report', 'Anyone failed?').connect('Anyone failed?', 'Fail the execution', 0);
 
 	// ---------- The per-shard run (called by "Calendars of a shard") ----------
