@@ -62,6 +62,11 @@ const prop = (event: WithProps, name: string) => event.singleValueExtendedProper
  * same scenario can be compared.
  */
 export function endState(env: Environment): unknown {
+	// LN numbers new appointments in the order they are written, which mailboxes side by side (or a
+	// run that was cut short) change: an activity is named by its content, not by its number.
+	const lnActivities = env.ln.list('100', 'activities');
+	const nameOf = new Map(lnActivities.map((a) => [String(a.id), `${a.subject}@${a.start}`]));
+	const activityName = (lnKey: string | null | undefined) => lnKey?.replace(/^(ln:100:activity:)(.+)$/, (_, prefix: string, id: string) => `${prefix}${nameOf.get(id) ?? id}`);
 	const references = new Map<string, string>();
 	const events: Record<string, unknown[]> = {};
 	for (const mailbox of ['ann@contoso.com', 'bob@contoso.com', 'cat@contoso.com', 'zoe@contoso.com']) {
@@ -75,7 +80,7 @@ export function endState(env: Environment): unknown {
 					isOrganizer: event.isOrganizer,
 					isCancelled: event.isCancelled,
 					attendees: (event.attendees ?? []).map((a) => `${a.emailAddress?.address}:${a.type}`).sort(),
-					lnKey: prop(event, 'LnKey'),
+					lnKey: activityName(prop(event, 'LnKey')),
 					lnOrigin: prop(event, 'LnState')?.split('|')[0],
 					occurrences: prop(event, 'LnOccurrences') ? JSON.parse(prop(event, 'LnOccurrences')!).length : undefined,
 				};
@@ -86,19 +91,20 @@ export function endState(env: Environment): unknown {
 	for (const mailbox of ['ann@contoso.com', 'bob@contoso.com', 'cat@contoso.com', 'zoe@contoso.com']) {
 		contacts[mailbox] = env.graph.contacts(mailbox).map((c) => `${c.displayName}|${c.jobTitle ?? ''}|${c.parentFolderId ? 'folder' : ''}`).sort();
 	}
-	const activities = env.ln.list('100', 'activities').map((a) => ({
-		id: a.id,
-		type: a.type,
-		subject: a.subject,
-		start: a.start,
-		status: a.status,
-		synchronize: a.synchronize,
-		reference: a.reference ? (references.get(String(a.reference)) ?? 'unknown event') : '',
-		attendees: env.ln
-			.list('100', 'attendees')
-			.filter((t) => t.activity === a.id)
-			.map((t) => `${t.sequence}:${t.role}:${t.type}:${t.code ?? ''}:${t.email}:invite=${t.invite}:sent=${t.sentToSynchronizer}:synced=${t.synchronized}:${t.status}`),
-	}));
+	const activities = lnActivities
+		.map((a) => ({
+			type: a.type,
+			subject: a.subject,
+			start: a.start,
+			status: a.status,
+			synchronize: a.synchronize,
+			reference: a.reference ? (references.get(String(a.reference)) ?? 'unknown event') : '',
+			attendees: env.ln
+				.list('100', 'attendees')
+				.filter((t) => t.activity === a.id)
+				.map((t) => `${t.sequence}:${t.role}:${t.type}:${t.code ?? ''}:${t.email}:invite=${t.invite}:sent=${t.sentToSynchronizer}:synced=${t.synchronized}:${t.status}`),
+		}))
+		.sort((a, b) => `${a.subject}@${a.start}@${a.reference}`.localeCompare(`${b.subject}@${b.start}@${b.reference}`));
 	return { events, contacts, activities };
 }
 
