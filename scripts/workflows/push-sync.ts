@@ -1,4 +1,4 @@
-import { CREDENTIALS, ifNode, ours, setNode, sticky, switchNode, WorkflowBuilder, type Workflow } from './builder';
+import { CREDENTIALS, ifNode, ours, setNode, sticky, stopNode, switchNode, WorkflowBuilder, type Workflow } from './builder';
 import { ALERT_WORKFLOW_ID } from './error-alert';
 import { addExchangeChangesToLn, addLnCheck, addLnWriteBack } from './pull-sync';
 
@@ -21,6 +21,7 @@ export function pushSyncWorkflow(): Workflow {
 		'- **Exchange changes**: Microsoft Graph notifies **Exchange changed**; the event is synchronized with LN.',
 		'- **LN messages**: LN posts `{company, activityId, changeType}` to **LN changed** with a header secret or an HMAC signature; that activity is synchronized.',
 		'- **Keep subscriptions** (every 6 hours, and **Run now** once after activating) subscribes the LN sync users\' calendars and renews them.',
+		'- **Push report** ends each execution; one in which a user failed ends in error, and the alert workflow mails the administrators.',
 		'',
 		'**Credentials:** *Infor LN (ION API)*, *Microsoft Graph (app-only)*, and *Infor LN Webhook* (the secret LN sends in `X-LN-Webhook-Secret`, or signs with in `X-LN-Signature` and `X-LN-Timestamp`).',
 	].join('\n'), [-240, -480], 660, 320, 5));
@@ -38,6 +39,7 @@ export function pushSyncWorkflow(): Workflow {
 		brakeShare: 0.2,
 		dryRun: false,
 		timeZone: '',
+		failWhenUsersFail: true,
 	}, true));
 	for (const trigger of ['Exchange changed', 'LN changed', 'Every 6 hours', 'Run now']) w.connect(trigger, 'Settings');
 	w.add(switchNode('What happened?', [460, 200], "={{ $json.kind ?? 'schedule' }}", [
@@ -188,6 +190,12 @@ export function pushSyncWorkflow(): Workflow {
 		},
 	});
 	w.connect('What happened?', 'LN sync users', 3).connect('LN sync users', 'Keep subscriptions');
+	// Last (v1 order: the branch placed lowest runs after the others): what this push did, and an
+	// execution that ends in error when a user failed, so that n8n and the alert workflow see it.
+	w.add({ name: 'Push report', type: ours('inforLn'), typeVersion: 1, position: [460, 760], credentials: CREDENTIALS.ln, parameters: { resource: 'report', operation: 'build', scope: 'run', failedMailbox: "={{ $json.mailbox ?? '' }}" } });
+	w.add(ifNode('Anyone failed?', [720, 760], "={{ $json.kind === 'total' && Boolean($json.failures) && $('Settings').first().json.failWhenUsersFail !== false }}"));
+	w.add(stopNode('Fail the execution', [980, 740], '={{ $json.failures }} (the report is the output of "Push report")'));
+	w.connect('Settings', 'Push report').connect('Push report', 'Anyone failed?').connect('Anyone failed?', 'Fail the execution', 0);
 	// n8n starts the alert workflow when an execution of this one fails.
 	return w.build({ errorWorkflow: ALERT_WORKFLOW_ID });
 }
