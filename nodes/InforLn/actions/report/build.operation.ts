@@ -1,5 +1,4 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
-
 import { NodeOperationError } from 'n8n-workflow';
 
 import { buildReports, dropLedger, ledgerFor, type ErrorClass, type MailboxReport, type RunReport } from '../../../../lib/sync/report';
@@ -103,7 +102,10 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 		const all = buildReports(ledger, [], users, { includeTotal: false });
 		const shared = ledger.all().find((report) => report.mailbox === '');
 		reports = all.filter((r) => mailboxes.has(r.mailbox));
-		if (shared && hasContent(shared)) reports.push({ ...shared, kind: 'user', status: 'ok', dryRun: ledger.dryRun, durationMs: 0, startedAt: new Date(ledger.startedAt).toISOString(), brake: [] });
+		if (shared && hasContent(shared)) {
+			const status = shared.errors.length > 0 ? 'errors' : shared.warnings.length > 0 ? 'warnings' : 'ok';
+			reports.push({ ...shared, kind: 'user', status, dryRun: ledger.dryRun, durationMs: 0, startedAt: new Date(ledger.startedAt).toISOString(), brake: [] });
+		}
 	} else {
 		items.forEach((item, i) => {
 			if (item.json.kind === undefined && typeof item.json.error === 'string') {
