@@ -412,16 +412,18 @@ function concurrency429(emulators: RunningEmulators): number {
 	return (emulators.graph.state() as { throttling: { rejected: { concurrency: number } } }).throttling.rejected.concurrency;
 }
 
-function shippedMailboxesAtATime(workflow: NonNullable<ChildJob['workflow']>): number {
+type ShippedWorkflow = NonNullable<ChildJob['workflow']>;
+
+/** An assignment of the workflow's Settings node (the shipped values), if it has one by that name. */
+function settingOf(workflow: ShippedWorkflow, name: string): { name: string; value: unknown } | undefined {
 	const settings = workflow.nodes.find((n) => n.name === 'Settings')?.parameters as { assignments?: { assignments: Array<{ name: string; value: unknown }> } } | undefined;
-	return Number(settings?.assignments?.assignments.find((a) => a.name === 'mailboxesAtATime')?.value ?? 8);
+	return settings?.assignments?.assignments.find((a) => a.name === name);
 }
 
 /** The shipped workflow with "Mailboxes at a time" set. */
-function withMailboxesAtATime(workflow: NonNullable<ChildJob['workflow']>, value: number): NonNullable<ChildJob['workflow']> {
-	const copy = JSON.parse(JSON.stringify(workflow)) as NonNullable<ChildJob['workflow']>;
-	const settings = copy.nodes.find((n) => n.name === 'Settings')?.parameters as { assignments: { assignments: Array<{ name: string; value: unknown }> } };
-	const setting = settings.assignments.assignments.find((a) => a.name === 'mailboxesAtATime');
+function withMailboxesAtATime(workflow: ShippedWorkflow, value: number): ShippedWorkflow {
+	const copy = JSON.parse(JSON.stringify(workflow)) as ShippedWorkflow;
+	const setting = settingOf(copy, 'mailboxesAtATime');
 	if (!setting) throw new Error('The shipped pull workflow has no mailboxesAtATime setting');
 	setting.value = value;
 	return copy;
@@ -579,8 +581,7 @@ async function main(): Promise<void> {
 	if (!fs.existsSync(path.join(ROOT, 'dist', 'nodes'))) throw new Error('No dist/: run `npm run build` first');
 	// The shipped workflow as it is now, for all runs; its horizon is the peer's too.
 	const workflow = JSON.parse(fs.readFileSync(WORKFLOW_FILE, 'utf8')) as NonNullable<ChildJob['workflow']>;
-	const settings = workflow.nodes.find((n) => n.name === 'Settings')?.parameters as { assignments?: { assignments: Array<{ name: string; value: unknown }> } } | undefined;
-	const horizonDays = Number(settings?.assignments?.assignments.find((a) => a.name === 'horizonDays')?.value ?? 365);
+	const horizonDays = Number(settingOf(workflow, 'horizonDays')?.value ?? 365);
 
 	if (!options.rawEmulators) indexLnEmulator();
 	const loadAtStart = os.loadavg().map((n) => round(n, 2));
@@ -620,7 +621,7 @@ async function main(): Promise<void> {
 	let product: SeriesResult;
 	let baseline: SeriesResult | undefined;
 	let peer: { sampleUsers: number; users: number; scale: number; scaled: boolean; measured: RunFigures[]; runs: RunFigures[] } | undefined;
-	const concurrency = options.concurrency ?? shippedMailboxesAtATime(workflow);
+	const concurrency = options.concurrency ?? Number(settingOf(workflow, 'mailboxesAtATime')?.value ?? 8);
 	try {
 		if (options.compare) {
 			progress('baseline: one mailbox and one LN request at a time');

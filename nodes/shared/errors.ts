@@ -62,3 +62,11 @@ export function parseJsonParameter<T>(value: unknown, name: string): T | undefin
 		throw new Error(`${name} is not valid JSON`);
 	}
 }
+
+/** A whole-number setting from 1 to `max`; empty gives `fallback`, anything else names the setting. */
+export function concurrencySetting(value: unknown, name: string, fallback: number, max = 64): number {
+	if (value === undefined || value === null || value === '') return fallback;
+	const limit = Number(value);
+	if (!Number.isInteger(limit) || limit < 1 || limit > max) throw new Error(`${name} must be a whole number from 1 to ${max}, not "${String(value)}"`);
+	return limit;
+}

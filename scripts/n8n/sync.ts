@@ -1,5 +1,6 @@
 /** Runs the shipped workflows in an n8n instance through its CLI, and reads what they did. */
 import type { CliExecution, N8nInstance } from './instance';
+import { USERS_FAILED_NODE } from '../workflows/pull-sync';
 import { PULL_ID, PUSH_ID } from './provision';
 
 export interface PullRun {
@@ -11,8 +12,6 @@ export interface PullRun {
 	failed?: string;
 }
 
-/** The node of the shipped pull that ends a run in which sync users failed in error. */
-export const USERS_FAILED_NODE = 'Fail the execution';
 
 /** The pull sync, once, with `n8n execute --id` (mode cli, from its manual trigger "Run now"). */
 export async function runPull(instance: N8nInstance): Promise<PullRun> {

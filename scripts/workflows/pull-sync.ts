@@ -150,11 +150,7 @@ export function pullSyncWorkflow(): Workflow {
 	w.connect('Calendars checked again', 'All passes', 0, 1).connect('Calendars checked again', 'Check once more?');
 	w.connect('Calendars checked once more', 'All passes', 0, 2);
 	w.connect('All passes', 'Run report');
-	// Last, once every user finished and the report is written: a failed user fails the execution, so
-	// n8n's failed-execution list, its error workflow and its metrics count it.
-	w.add(ifNode('Anyone failed?', [2800, 260], "={{ $json.kind === 'total' && Boolean($json.failures) && $('Settings').first().json.failWhenUsersFail !== false }}"));
-	w.add(stopNode('Fail the execution', [3060, 240], '={{ $json.failures }} (the run report is the output of "Run report")'));
-	w.connect('Run report', 'Anyone failed?').connect('Anyone failed?', 'Fail the execution', 0);
+	addFailWhenUsersFail(w, 'Run report', [2800, 260], 'the run report');
 
 	// ---------- The per-shard run (called by "Calendars of a shard") ----------
 	w.add(sticky('Per-shard area', [
@@ -247,6 +243,20 @@ export function pullSyncWorkflow(): Workflow {
 	w.connect(SHARD_START, 'User reports');
 	// n8n starts the alert workflow when an execution of this one fails.
 	return w.build({ errorWorkflow: ALERT_WORKFLOW_ID });
+}
+
+/** The node that ends an execution in error when a sync user failed (after its report). */
+export const USERS_FAILED_NODE = 'Fail the execution';
+
+/**
+ * Last, once every user finished and the report is written: a failed user fails the execution, so
+ * n8n's failed-execution list, the error workflow and n8n's metrics count it (setting failWhenUsersFail).
+ */
+export function addFailWhenUsersFail(w: WorkflowBuilder, reportNode: string, at: [number, number], reportName: string): void {
+	const [x, y] = at;
+	w.add(ifNode('Anyone failed?', [x, y], "={{ $json.kind === 'total' && Boolean($json.failures) && $('Settings').first().json.failWhenUsersFail !== false }}"));
+	w.add(stopNode(USERS_FAILED_NODE, [x + 260, y - 20], `={{ $json.failures }} (${reportName} is the output of "${reportNode}")`));
+	w.connect(reportNode, 'Anyone failed?').connect('Anyone failed?', USERS_FAILED_NODE, 0);
 }
 
 /**

@@ -1,6 +1,6 @@
-import { CREDENTIALS, ifNode, ours, setNode, sticky, stopNode, switchNode, WorkflowBuilder, type Workflow } from './builder';
+import { CREDENTIALS, ifNode, ours, setNode, sticky, switchNode, WorkflowBuilder, type Workflow } from './builder';
 import { ALERT_WORKFLOW_ID } from './error-alert';
-import { addExchangeChangesToLn, addLnCheck, addLnWriteBack } from './pull-sync';
+import { addExchangeChangesToLn, addFailWhenUsersFail, addLnCheck, addLnWriteBack } from './pull-sync';
 
 export const PUSH_WORKFLOW_ID = 'lnExchangePush01';
 export const GRAPH_TRIGGER_PATH = 'ln-exchange-sync/graph';
@@ -193,9 +193,8 @@ export function pushSyncWorkflow(): Workflow {
 	// Last (v1 order: the branch placed lowest runs after the others): what this push did, and an
 	// execution that ends in error when a user failed, so that n8n and the alert workflow see it.
 	w.add({ name: 'Push report', type: ours('inforLn'), typeVersion: 1, position: [460, 760], credentials: CREDENTIALS.ln, parameters: { resource: 'report', operation: 'build', scope: 'run', failedMailbox: "={{ $json.mailbox ?? '' }}" } });
-	w.add(ifNode('Anyone failed?', [720, 760], "={{ $json.kind === 'total' && Boolean($json.failures) && $('Settings').first().json.failWhenUsersFail !== false }}"));
-	w.add(stopNode('Fail the execution', [980, 740], '={{ $json.failures }} (the report is the output of "Push report")'));
-	w.connect('Settings', 'Push report').connect('Push report', 'Anyone failed?').connect('Anyone failed?', 'Fail the execution', 0);
+	w.connect('Settings', 'Push report');
+	addFailWhenUsersFail(w, 'Push report', [720, 760], 'the report');
 	// n8n starts the alert workflow when an execution of this one fails.
 	return w.build({ errorWorkflow: ALERT_WORKFLOW_ID });
 }

@@ -1,7 +1,7 @@
 import type { INode } from 'n8n-workflow';
 
 import type { RunResult, WorkflowJson } from '../harness/workflow-runner';
-import { failedUsersOnly, runPullExpectingFailures, scenarioEnvironment, shipped } from './workflow-helpers';
+import { failedUsersOnly, runPullExpectingFailures, scenarioEnvironment, shipped, withSettings } from './workflow-helpers';
 
 // The alert (issue 18, point 2): the error workflow of both shipped workflows mails the administrators.
 const pull = shipped('pull-sync.json');
@@ -9,14 +9,7 @@ const push = shipped('push-sync.json');
 const alert = shipped('error-alert.json');
 
 /** The alert workflow with its settings: the sender and the administrators. */
-function alertWith(from: string, to: string): WorkflowJson {
-	const copy = JSON.parse(JSON.stringify(alert)) as WorkflowJson;
-	const settings = copy.nodes.find((n: INode) => n.name === 'Settings')!;
-	const assignments = (settings.parameters.assignments as { assignments: Array<{ name: string; value: unknown }> }).assignments;
-	assignments.find((a) => a.name === 'from')!.value = from;
-	assignments.find((a) => a.name === 'to')!.value = to;
-	return copy;
-}
+const alertWith = (from: string, to: string) => withSettings(alert, { from, to });
 
 /** What n8n hands the Error Trigger when an execution fails (n8n's executeErrorWorkflow). */
 function errorTriggerInput(failed: RunResult, workflow: WorkflowJson) {

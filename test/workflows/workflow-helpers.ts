@@ -6,6 +6,7 @@ import type { Event } from '@microsoft/microsoft-graph-types';
 import { startEnvironment, type Environment } from '../harness/environment';
 import { WebhookHost } from '../harness/webhook-host';
 import type { RunResult, WorkflowJson } from '../harness/workflow-runner';
+import { USERS_FAILED_NODE } from '../../scripts/workflows/pull-sync';
 import { scenario } from './scenario';
 
 export const WORKFLOW_DIR = path.join(__dirname, '..', '..', 'workflows');
@@ -120,9 +121,6 @@ export function writes(env: Environment): { graph: string[]; ln: string[] } {
 		.map((r) => `${r.method} ${r.path}`);
 	return { graph, ln };
 }
-
-/** The node of the shipped pull that fails an execution in which a sync user failed (after the report). */
-export const USERS_FAILED_NODE = 'Fail the execution';
 
 /**
  * Runs the shipped pull from "Run now". A run whose users failed ends in error by design (the report is

@@ -8,6 +8,7 @@ import { parseIonApiText, toIonApiConfig, type IonApiConfig } from '../../../lib
 import { DEFAULT_LN_CONCURRENCY, LnTransport, type HttpRequester } from '../../../lib/ln/transport';
 import { Semaphore } from '../../../lib/http/semaphore';
 import { ledgerFor } from '../../../lib/sync/report';
+import { concurrencySetting } from '../../shared/errors';
 
 export const CREDENTIAL_NAME = 'inforLnIonApi';
 
@@ -42,13 +43,7 @@ export interface LnContext {
 const gates = new Map<string, Semaphore>();
 
 export function lnConcurrencyOf(data: ICredentialDataDecryptedObject): number {
-	const value = data.maxConcurrentRequests;
-	if (value === undefined || value === null || value === '') return DEFAULT_LN_CONCURRENCY;
-	const limit = Number(value);
-	if (!Number.isInteger(limit) || limit < 1 || limit > 64) {
-		throw new Error(`Concurrent Requests must be a whole number from 1 to 64, not "${String(value)}"`);
-	}
-	return limit;
+	return concurrencySetting(data.maxConcurrentRequests, 'Concurrent Requests', DEFAULT_LN_CONCURRENCY);
 }
 
 function gateFor(ion: IonApiConfig, limit: number): Semaphore {

@@ -89,11 +89,3 @@ export const mailboxesAtATime = (resource: string, operations: string[]): INodeP
 	...mailboxesAtATimeOption,
 	displayOptions: show(resource, operations),
 });
-
-/** Reads "Mailboxes at a Time" (a number 1–64) or says which value is wrong. */
-export function mailboxesAtATimeValue(value: unknown): number {
-	if (value === undefined || value === null || value === '') return DEFAULT_MAILBOXES_AT_A_TIME;
-	const limit = Number(value);
-	if (!Number.isInteger(limit) || limit < 1 || limit > 64) throw new Error(`Mailboxes at a Time must be a whole number from 1 to 64, not "${String(value)}"`);
-	return limit;
-}

@@ -3,7 +3,8 @@ import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-wor
 import { mapLimit } from '../../../lib/http/semaphore';
 import { GraphApiError, GraphAuthError } from '../../../lib/graph/transport';
 import type { ErrorClass } from '../../../lib/sync/report';
-import { errorClassFor, isEmptyItem, nodeErrorOf, parseJsonParameter, type ApiFailures } from '../../shared/errors';
+import { concurrencySetting, errorClassFor, isEmptyItem, nodeErrorOf, parseJsonParameter, type ApiFailures } from '../../shared/errors';
+import { DEFAULT_MAILBOXES_AT_A_TIME } from '../descriptions/common';
 
 const GRAPH_FAILURES: ApiFailures = {
 	request: (error) =>
@@ -38,4 +39,13 @@ export { mapLimit };
 export function output(json: IDataObject, items: number | number[]): INodeExecutionData {
 	const list = Array.isArray(items) ? items : [items];
 	return { json, pairedItem: list.length === 1 ? { item: list[0] } : list.map((item) => ({ item })) };
+}
+
+/** "Mailboxes at a Time" of the node (`value`: the parameter as read), or an error naming it. */
+export function mailboxesAtATimeOf(context: IExecuteFunctions, value: unknown, what: string): number {
+	try {
+		return concurrencySetting(value, 'Mailboxes at a Time', DEFAULT_MAILBOXES_AT_A_TIME);
+	} catch (error) {
+		throw toNodeError(context, error, 0, what);
+	}
 }

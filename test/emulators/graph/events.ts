@@ -582,6 +582,17 @@ export class EventService {
 	// Attendee copies
 	// -------------------------------------------------------------------------------------------
 
+	/** Attendees no longer on a meeting (or its occurrence) lose their copy. */
+	private dropCopiesNotIn(record: EventRecord, wanted: Set<string>): void {
+		for (const [mail, key] of [...record.copies]) {
+			if (wanted.has(mail)) continue;
+			const copyBox = this.store.mailbox(mail);
+			const copy = copyBox.events.get(key);
+			if (copy) this.deleteRecord(copyBox, copy);
+			record.copies.delete(mail);
+		}
+	}
+
 	/**
 	 * Brings the attendees' copies in line with the organizer's item: new tenant attendees get a
 	 * copy, removed ones lose it, the others get the organizer's changes (a new time resets their
@@ -595,13 +606,7 @@ export class EventService {
 			if (a.status.response === 'declined') continue;
 			wanted.add(mail);
 		}
-		for (const [mail, key] of [...org.copies]) {
-			if (wanted.has(mail)) continue;
-			const copyBox = this.store.mailbox(mail);
-			const copy = copyBox.events.get(key);
-			if (copy) this.deleteRecord(copyBox, copy);
-			org.copies.delete(mail);
-		}
+		this.dropCopiesNotIn(org, wanted);
 		for (const mail of wanted) {
 			const copyBox = this.store.mailbox(mail);
 			const key = org.copies.get(mail);
@@ -661,13 +666,7 @@ export class EventService {
 			if (mail === exc.mailbox || !this.store.hasMailbox(mail) || master.copies.has(mail) || a.status.response === 'declined') continue;
 			wanted.add(mail);
 		}
-		for (const [mail, key] of [...exc.copies]) {
-			if (wanted.has(mail)) continue;
-			const copyBox = this.store.mailbox(mail);
-			const copy = copyBox.events.get(key);
-			if (copy) this.deleteRecord(copyBox, copy);
-			exc.copies.delete(mail);
-		}
+		this.dropCopiesNotIn(exc, wanted);
 		for (const mail of wanted) {
 			const copyBox = this.store.mailbox(mail);
 			const key = exc.copies.get(mail);

@@ -3,8 +3,8 @@ import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodePropertie
 import { syncContactFolder, type FolderSyncResult } from '../../../../lib/graph/contacts';
 import type { LnContact } from '../../../../lib/sync/model';
 import { ledgerFor } from '../../../../lib/sync/report';
-import { dryRun, mailboxesAtATimeOption, mailboxesAtATimeValue, show } from '../../descriptions/common';
-import { errorClassOf, isEmptyItem, mailboxList, mapLimit, toNodeError } from '../../helpers/execute';
+import { dryRun, mailboxesAtATimeOption, show } from '../../descriptions/common';
+import { errorClassOf, isEmptyItem, mailboxesAtATimeOf, mailboxList, mapLimit, toNodeError } from '../../helpers/execute';
 import { graphTransport } from '../../transport';
 
 const where = show('contact', ['syncToFolder']);
@@ -96,12 +96,7 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 	const mode = String(options.output ?? 'all');
 	const isDryRun = this.getNodeParameter('dryRun', 0, false) as boolean;
 	if (mailboxes.length === 0) throw toNodeError(this, new Error('field Mailboxes is empty'), 0, 'Sync contacts');
-	let atATime: number;
-	try {
-		atATime = mailboxesAtATimeValue(options.mailboxesAtATime);
-	} catch (error) {
-		throw toNodeError(this, error, 0, 'Sync contacts');
-	}
+	const atATime = mailboxesAtATimeOf(this, options.mailboxesAtATime, 'Sync contacts');
 	// Every summary derives from all input items: one shared list, not one copy per mailbox.
 	const pairedWithAll = items.map((_, item) => ({ item }));
 	const graph = await graphTransport.call(this);

@@ -8,8 +8,8 @@ import type { SyncUser } from '../../../../lib/sync/model';
 import { ledgerFor, type RunLedger } from '../../../../lib/sync/report';
 import { SyncUserIndex } from '../../../../lib/sync/sync-users';
 import { syncWindow } from '../../../../lib/sync/time';
-import { company, horizon, mailbox, mailboxesAtATime, mailboxesAtATimeValue, mailboxValue, show, syncUsers } from '../../descriptions/common';
-import { errorClassOf, mapLimit, output, parseJson, toNodeError } from '../../helpers/execute';
+import { company, horizon, mailbox, mailboxesAtATime, mailboxValue, show, syncUsers } from '../../descriptions/common';
+import { errorClassOf, mailboxesAtATimeOf, mapLimit, output, parseJson, toNodeError } from '../../helpers/execute';
 import { graphTransport, linkKeyOf } from '../../transport';
 
 const operations = ['getChanges'];
@@ -70,24 +70,20 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 	const staticData = this.getWorkflowStaticData('node');
 	const cursors = (staticData.cursors ?? {}) as Cursors;
 	const graph = await graphTransport.call(this);
-	// One read per mailbox, however many input items name it; several mailboxes at a time.
-	const firstItemOf = new Map<string, number>();
+	// One read per mailbox, however many input items name it (the first names the parameters); several mailboxes at a time.
+	const reads = new Map<string, { mailbox: string; company: string; item: number }>();
 	for (let i = 0; i < items.length; i++) {
-		const key = `${String(this.getNodeParameter('company', i, '')).trim()}|${mailboxValue(this.getNodeParameter('mailbox', i))}`;
-		if (!firstItemOf.has(key)) firstItemOf.set(key, i);
+		const company = String(this.getNodeParameter('company', i, '')).trim();
+		const mailbox = mailboxValue(this.getNodeParameter('mailbox', i));
+		const key = `${company}|${mailbox}`;
+		if (!reads.has(key)) reads.set(key, { mailbox, company, item: i });
 	}
-	let atATime: number;
-	try {
-		atATime = mailboxesAtATimeValue(this.getNodeParameter('mailboxesAtATime', 0, undefined));
-	} catch (error) {
-		throw toNodeError(this, error, 0, 'Exchange changes');
-	}
-	const mailboxes = [...firstItemOf.entries()];
-	const outputs = await mapLimit(mailboxes, atATime, async ([key, i]): Promise<INodeExecutionData[] | Error> => {
-		const mailboxAddress = key.slice(key.indexOf('|') + 1);
+	const atATime = mailboxesAtATimeOf(this, this.getNodeParameter('mailboxesAtATime', 0, undefined), 'Exchange changes');
+	const mailboxes = [...reads.entries()];
+	const outputs = await mapLimit(mailboxes, atATime, async ([key, { mailbox: mailboxAddress, company, item: i }]): Promise<INodeExecutionData[] | Error> => {
 		try {
 			if (!mailboxAddress) throw new Error('field Mailbox is empty');
-			const lnCompany = checkedLnCompany(key.slice(0, key.indexOf('|')));
+			const lnCompany = checkedLnCompany(company);
 			const horizonDays = Number(this.getNodeParameter('horizonDays', i, 365));
 			const now = DateTime.utc();
 			syncWindow(now, horizonDays);
@@ -129,8 +125,8 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 			continue;
 		}
 		if (!this.continueOnFail()) throw result;
-		const [key, item] = mailboxes[index];
-		out.push(output({ mailbox: key.slice(key.indexOf('|') + 1), action: 'failed', error: result.message }, item));
+		const { mailbox, item } = mailboxes[index][1];
+		out.push(output({ mailbox, action: 'failed', error: result.message }, item));
 	}
 	return out;
 }

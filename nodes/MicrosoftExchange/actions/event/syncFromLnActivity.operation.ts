@@ -10,8 +10,8 @@ import { ledgerFor, type RunLedger } from '../../../../lib/sync/report';
 import { mailboxesToCheckAgain } from '../../../../lib/sync/settle';
 import { SyncUserIndex } from '../../../../lib/sync/sync-users';
 import { isValidZone, syncWindow } from '../../../../lib/sync/time';
-import { company, dryRun, horizon, mailbox, mailboxesAtATime, mailboxesAtATimeValue, mailboxValue, show, syncUsers } from '../../descriptions/common';
-import { errorClassOf, isEmptyItem, mapLimit, output, parseJson, toNodeError } from '../../helpers/execute';
+import { company, dryRun, horizon, mailbox, mailboxesAtATime, mailboxValue, show, syncUsers } from '../../descriptions/common';
+import { errorClassOf, isEmptyItem, mailboxesAtATimeOf, mapLimit, output, parseJson, toNodeError } from '../../helpers/execute';
 import { graphTransport, linkKeyOf } from '../../transport';
 
 const operations = ['syncFromLnActivity'];
@@ -119,12 +119,7 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 	type Run =
 		| { kind: 'done'; items: Array<{ item: ActivityPlanItem; inputs: number[] }>; isDryRun: boolean; mailbox: string }
 		| { kind: 'failed'; error: Error; indexes: number[]; mailbox: string };
-	let atATime: number;
-	try {
-		atATime = mailboxesAtATimeValue(this.getNodeParameter('mailboxesAtATime', 0, undefined));
-	} catch (error) {
-		throw toNodeError(this, error, 0, 'Sync from LN activities');
-	}
+	const atATime = mailboxesAtATimeOf(this, this.getNodeParameter('mailboxesAtATime', 0, undefined), 'Sync from LN activities');
 	const runs = await mapLimit([...groups.entries()], atATime, async ([key, indexes]): Promise<Run> => {
 		const [mailbox, lnCompany, completeness] = key.split('|');
 		const first = indexes[0];
