@@ -99,18 +99,21 @@ export function pullSyncWorkflow(): Workflow {
 	});
 	// One pull settles everything: users whose calendars another user's run changed are checked once
 	// more, and once again for what that pass changed (mailboxes run side by side, so a run may have
-	// seen a calendar as it was before another's); one whose run failed waits for the next pull.
-	// A user is checked again when a run asked for it, or when it waits for an organizer whose run went
-	// through (not for one whose run failed: that would wait in vain, run after run). The last pass is
-	// only for what another user's run changed.
+	// seen a calendar as it was before another's).
+	// A user is checked again when a run asked for it, or when it waits for an organizer whose calendar
+	// run went through (not for one whose run failed: that would wait in vain, run after run). A user
+	// whose own calendar run failed (no access, LN activities not read) waits for the next pull: a
+	// second try now would fail alike; other errors of a run (a refused record) do not hold it back.
+	// The last pass is only for what another user's run changed.
+	const calendarRan = (report: string) => `!((${report}.errors ?? []).some(line => line.ref === 'calendar') || (${report}.skipped ?? []).some(line => line.ref === 'calendar'))`;
 	const askedOf = (self: boolean) => `$input.all().some(report => (report.json.recheck ?? []).includes($json.mailbox)${self ? '' : ' && report.json.mailbox !== $json.mailbox'})`;
-	const organizerWentThrough = "($json.waitingFor ?? []).some(organizer => $input.all().some(report => report.json.mailbox === organizer && report.json.status !== 'errors'))";
+	const organizerWentThrough = `($json.waitingFor ?? []).some(organizer => $input.all().some(report => report.json.mailbox === organizer && ${calendarRan('report.json')}))`;
 	const passes = [
 		{ check: 'Check again?', same: 'Same user again', run: 'Calendars checked again', y: 100, condition: `(${askedOf(true)} || ${organizerWentThrough})` },
 		{ check: 'Check once more?', same: 'Same user once more', run: 'Calendars checked once more', y: -60, condition: askedOf(false) },
 	];
 	for (const pass of passes) {
-		w.add(filterNode(pass.check, [1500, pass.y], `={{ $json.status !== 'errors' && ${pass.condition} }}`));
+		w.add(filterNode(pass.check, [1500, pass.y], `={{ ${calendarRan('$json')} && ${pass.condition} }}`));
 		w.add({
 			name: pass.same,
 			type: 'n8n-nodes-base.set',

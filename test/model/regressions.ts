@@ -153,4 +153,25 @@ export const REGRESSIONS: Array<{ name: string; sequence: [boolean, Step[]]; at?
 		],
 		at: '2027-01-15T22:31:41.513Z',
 	},
+	{
+		name: 'seed 209523108 path 44: a meeting handed to a new organizer while a forged link fails another run of its attendee (that attendee is still checked again)',
+		sequence: [
+			false,
+			[
+				{ kind: 'exMove', m: 1, e: 32, to: 'past' },
+				{ kind: 'lnAddAttendee', a: 12, p: 1 },
+				{ kind: 'exDeleteCopy', m: 2, e: 29 },
+				{ kind: 'pull', fault: null },
+				{ kind: 'exSubject', m: 1, e: 11 },
+				{ kind: 'exAttendee', m: 3, e: 40, p: 5, add: false },
+				{ kind: 'lnInvite', a: 38, l: 29 },
+				{ kind: 'lnAddAttendee', a: 25, p: 2 },
+				{ kind: 'lnOrganizer', a: 8, p: 2 },
+				{ kind: 'lnOrganizer', a: 33, p: 1 },
+				{ kind: 'attack', variant: 'occurrence', target: 1 },
+				{ kind: 'lnRemoveAttendee', a: 12, l: 20 },
+			],
+		],
+		at: '2027-01-18T20:48:05.613Z',
+	},
 ];
