@@ -1,4 +1,5 @@
 import type { Event } from '@microsoft/microsoft-graph-types';
+import { DateTime } from 'luxon';
 
 import {
 	decodeOccurrences,
@@ -132,13 +133,25 @@ export function occurrenceDay(iCalUId: string): string | undefined {
 /**
  * iCalUId → the event with it in the mailbox, or null. Single events and series are found by a
  * `$filter` on /events (ten iCalUIds a query); occurrences, which /events does not list, in the
- * calendar view of the day their iCalUId names. All in `$batch`.
+ * calendar view of the day their iCalUId names and of each day in `near` (where an occurrence may have
+ * been moved to: its LN appointment's start). All in `$batch`.
  */
-export async function findByICalUIds(graph: GraphTransport, mailbox: string, uids: string[]): Promise<Map<string, Event | null>> {
+export async function findByICalUIds(
+	graph: GraphTransport,
+	mailbox: string,
+	uids: string[],
+	near: ReadonlyMap<string, string[]> = new Map(),
+): Promise<Map<string, Event | null>> {
 	const list = [...new Set(uids)];
 	const singles = list.filter((uid) => !occurrenceDay(uid));
 	const byDay = new Map<string, string[]>();
-	for (const uid of list.filter((u) => occurrenceDay(u))) byDay.set(occurrenceDay(uid)!, [...(byDay.get(occurrenceDay(uid)!) ?? []), uid]);
+	for (const uid of list) {
+		const original = occurrenceDay(uid);
+		if (!original) continue;
+		const moved = (near.get(uid) ?? []).map((start) => DateTime.fromISO(start, { zone: 'utc' })).filter((start) => start.isValid);
+		const days = new Set([original, ...moved.map((start) => start.toISODate()!)]);
+		for (const day of days) byDay.set(day, [...(byDay.get(day) ?? []), uid]);
+	}
 	const lookups: Array<{ uids: string[]; request: BatchRequest }> = [];
 	for (let i = 0; i < singles.length; i += UIDS_PER_QUERY) {
 		const chunk = singles.slice(i, i + UIDS_PER_QUERY);
@@ -162,7 +175,8 @@ export async function findByICalUIds(graph: GraphTransport, mailbox: string, uid
 		for (const uid of lookup.uids) {
 			// An attendee's calendar may hold the meeting once; prefer the organizer's own item if both are there.
 			const matches = found.filter((e) => e.iCalUId === uid).sort((a, b) => Number(Boolean(b.isOrganizer)) - Number(Boolean(a.isOrganizer)));
-			result.set(uid, matches[0] ?? null);
+			const earlier = result.get(uid);
+			if (!earlier || (matches[0]?.isOrganizer && !earlier.isOrganizer)) result.set(uid, matches[0] ?? earlier ?? null);
 		}
 	}
 	return result;
@@ -242,7 +256,7 @@ export async function syncActivities(graph: GraphTransport, request: ActivitySyn
 	const input: EventPlanInput = { mailbox, activities, linked, complete: request.complete, syncUsers: request.syncUsers, seriesHeld: occurrenceActivities(links) };
 	let plan = planActivitySync(input, request.options);
 	if (plan.presenceNeeded.length > 0) {
-		input.presence = await findByICalUIds(graph, mailbox, plan.presenceNeeded);
+		input.presence = await findByICalUIds(graph, mailbox, plan.presenceNeeded, startsByReference(activities));
 		plan = planActivitySync(input, request.options);
 	}
 	const byId = new Map(activities.filter((a): a is LnActivity => !(a as LnDeletedActivity).deleted).map((a) => [a.id, a]));
@@ -337,6 +351,16 @@ async function storeSeriesLinks(graph: GraphTransport, request: ActivitySyncRequ
 	}
 }
 
+/** Where LN has each referenced event: an occurrence moved in LN (and then in Exchange) is looked for there too. */
+function startsByReference(activities: Array<LnActivity | LnDeletedActivity>): Map<string, string[]> {
+	const starts = new Map<string, string[]>();
+	for (const activity of activities) {
+		const { reference, start } = activity as LnActivity;
+		if (reference && start) starts.set(reference, [...(starts.get(reference) ?? []), start]);
+	}
+	return starts;
+}
+
 /**
  * Just after a meeting is created or updated, its sync-user attendees have Exchange's copy (or had
  * it brought back): their flags are then decided at once rather than on their own next run.
@@ -364,7 +388,7 @@ async function findCopiesAfterWrites(
 	}
 	const found = new Set<string>();
 	for (const [mailbox, entries] of byMailbox) {
-		const present = await findByICalUIds(graph, mailbox, entries.map((e) => e.uid));
+		const present = await findByICalUIds(graph, mailbox, entries.map((e) => e.uid), startsByReference([...activities.values()]));
 		for (const entry of entries) if (present.get(entry.uid)) found.add(entry.key);
 	}
 	return found;

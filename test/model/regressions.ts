@@ -174,4 +174,25 @@ export const REGRESSIONS: Array<{ name: string; sequence: [boolean, Step[]]; at?
 		],
 		at: '2027-01-18T20:48:05.613Z',
 	},
+	{
+		name: 'seed 209523108 path 348: LN moves an occurrence appointment days away from its original date (its attendee copy is looked for where it went)',
+		sequence: [
+			true,
+			[
+				{ kind: 'lnDelete', a: 32 },
+				{ kind: 'exMove', m: 1, e: 34, to: 'later' },
+				{ kind: 'wait', minutes: 184 },
+				{ kind: 'push' },
+				{ kind: 'exDeleteCopy', m: 0, e: 12 },
+				{ kind: 'exDelete', m: 2, e: 17 },
+				{ kind: 'exCreate', organizer: 1, invitees: [3, 1, 2], private: false, series: true },
+				{ kind: 'lnAddAttendee', a: 38, p: 1 },
+				{ kind: 'exMove', m: 2, e: 38, to: 'back' },
+				{ kind: 'exMove', m: 0, e: 15, to: 'later' },
+				{ kind: 'pull', fault: 68 },
+				{ kind: 'lnMove', a: 21, to: 'back' },
+			],
+		],
+		at: '2027-02-11T15:57:50.793Z',
+	},
 ];
