@@ -195,4 +195,20 @@ export const REGRESSIONS: Array<{ name: string; sequence: [boolean, Step[]]; at?
 		],
 		at: '2027-02-11T15:57:50.793Z',
 	},
+	{
+		name: 'seed 356920599 path 288: a series renamed after one occurrence was moved (the moved one keeps its subject on both sides)',
+		sequence: [
+			false,
+			[
+				{ kind: 'exMove', m: 0, e: 29, to: 'later' },
+				{ kind: 'exSubject', m: 0, e: 26 },
+				{ kind: 'exDeleteCopy', m: 1, e: 16 },
+				{ kind: 'exOccurrence', m: 2, e: 37, o: 18, what: 'cancel' },
+				{ kind: 'attack', variant: 'single', target: 24 },
+				{ kind: 'attack', variant: 'occurrence', target: 16 },
+				{ kind: 'pull', fault: 36 },
+			],
+		],
+		at: '2027-03-04T06:46:11.633Z',
+	},
 ];

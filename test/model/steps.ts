@@ -293,8 +293,11 @@ export function applyEdit(step: Step, world: World, model: Model): string {
 				graph.updateEvent(mailbox, event.id, { subject });
 				model.exSubjects.set(event.iCalUId, subject);
 				if (event.type === 'seriesMaster') {
-					// A series' subject is every occurrence's.
-					for (const occurrence of graph.occurrences(mailbox, event.id, Date.now() - 86_400_000, Date.now() + 400 * 86_400_000)) model.exSubjects.set(occurrence.iCalUId!, subject);
+					// A series' subject is every occurrence's, but not an exception's: an occurrence edited on its
+					// own keeps what it has (MS-OXOCAL: the organizer's client updates each exception separately).
+					for (const occurrence of graph.occurrences(mailbox, event.id, Date.now() - 86_400_000, Date.now() + 400 * 86_400_000)) {
+						if (occurrence.type !== 'exception') model.exSubjects.set(occurrence.iCalUId!, subject);
+					}
 				}
 				const linked = /^ln:100:activity:(.+)$/.exec(event.lnKey ?? '')?.[1] ?? snap.activities.find((a) => a.reference === event.iCalUId)?.id;
 				// An edit reaches LN from the meeting organizer's calendar only: a direct copy in an

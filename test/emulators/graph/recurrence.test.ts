@@ -110,6 +110,23 @@ describe('recurring series', () => {
 		expect((await graph.get<List>(`/users/${ALICE}/events`)).body.value).toHaveLength(1);
 	});
 
+	it('keeps what an exception has when the series is renamed (each exception is updated on its own, MS-OXOCAL 3.1.4.7.3.5)', async () => {
+		const master = await graph.post<Ev>(`/users/${ALICE}/events`, weekly());
+		const occ = await view(ALICE, '2026-03-01T00:00:00Z', '2026-04-30T00:00:00Z');
+		await graph.patch<Ev>(`/users/${ALICE}/events/${occ[1].id}`, {
+			start: { dateTime: '2026-03-24T15:00:00', timeZone: 'W. Europe Standard Time' },
+			end: { dateTime: '2026-03-24T16:00:00', timeZone: 'W. Europe Standard Time' },
+		});
+		expect((await graph.patch<Ev>(`/users/${ALICE}/events/${master.body.id}`, { subject: 'Weekly sync (renamed)' })).status).toBe(200);
+		const after = await view(ALICE, '2026-03-01T00:00:00Z', '2026-04-30T00:00:00Z', BERLIN);
+		expect(after.map((e) => `${e.type} ${e.subject}`)).toEqual([
+			'occurrence Weekly sync (renamed)',
+			'exception Weekly sync',
+			'occurrence Weekly sync (renamed)',
+			'occurrence Weekly sync (renamed)',
+		]);
+	});
+
 	it('removes the whole series on DELETE or cancel of the master', async () => {
 		const master = await graph.post<Ev>(`/users/${ALICE}/events`, weekly());
 		await graph.delete(`/users/${ALICE}/events/${master.body.id}`);
