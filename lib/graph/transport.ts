@@ -1,30 +1,28 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash } from 'node:crypto';
 
-import {
-	AuthenticationHandler,
-	Client,
-	GraphError,
-	HTTPMessageHandler,
-	type Context,
-	type Middleware,
-	type MiddlewareOptions,
-} from '@microsoft/microsoft-graph-client';
+import { AuthenticationHandler, Client } from '@microsoft/microsoft-graph-client';
 
-import {
-	DEFAULT_RETRY_POLICY,
-	isNetworkError,
-	networkFailureMessage,
-	parseRetryAfter,
-	retryDelay,
-	sleep,
-	type RetryPolicy,
-} from '../http/retry';
+import { fetchRequester } from '../http/fetch-requester';
+import type { HttpRequester, HttpResponse } from '../http/requester';
+import { DEFAULT_RETRY_POLICY, networkFailureMessage, parseRetryAfter, retryDelay, sleep, type RetryPolicy } from '../http/retry';
 import { KeyedSemaphore, Semaphore } from '../http/semaphore';
 import { redact } from '../http/redact';
 import { TokenCache } from '../http/token-cache';
 import { CLIENT_ASSERTION_TYPE, clientAssertion, parseCertificateSignIn, type CertificateSignIn } from './client-assertion';
 import { KNOWN_GRAPH_HOSTS, type GraphEndpoints } from './clouds';
+import { ErrorMappingHandler, GraphApiError, GraphAuthError, toGraphApiError } from './errors';
+import { fail, failureOfCall, IdempotentRequest, shortPath } from './middleware/context';
+import { MailboxGateHandler, type GraphGates } from './middleware/gate';
+import { GraphHeadersHandler } from './middleware/headers';
+import { RequestLogHandler, type GraphRequestInfo } from './middleware/log';
+import { RetryHandler } from './middleware/retry';
+import { RequesterHandler } from './middleware/send';
+
+export { GraphApiError, GraphAuthError, toGraphApiError } from './errors';
+export { IdempotentRequest, mailboxOf } from './middleware/context';
+export type { GraphGates } from './middleware/gate';
+export { addPreference, IMMUTABLE_ID_PREFERENCE } from './middleware/headers';
+export { graphRequestKind, type GraphRequestInfo } from './middleware/log';
 
 export interface GraphConnection extends GraphEndpoints {
 	tenantId: string;
@@ -44,18 +42,6 @@ export function secretMaterial(connection: GraphConnection): string {
 	return material;
 }
 
-export interface GraphRequestInfo {
-	method: string;
-	url: string;
-	status: number;
-	durationMs: number;
-	mailbox?: string;
-	/** Label for counting, e.g. `GET calendarView/delta`. */
-	kind: string;
-	/** Inner requests carried, for `$batch`. */
-	batchSize?: number;
-}
-
 export interface GraphTransportOptions {
 	retry?: RetryPolicy;
 	/** Requests in flight per mailbox (Exchange Online allows 4 per app and mailbox). */
@@ -67,6 +53,8 @@ export interface GraphTransportOptions {
 	sleep?: (ms: number) => Promise<void>;
 	/** Concurrency gates shared by every transport of one credential, so limits hold across executions. */
 	gates?: GraphGates;
+	/** Sends every request, token requests included: n8n's request helper in a node. */
+	http?: HttpRequester;
 	/** A request that has no answer after this long is given up (and resent when that is safe). */
 	timeoutMs?: number;
 	/** A read stops with an error beyond this many pages or items. */
@@ -78,71 +66,12 @@ export const GRAPH_TIMEOUT_MS = 60_000;
 export const DEFAULT_GRAPH_MAX_PAGES = 5_000;
 export const DEFAULT_GRAPH_MAX_ITEMS = 500_000;
 
-export interface GraphGates {
-	mailbox: KeyedSemaphore;
-	total: Semaphore;
-}
-
 export function createGates(perMailbox = 4, total = 32): GraphGates {
 	return { mailbox: new KeyedSemaphore(perMailbox), total: new Semaphore(total) };
 }
 
-/** A readable Graph error; never carries a secret. */
-export class GraphApiError extends Error {
-	constructor(
-		readonly status: number,
-		message: string,
-		readonly code?: string,
-		readonly mailbox?: string,
-		readonly requestId?: string,
-		readonly retryAfterMs?: number,
-	) {
-		super(message);
-		this.name = 'GraphApiError';
-	}
-
-	/** The app may not touch this mailbox (Exchange RBAC for Applications / access policy) or it does not exist. */
-	get isMailboxAccessError(): boolean {
-		return (
-			this.status === 403 ||
-			this.code === 'ErrorAccessDenied' ||
-			this.code === 'ErrorInvalidUser' ||
-			this.code === 'MailboxNotEnabledForRESTAPI'
-		);
-	}
-}
-
-export class GraphAuthError extends Error {
-	constructor(
-		message: string,
-		readonly status: number,
-	) {
-		super(message);
-		this.name = 'GraphAuthError';
-	}
-}
-
-/** Per-request option: the request may be sent again after a network failure (no duplicate can result). */
-export class IdempotentRequest implements MiddlewareOptions {
-	constructor(readonly idempotent: boolean) {}
-}
-
-/**
- * The SDK wraps errors thrown inside its middleware chain into a bare GraphError; our own errors
- * (with status, code and mailbox) are kept here for the call that caused them.
- */
-const failureOfCall = new AsyncLocalStorage<{ error?: Error }>();
-
-function fail(error: Error): never {
-	const holder = failureOfCall.getStore();
-	if (holder) holder.error = error;
-	throw error;
-}
-
 /** Token cache shared by all Graph nodes and executions in this process. */
 export const graphTokenCache = new TokenCache({ renewBeforeMs: 5 * 60 * 1000 });
-
-export const IMMUTABLE_ID_PREFERENCE = 'IdType="ImmutableId"';
 
 export interface BatchRequest {
 	id: string;
@@ -180,9 +109,7 @@ export class GraphTransport {
 	private readonly retry: RetryPolicy;
 	private readonly tokenCache: TokenCache;
 	private readonly wait: (ms: number) => Promise<void>;
-	private readonly mailboxGate: KeyedSemaphore;
-	private readonly totalGate: Semaphore;
-	private readonly perMailbox: number;
+	private readonly http: HttpRequester;
 	private readonly graphOrigin: string;
 
 	constructor(
@@ -192,20 +119,25 @@ export class GraphTransport {
 		this.retry = options.retry ?? DEFAULT_RETRY_POLICY;
 		this.tokenCache = options.tokenCache ?? graphTokenCache;
 		this.wait = options.sleep ?? sleep;
-		this.perMailbox = options.perMailboxConcurrency ?? 4;
-		const gates = options.gates ?? createGates(this.perMailbox, options.totalConcurrency ?? 32);
-		this.mailboxGate = gates.mailbox;
-		this.totalGate = gates.total;
+		this.http = options.http ?? fetchRequester;
+		const perMailbox = options.perMailboxConcurrency ?? 4;
+		const gates = options.gates ?? createGates(perMailbox, options.totalConcurrency ?? 32);
 		const base = new URL(connection.graphBaseUrl);
 		this.graphOrigin = base.origin;
 		const customHosts = KNOWN_GRAPH_HOSTS.has(base.hostname) ? undefined : new Set([base.hostname]);
-		const auth = new AuthenticationHandler({ getAccessToken: () => this.token() });
-		const policy = new GraphPolicyMiddleware(this);
-		const http = new HTTPMessageHandler();
-		auth.setNext(policy);
-		policy.setNext(http);
+		// One concern per handler, in the order a request meets them (the Graph SDK's own model).
+		const chain = [
+			new AuthenticationHandler({ getAccessToken: () => this.token() }),
+			new GraphHeadersHandler((url) => this.isGraphUrl(url)),
+			new ErrorMappingHandler(),
+			new RetryHandler({ policy: this.retry, delay: (ms) => this.wait(ms), reauthenticate: (refused) => this.reauthenticate(refused) }),
+			new MailboxGateHandler(gates, perMailbox),
+			new RequestLogHandler((info) => this.observe(info)),
+			new RequesterHandler(this.http, () => this.timeoutMs),
+		];
+		for (let i = 0; i + 1 < chain.length; i++) chain[i].setNext(chain[i + 1]);
 		this.client = Client.initWithMiddleware({
-			middleware: auth,
+			middleware: chain[0],
 			baseUrl: connection.graphBaseUrl.replace(/\/+$/, '') + '/',
 			defaultVersion: 'v1.0',
 			customHosts,
@@ -418,38 +350,42 @@ export class GraphTransport {
 			: { client_secret: secret };
 		const form = new URLSearchParams({ client_id: clientId, ...proof, scope, grant_type: 'client_credentials' });
 		const started = Date.now();
-		let response: Response;
+		let response: HttpResponse;
 		try {
-			response = await fetch(tokenUrl, {
+			response = await this.http({
 				method: 'POST',
+				url: tokenUrl,
 				headers: { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' },
 				body: form.toString(),
+				returnFullResponse: true,
+				ignoreHttpStatusErrors: true,
 				// A redirect is not followed: the client secret is posted nowhere else.
-				redirect: 'manual',
-				signal: AbortSignal.timeout(this.options.timeoutMs ?? GRAPH_TIMEOUT_MS),
+				disableFollowRedirect: true,
+				timeout: this.timeoutMs,
 			});
 		} catch (error) {
 			this.observe({ method: 'POST', url: tokenUrl, status: 0, durationMs: Date.now() - started, kind: 'POST token' });
 			throw new GraphAuthError(`Microsoft Entra ID (${tokenUrl}) could not be reached: ${networkFailureMessage(error)}`, 0);
 		}
-		this.observe({ method: 'POST', url: tokenUrl, status: response.status, durationMs: Date.now() - started, kind: 'POST token' });
-		if (response.status >= 300 && response.status < 400) {
-			throw new GraphAuthError(`Microsoft Entra ID (${tokenUrl}) answered ${response.status} with a redirect; it is not followed, so that the ${certificate ? 'client assertion' : 'client secret'} is sent nowhere else`, response.status);
+		const status = response.statusCode;
+		this.observe({ method: 'POST', url: tokenUrl, status, durationMs: Date.now() - started, kind: 'POST token' });
+		if (status >= 300 && status < 400) {
+			throw new GraphAuthError(`Microsoft Entra ID (${tokenUrl}) answered ${status} with a redirect; it is not followed, so that the ${certificate ? 'client assertion' : 'client secret'} is sent nowhere else`, status);
 		}
-		const text = await response.text();
+		const text = typeof response.body === 'string' ? response.body : Buffer.isBuffer(response.body) ? response.body.toString('utf8') : JSON.stringify(response.body ?? '');
 		let body: { access_token?: string; expires_in?: number; error?: string; error_description?: string } = {};
 		try {
-			body = JSON.parse(text);
+			body = typeof response.body === 'object' && response.body !== null && !Buffer.isBuffer(response.body) ? (response.body as typeof body) : JSON.parse(text);
 		} catch {
 			// keep the text for the message
 		}
-		if (!response.ok || !body.access_token) {
-			const description = body.error_description ?? (text.slice(0, 300) || `status ${response.status}`);
+		if (status < 200 || status >= 300 || !body.access_token) {
+			const description = body.error_description ?? (text.slice(0, 300) || `status ${status}`);
 			// Microsoft's own text says what is wrong (e.g. AADSTS7000215 invalid client secret).
 			const firstLine = description.split(/\r?\n/)[0];
 			throw new GraphAuthError(
 				redact(`Microsoft Entra ID refused the app "${clientId}" in tenant "${tenantId}": ${body.error ? `${body.error}: ` : ''}${firstLine}`, [secret]),
-				response.status,
+				status,
 			);
 		}
 		return { accessToken: body.access_token, expiresIn: body.expires_in };
@@ -459,251 +395,23 @@ export class GraphTransport {
 		this.options.onRequest?.(info);
 	}
 
-	/** The gates a request holds while in flight: the whole client, plus each addressed mailbox. */
-	async admit(url: string, body: unknown): Promise<() => void> {
-		const weights = mailboxWeights(url, body, this.perMailbox);
-		const releases: Array<() => void> = [];
-		// Mailbox gates first (always in sorted order, so two batches cannot wait on each other), then
-		// the client-wide gate, so requests queued for a busy mailbox do not block other mailboxes.
-		for (const [mailbox, weight] of [...weights.entries()].sort(([a], [b]) => a.localeCompare(b))) {
-			releases.push(await this.mailboxGate.for(mailbox).acquire(weight));
-		}
-		const releaseTotal = await this.totalGate.acquire();
-		return () => {
-			for (const release of releases.reverse()) release();
-			releaseTotal();
-		};
-	}
-
-	get retryPolicy(): RetryPolicy {
-		return this.retry;
+	/** The token sent was refused (401): drop it and get a fresh one. */
+	private async reauthenticate(refused: string): Promise<string> {
+		this.invalidateToken(refused);
+		return this.token();
 	}
 
 	get timeoutMs(): number {
 		return this.options.timeoutMs ?? GRAPH_TIMEOUT_MS;
 	}
 
+	get retryPolicy(): RetryPolicy {
+		return this.retry;
+	}
+
 	delay(ms: number): Promise<void> {
 		return this.wait(ms);
 	}
-}
-
-/**
- * Between authentication and the network: adds the IdType preference, holds the concurrency
- * gates while the request is in flight, retries 429/503/504 honouring Retry-After (gates released
- * while waiting), re-authenticates once on an expired token, and resends idempotent requests after
- * a network failure.
- */
-class GraphPolicyMiddleware implements Middleware {
-	private next?: Middleware;
-
-	constructor(private readonly transport: GraphTransport) {}
-
-	setNext(next: Middleware): void {
-		this.next = next;
-	}
-
-	async execute(context: Context): Promise<void> {
-		const url = typeof context.request === 'string' ? context.request : context.request.url;
-		const options = (context.options ??= {});
-		const headers = toHeaderRecord(options.headers);
-		headers.Prefer = addPreference(headers.Prefer, IMMUTABLE_ID_PREFERENCE);
-		if (!this.transport.isGraphUrl(url)) delete headers.Authorization;
-		options.headers = headers;
-		const method = (options.method ?? 'GET').toUpperCase();
-		const idempotentOption = context.middlewareControl?.getMiddlewareOptions(IdempotentRequest) as IdempotentRequest | undefined;
-		const idempotent = method !== 'POST' || idempotentOption?.idempotent === true;
-		const policy = this.transport.retryPolicy;
-		const mailbox = mailboxOf(url);
-		const kind = graphRequestKind(method, url);
-		const batchSize = kind === 'POST $batch' ? countBatch(options.body) : undefined;
-		let reauthenticated = false;
-
-		for (let attempt = 0; ; attempt++) {
-			const release = await this.transport.admit(url, options.body);
-			const started = Date.now();
-			let failure: unknown;
-			// No redirect is followed (the token stays with Graph), and no request waits forever.
-			options.redirect = 'manual';
-			options.signal = AbortSignal.timeout(this.transport.timeoutMs);
-			try {
-				await this.next!.execute(context);
-			} catch (error) {
-				failure = error;
-			} finally {
-				release();
-			}
-			const status = failure ? 0 : (context.response?.status ?? 0);
-			this.transport.observe({ method, url, status, durationMs: Date.now() - started, mailbox, kind, batchSize });
-			if (failure) {
-				const timedOut = (failure as Error)?.name === 'TimeoutError' || (failure as Error)?.name === 'AbortError';
-				if ((isNetworkError(failure) || timedOut) && idempotent && attempt < policy.maxRetries) {
-					await this.transport.delay(retryDelay(attempt + 1, policy));
-					continue;
-				}
-				fail(
-					new GraphApiError(
-						0,
-						`Microsoft Graph could not be reached for ${method} ${shortPath(url)}: ${timedOut ? `no answer within ${durationText(this.transport.timeoutMs)}` : networkFailureMessage(failure)}` +
-							(idempotent ? '' : ' (the request may or may not have been carried out)'),
-						timedOut ? 'Timeout' : 'NetworkError',
-						mailbox,
-					),
-				);
-			}
-			const response = context.response!;
-			if (status >= 300 && status < 400) {
-				fail(new GraphApiError(status, `Microsoft Graph answered ${status} to ${method} ${shortPath(url)} with a redirect; it is not followed, so that the token stays with Graph`, 'Redirect', mailbox));
-			}
-			if (status === 401 && !reauthenticated && headers.Authorization) {
-				const previous = headers.Authorization.replace(/^Bearer\s+/i, '');
-				this.transport.invalidateToken(previous);
-				headers.Authorization = `Bearer ${await this.transport.token()}`;
-				reauthenticated = true;
-				attempt--;
-				continue;
-			}
-			// A 504 may come after the work was done: only requests that are safe to repeat are resent.
-			const retryable = status === 429 || status === 503 || (status === 504 && idempotent);
-			if (retryable && attempt < policy.maxRetries) {
-				const retryAfter = parseRetryAfter(response.headers.get('retry-after'));
-				await this.transport.delay(retryDelay(attempt + 1, policy, retryAfter));
-				continue;
-			}
-			return;
-		}
-	}
-}
-
-function toHeaderRecord(headers: unknown): Record<string, string> {
-	const record: Record<string, string> = {};
-	if (!headers) return record;
-	if (typeof Headers !== 'undefined' && headers instanceof Headers) {
-		headers.forEach((value, key) => (record[canonicalHeader(key)] = value));
-		return record;
-	}
-	if (Array.isArray(headers)) {
-		for (const [key, value] of headers) record[canonicalHeader(key)] = value;
-		return record;
-	}
-	for (const [key, value] of Object.entries(headers as Record<string, string>)) record[canonicalHeader(key)] = value;
-	return record;
-}
-
-function canonicalHeader(name: string): string {
-	const lower = name.toLowerCase();
-	if (lower === 'authorization') return 'Authorization';
-	if (lower === 'prefer') return 'Prefer';
-	return name;
-}
-
-/** Adds a preference to a Prefer header value unless it is already there. */
-export function addPreference(current: string | undefined, preference: string): string {
-	const parts = (current ?? '').split(',').map((p) => p.trim()).filter(Boolean);
-	const name = preference.split('=')[0].toLowerCase();
-	if (!parts.some((p) => p.split('=')[0].toLowerCase() === name)) parts.push(preference);
-	return parts.join(', ');
-}
-
-/** The mailbox a Graph URL addresses (`/users/{id}/…`), lower-cased. */
-export function mailboxOf(url: string): string | undefined {
-	const match = /\/users\/([^/?#]+)/i.exec(url);
-	if (!match) return undefined;
-	try {
-		return decodeURIComponent(match[1]).replace(/^'|'$/g, '').toLowerCase();
-	} catch {
-		return match[1].toLowerCase();
-	}
-}
-
-function mailboxWeights(url: string, body: unknown, limit: number): Map<string, number> {
-	const weights = new Map<string, number>();
-	const direct = mailboxOf(url);
-	if (direct) weights.set(direct, 1);
-	if (/\/\$batch(\?|$)/.test(url) && typeof body === 'string') {
-		try {
-			const parsed = JSON.parse(body) as { requests?: Array<{ url?: string }> };
-			for (const request of parsed.requests ?? []) {
-				const mailbox = mailboxOf(`/${String(request.url ?? '').replace(/^\//, '')}`);
-				if (mailbox) weights.set(mailbox, Math.min(limit, (weights.get(mailbox) ?? 0) + 1));
-			}
-		} catch {
-			// not JSON: no mailbox known
-		}
-	}
-	return weights;
-}
-
-function countBatch(body: unknown): number | undefined {
-	if (typeof body !== 'string') return undefined;
-	try {
-		return (JSON.parse(body) as { requests?: unknown[] }).requests?.length;
-	} catch {
-		return undefined;
-	}
-}
-
-/** A stable label such as `GET events`, `POST events/cancel`, `GET calendarView/delta` for counting. */
-export function graphRequestKind(method: string, url: string): string {
-	let path = url;
-	try {
-		path = new URL(url).pathname;
-	} catch {
-		path = url.split('?')[0];
-	}
-	path = path.replace(/^\/?(v1\.0|beta)\//, '/').replace(/^\/v1\.0$/, '/');
-	const segments = path.split('/').filter(Boolean);
-	if (segments[0] === 'users' && segments.length > 2) segments.splice(0, 2);
-	else if (segments[0] === 'users') return `${method} users`;
-	// Drop ids: keep words that are resource names.
-	const names = segments.filter((s) => /^(\$batch|events|calendar|calendarView|delta|contacts|contactFolders|subscriptions|cancel|accept|decline|tentativelyAccept|instances|users|calendars)$/.test(s));
-	const compact = names.filter((s) => s !== 'calendar' && s !== 'calendars');
-	if (compact.length === 0) return `${method} ${segments[0] ?? ''}`.trim();
-	const meaningful = compact.slice(-2);
-	if (meaningful.length === 2 && !['delta', 'cancel', 'accept', 'decline', 'tentativelyAccept', 'instances'].includes(meaningful[1])) {
-		return `${method} ${meaningful[1]}`;
-	}
-	return `${method} ${meaningful.join('/')}`;
-}
-
-function durationText(ms: number): string {
-	return ms < 1000 ? `${ms} ms` : `${Math.round(ms / 1000)} s`;
-}
-
-function shortPath(url: string): string {
-	try {
-		const parsed = new URL(url);
-		return parsed.pathname.replace(/^\/v1\.0/, '');
-	} catch {
-		return url;
-	}
-}
-
-/** Turns an SDK error into a GraphApiError with Microsoft's code and message. */
-export function toGraphApiError(error: unknown, method: string, path: string): Error {
-	if (error instanceof GraphApiError || error instanceof GraphAuthError) return error;
-	if (error instanceof GraphError) {
-		const mailbox = mailboxOf(path);
-		const retryAfter = parseRetryAfter(error.headers?.get?.('retry-after'));
-		const status = error.statusCode;
-		const code = error.code ?? undefined;
-		const message = error.message || (typeof error.body === 'string' ? error.body.slice(0, 300) : '');
-		const hint =
-			code === 'ErrorAccessDenied'
-				? ' — the app may not access this mailbox (check Exchange RBAC for Applications or the application access policy)'
-				: code === 'ErrorInvalidUser'
-					? ' — no such mailbox in this tenant'
-					: '';
-		return new GraphApiError(
-			status,
-			`Microsoft Graph answered ${status}${code ? ` ${code}` : ''} to ${method} ${shortPath(path)}${mailbox ? ` (mailbox ${mailbox})` : ''}: ${message}${hint}`,
-			code,
-			mailbox,
-			error.requestId ?? undefined,
-			retryAfter,
-		);
-	}
-	return error instanceof Error ? error : new Error(String(error));
 }
 
 /** Status, code and message of a failed request in a $batch (or of the batch that carried it). */

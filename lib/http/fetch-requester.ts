@@ -1,4 +1,4 @@
-import type { HttpRequester } from '../ln/transport';
+import type { HttpRequester } from './requester';
 
 /**
  * An HttpRequester on the platform's fetch, for places where n8n offers no request helper of its

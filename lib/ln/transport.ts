@@ -12,30 +12,11 @@ import {
 } from '../http/retry';
 import { redact } from '../http/redact';
 import type { Semaphore } from '../http/semaphore';
+import type { HttpRequester, HttpRequestOptions, HttpResponse } from '../http/requester';
 import { TokenCache } from '../http/token-cache';
 import { LN_ODATA_ROOT } from './contract';
 import type { IonApiConfig } from './ionapi';
 
-/** The HTTP function the transport sends through: n8n's `helpers.httpRequest` in nodes. */
-export interface HttpRequestOptions {
-	method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
-	url: string;
-	headers: Record<string, string>;
-	body?: string | Record<string, unknown> | unknown[];
-	/** Full response with any status; the transport decides what is an error. */
-	returnFullResponse: true;
-	ignoreHttpStatusErrors: true;
-	json?: boolean;
-	timeout?: number;
-	/** Redirects are never followed: the token and the keys stay with the host they are for. */
-	disableFollowRedirect: true;
-}
-export interface HttpResponse {
-	statusCode: number;
-	headers: Record<string, unknown>;
-	body: unknown;
-}
-export type HttpRequester = (options: HttpRequestOptions) => Promise<HttpResponse>;
 
 export interface LnConnection {
 	ion: IonApiConfig;

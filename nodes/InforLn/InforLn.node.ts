@@ -10,7 +10,7 @@ import type {
 import { NodeConnectionTypes } from 'n8n-workflow';
 
 import { DEFAULT_SERVICES } from '../../lib/ln/contract';
-import { fetchRequester } from '../../lib/http/fetch-requester';
+import { credentialTestRequester } from '../shared/http';
 import { LnTransport } from '../../lib/ln/transport';
 import { router } from './actions/router';
 import { properties } from './descriptions/resources';
@@ -45,7 +45,7 @@ export class InforLn implements INodeType {
 					const ion = ionConfigFromCredential(data);
 					const transport = new LnTransport(
 						{ ion, company: String(data.company ?? '').trim(), language: String(data.language ?? '').trim() || undefined },
-						fetchRequester,
+						credentialTestRequester(this),
 						{ retry: { maxRetries: 1, baseDelayMs: 500, maxDelayMs: 2000 } },
 					);
 					await transport.metadata(DEFAULT_SERVICES.contactService);

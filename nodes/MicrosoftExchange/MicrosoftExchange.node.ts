@@ -14,6 +14,7 @@ import { router } from './actions/router';
 import { properties } from './descriptions/resources';
 import { searchMailboxes } from './methods/listSearch';
 import { GRAPH_CREDENTIAL, graphConnectionFromCredential } from './transport';
+import { credentialTestRequester } from '../shared/http';
 
 export class MicrosoftExchange implements INodeType {
 	description: INodeTypeDescription = {
@@ -42,6 +43,7 @@ export class MicrosoftExchange implements INodeType {
 			): Promise<INodeCredentialTestResult> {
 				try {
 					const graph = new GraphTransport(graphConnectionFromCredential(credential.data ?? {}), {
+						http: credentialTestRequester(this),
 						retry: { maxRetries: 1, baseDelayMs: 500, maxDelayMs: 2000 },
 					});
 					const page = await graph.get<{ value?: Array<{ mail?: string }> }>('/users?$top=1&$select=id,mail');

@@ -9,6 +9,7 @@ import { scenario } from '../workflows/scenario';
 import { shipped, withSettings } from '../workflows/workflow-helpers';
 import { InforLn } from '../../nodes/InforLn/InforLn.node';
 import { MicrosoftExchange } from '../../nodes/MicrosoftExchange/MicrosoftExchange.node';
+import { credentialTestContext } from '../helpers/n8n-http';
 
 const pull = shipped('pull-sync.json');
 const push = shipped('push-sync.json');
@@ -48,7 +49,7 @@ async function credentialTest(
 	data: Record<string, unknown>,
 ): Promise<INodeCredentialTestResult> {
 	const [test] = Object.values(node.methods.credentialTest);
-	return test.call({} as ICredentialTestFunctions, { id: 'c1', name: 'test', type, data } as ICredentialsDecrypted);
+	return test.call(credentialTestContext, { id: 'c1', name: 'test', type, data } as ICredentialsDecrypted);
 }
 
 describe('security: no secret anywhere, no other mailbox touched', () => {

@@ -12,6 +12,7 @@ import { TokenCache } from '../../lib/http/token-cache';
 import { MicrosoftExchange } from '../../nodes/MicrosoftExchange/MicrosoftExchange.node';
 import type { GraphEmulator } from '../emulators/graph/emulator';
 import { BASE_SEED, startEmulator } from '../emulators/graph/test-helpers';
+import { credentialTestContext } from '../helpers/n8n-http';
 
 // Certificate sign-in to Entra (issue 17, point 3): a client assertion signed with the certificate's key.
 
@@ -99,7 +100,7 @@ describe('certificate sign-in to Microsoft Entra ID', () => {
 	it('the credential test of the Microsoft Exchange node covers both ways of signing in', async () => {
 		const [test] = Object.values(new MicrosoftExchange().methods.credentialTest) as Array<(this: ICredentialTestFunctions, c: ICredentialsDecrypted) => Promise<INodeCredentialTestResult>>;
 		const run = (data: Record<string, unknown>) =>
-			test.call({} as ICredentialTestFunctions, {
+			test.call(credentialTestContext, {
 				id: 'c1',
 				name: 'graph',
 				type: 'microsoftGraphAppOnlyApi',

@@ -5,7 +5,8 @@ import { NodeOperationError } from 'n8n-workflow';
 
 import { resolveMapping, type LnApiMapping, type LnMappingOverrides } from '../../../lib/ln/contract';
 import { parseIonApiText, toIonApiConfig, type IonApiConfig } from '../../../lib/ln/ionapi';
-import { DEFAULT_LN_CONCURRENCY, LnTransport, type HttpRequester } from '../../../lib/ln/transport';
+import type { HttpRequester } from '../../../lib/http/requester';
+import { DEFAULT_LN_CONCURRENCY, LnTransport } from '../../../lib/ln/transport';
 import { Semaphore } from '../../../lib/http/semaphore';
 import { ledgerFor } from '../../../lib/sync/report';
 import { concurrencySetting } from '../../shared/errors';

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import type { ICredentialDataDecryptedObject, IExecuteFunctions, IHookFunctions, ILoadOptionsFunctions, IWebhookFunctions } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
+import type { HttpResponse } from '../../../lib/http/requester';
 import { parseCertificateSignIn } from '../../../lib/graph/client-assertion';
 import { resolveEndpoints, type GraphCloud } from '../../../lib/graph/clouds';
 import { createGates, GraphTransport, secretMaterial, type GraphConnection, type GraphGates } from '../../../lib/graph/transport';
@@ -56,6 +57,8 @@ export async function graphTransport(this: Context, record = true): Promise<Grap
 	const executionId = record && 'getExecutionId' in this ? (this as IExecuteFunctions).getExecutionId() : undefined;
 	const ledger = executionId ? ledgerFor(executionId) : undefined;
 	return new GraphTransport(connection, {
+		// n8n's request helper: n8n's proxy settings and request policy apply to Graph and Entra ID.
+		http: async (options) => (await this.helpers.httpRequest(options)) as HttpResponse,
 		gates: gatesFor(connection),
 		onRequest: ledger ? (info) => ledger.request('graph', info.kind, info.mailbox) : undefined,
 	});

@@ -1,0 +1,33 @@
+/**
+ * The HTTP function the transports send through: n8n's `helpers.httpRequest` in nodes (so n8n's proxy
+ * settings, trace headers and request policy apply), `fetchRequester` where n8n offers none.
+ */
+export interface HttpRequestOptions {
+	method: 'GET' | 'POST' | 'PATCH' | 'DELETE' | 'PUT';
+	url: string;
+	headers: Record<string, string>;
+	body?: string | Record<string, unknown> | unknown[];
+	/** Full response with any status; the transport decides what is an error. */
+	returnFullResponse: true;
+	ignoreHttpStatusErrors: true;
+	json?: boolean;
+	timeout?: number;
+	/** Redirects are never followed: the token and the keys stay with the host they are for. */
+	disableFollowRedirect: true;
+}
+
+export interface HttpResponse {
+	statusCode: number;
+	headers: Record<string, unknown>;
+	body: unknown;
+}
+
+export type HttpRequester = (options: HttpRequestOptions) => Promise<HttpResponse>;
+
+/** A response header as one string (n8n's helper may give a list), or undefined. */
+export function headerOf(response: HttpResponse, name: string): string | undefined {
+	const wanted = name.toLowerCase();
+	const entry = Object.entries(response.headers).find(([key]) => key.toLowerCase() === wanted);
+	if (!entry || entry[1] === undefined || entry[1] === null) return undefined;
+	return Array.isArray(entry[1]) ? entry[1].join(', ') : String(entry[1]);
+}
