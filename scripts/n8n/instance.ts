@@ -197,9 +197,9 @@ export class N8nInstance {
 
 	/** `n8n execute --id` (mode cli, from the workflow's start node): the execution's run data. */
 	/** `endsInErrorAt`: nodes whose error is a result, not a failure of the run (the execution is returned). */
-	async execute(id: string, options: { timeoutMs?: number; endsInErrorAt?: string[] } = {}): Promise<CliExecution> {
+	async execute(id: string, options: { timeoutMs?: number; endsInErrorAt?: string[]; env?: Record<string, string> } = {}): Promise<CliExecution> {
 		// The command prints the run data through n8n's logger at level info.
-		const result = await this.cli(['execute', `--id=${id}`, '--rawOutput'], { timeoutMs: options.timeoutMs ?? 600_000, env: { N8N_LOG_LEVEL: 'info' } });
+		const result = await this.cli(['execute', `--id=${id}`, '--rawOutput'], { timeoutMs: options.timeoutMs ?? 600_000, env: { ...options.env, N8N_LOG_LEVEL: 'info' } });
 		const data = firstJsonObject(result.stdout) as CliExecution['data'] | undefined;
 		if (!data?.data?.resultData) {
 			throw new Error(`n8n execute --id=${id} (n8n ${this.version}) printed no run data (exit ${result.code}):\n${tail(result.stdout, 6000)}\n${tail(result.stderr, 6000)}`);

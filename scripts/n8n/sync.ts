@@ -14,9 +14,9 @@ export interface PullRun {
 
 
 /** The pull sync, once, with `n8n execute --id` (mode cli, from its manual trigger "Run now"). */
-export async function runPull(instance: N8nInstance): Promise<PullRun> {
+export async function runPull(instance: N8nInstance, env?: Record<string, string>): Promise<PullRun> {
 	const started = Date.now();
-	const execution = await instance.execute(PULL_ID, { endsInErrorAt: [USERS_FAILED_NODE] });
+	const execution = await instance.execute(PULL_ID, { endsInErrorAt: [USERS_FAILED_NODE], env });
 	const report = execution.output('Run report');
 	if (!report.length) {
 		throw new Error(

@@ -3,11 +3,13 @@ import { N8N_2 } from '../../scripts/n8n/install';
 import { describeEditor } from './editor';
 import { describeKill } from './kill-suite';
 import { useN8n } from './n8n-context';
+import { describeProxy } from './proxy-suite';
 import { describeSync } from './sync-suite';
 
 describe(`n8n ${N8N_2.n8n} on Node ${N8N_2.node}`, () => {
 	const context = useN8n(N8N_2);
 	describeSync(context);
 	describeKill(context);
+	describeProxy(context);
 	describeEditor(context);
 });

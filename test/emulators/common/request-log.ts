@@ -12,6 +12,8 @@ export interface LoggedRequest {
 	fault?: string;
 	startedAt: number;
 	durationMs: number;
+	/** The address the request's connection came from (a proxy's, when one carried it). */
+	from?: string;
 	/** Graph `$batch`: the inner requests, each logged as well with `batchSeq`. */
 	batchSeq?: number;
 }

@@ -194,6 +194,7 @@ export abstract class EmulatorServer {
 			status: 0,
 			startedAt,
 			durationMs: 0,
+			from: req.socket.remoteAddress?.replace(/^::ffff:/, ''),
 		};
 		const admission = this.admit(request);
 		try {
