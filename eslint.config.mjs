@@ -1,5 +1,6 @@
 import tseslint from 'typescript-eslint';
 import n8nNodesBase from 'eslint-plugin-n8n-nodes-base';
+import n8nCommunity from '@n8n/eslint-plugin-community-nodes';
 
 const n8nRules = (name) => n8nNodesBase.configs[name].rules;
 
@@ -19,7 +20,7 @@ export default [
 		},
 	},
 	{
-		files: ['package.json'],
+		files: ['package.json', '.publish/package.json'],
 		languageOptions: {
 			parser: tseslint.parser,
 			parserOptions: { extraFileExtensions: ['.json'] },
@@ -45,5 +46,12 @@ export default [
 			'n8n-nodes-base/node-class-description-inputs-wrong-regular-node': 'off',
 			'n8n-nodes-base/node-class-description-outputs-wrong': 'off',
 		},
+	},
+	// The rules n8n's package scanner runs, on the node code and on the published manifest,
+	// .publish/package.json (scripts/bundle.js): the development package.json also carries what only
+	// development needs (scripts, devDependencies, overrides).
+	{
+		...n8nCommunity.configs.recommended,
+		files: ['nodes/**/*.ts', 'credentials/**/*.ts', '.publish/package.json'],
 	},
 ];

@@ -1,8 +1,8 @@
 const { src, dest } = require('gulp');
 
-/** Node and credential icons are not compiled by tsc; copy them next to the compiled files. */
+/** Icons and the nodes' codex files (*.node.json) are not compiled by tsc; copy them next to the compiled files. */
 function buildIcons() {
-	return src(['nodes/**/*.{png,svg}', 'credentials/**/*.{png,svg}'], { base: '.', encoding: false }).pipe(
+	return src(['nodes/**/*.{png,svg}', 'nodes/**/*.node.json', 'credentials/**/*.{png,svg}'], { base: '.', encoding: false }).pipe(
 		dest('dist'),
 	);
 }

@@ -3,11 +3,9 @@ import type { ICredentialType, INodeProperties } from 'n8n-workflow';
 export class InforLnIonApi implements ICredentialType {
 	name = 'inforLnIonApi';
 
-	// The name Infor's own documentation uses for this kind of access; it already ends in "API".
-	// eslint-disable-next-line n8n-nodes-base/cred-class-field-display-name-missing-api
-	displayName = 'Infor LN (ION API)';
+	displayName = 'Infor LN ION API';
 
-	icon = 'file:inforLn.svg' as const;
+	icon = { light: 'file:inforLn.svg', dark: 'file:inforLn.dark.svg' } as const;
 
 	documentationUrl = 'https://docs.infor.com/ln/2025.x/en-us/lnesolh/lnrestapiag/default.html';
 
@@ -25,7 +23,8 @@ export class InforLnIonApi implements ICredentialType {
 		},
 		{
 			displayName: '.ionapi File Content',
-			name: 'ionapiText',
+			// The file holds the client secret and the service account's secret key.
+			name: 'ionapiSecretFile',
 			type: 'string',
 			typeOptions: { password: true },
 			default: '',
@@ -50,7 +49,7 @@ export class InforLnIonApi implements ICredentialType {
 		},
 		{
 			displayName: 'Client Secret (Cs)',
-			name: 'cs',
+			name: 'clientSecret',
 			type: 'string',
 			typeOptions: { password: true },
 			default: '',
@@ -89,7 +88,7 @@ export class InforLnIonApi implements ICredentialType {
 		},
 		{
 			displayName: 'Service Account Secret Key (Sask)',
-			name: 'sask',
+			name: 'serviceAccountSecretKey',
 			type: 'string',
 			typeOptions: { password: true },
 			default: '',

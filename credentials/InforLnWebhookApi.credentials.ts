@@ -5,7 +5,7 @@ export class InforLnWebhookApi implements ICredentialType {
 
 	displayName = 'Infor LN Webhook API';
 
-	icon = 'file:inforLn.svg' as const;
+	icon = { light: 'file:inforLn.svg', dark: 'file:inforLn.dark.svg' } as const;
 
 	documentationUrl = 'https://docs.n8n.io/integrations/builtin/credentials/webhook/';
 

@@ -5,7 +5,7 @@ export class MicrosoftGraphAppOnlyApi implements ICredentialType {
 
 	displayName = 'Microsoft Graph (App-Only) API';
 
-	icon = 'file:microsoftExchange.svg' as const;
+	icon = { light: 'file:microsoftExchange.svg', dark: 'file:microsoftExchange.dark.svg' } as const;
 
 	documentationUrl = 'https://learn.microsoft.com/en-us/graph/auth-v2-service';
 
@@ -50,7 +50,7 @@ export class MicrosoftGraphAppOnlyApi implements ICredentialType {
 			displayName: 'Certificate',
 			name: 'certificate',
 			type: 'string',
-			typeOptions: { rows: 6 },
+			typeOptions: { rows: 6, password: true },
 			default: '',
 			required: true,
 			placeholder: '-----BEGIN CERTIFICATE-----',

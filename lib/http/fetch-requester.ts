@@ -14,7 +14,7 @@ export const fetchRequester: HttpRequester = async (options) => {
 		const response = await fetch(options.url, { method: options.method, headers: options.headers, body, signal: controller.signal, redirect: 'manual' });
 		const text = await response.text();
 		let parsed: unknown = text;
-		if ((response.headers.get('content-type') ?? '').includes('json') && text !== '') {
+		if (options.encoding !== 'text' && (response.headers.get('content-type') ?? '').includes('json') && text !== '') {
 			try {
 				parsed = JSON.parse(text);
 			} catch {

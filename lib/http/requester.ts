@@ -12,6 +12,8 @@ export interface HttpRequestOptions {
 	ignoreHttpStatusErrors: true;
 	json?: boolean;
 	timeout?: number;
+	/** `text`: the body as it came, unparsed (the caller parses it once). */
+	encoding?: 'text';
 	/** Redirects are never followed: the token and the keys stay with the host they are for. */
 	disableFollowRedirect: true;
 }

@@ -78,6 +78,15 @@ export class SeenSignatures {
 const UNAUTHORIZED = { status: 401, error: 'Unauthorized' } as const;
 const FORBIDDEN = { status: 403, error: 'Forbidden' } as const;
 
+/** What makes the webhook settings unusable (every post would be refused), or undefined. */
+export function webhookSettingsProblem(settings: LnWebhookSettings): string | undefined {
+	if ((settings.secret ?? '').length < MIN_SECRET_LENGTH) {
+		return `the Infor LN Webhook credential's secret is too short: use at least ${MIN_SECRET_LENGTH} random characters; every post is refused until then`;
+	}
+	if (!settings.headerName.trim()) return `the Infor LN Webhook credential names no ${settings.authentication === 'hmac' ? 'signature' : 'secret'} header`;
+	return undefined;
+}
+
 /**
  * Checks one post to the LN webhook: its authentication first (a post without it learns nothing
  * else, not even which header is missing), then that its body is a change message.
@@ -88,9 +97,8 @@ export function checkLnWebhook(
 	replay: { nowSeconds: number; seen: SeenSignatures } = { nowSeconds: Math.floor(Date.now() / 1000), seen: new SeenSignatures() },
 ): LnWebhookVerdict {
 	const secret = settings.secret ?? '';
-	if (secret.length < MIN_SECRET_LENGTH) {
-		return { ok: false, ...FORBIDDEN, detail: `the Infor LN Webhook credential's secret is too short: use at least ${MIN_SECRET_LENGTH} random characters; every post is refused until then` };
-	}
+	const unusable = webhookSettingsProblem(settings);
+	if (unusable) return { ok: false, ...FORBIDDEN, detail: unusable };
 	const headerName = settings.headerName.trim();
 	const given = headerValue(request.headers, headerName);
 	if (given === undefined) return { ok: false, ...UNAUTHORIZED, detail: `a post without the ${headerName} header` };

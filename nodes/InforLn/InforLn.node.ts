@@ -14,13 +14,13 @@ import { credentialTestRequester } from '../shared/http';
 import { LnTransport } from '../../lib/ln/transport';
 import { router } from './actions/router';
 import { properties } from './descriptions/resources';
-import { CREDENTIAL_NAME, ionConfigFromCredential } from './transport';
+import { ionConfigFromCredential } from './transport';
 
 export class InforLn implements INodeType {
 	description: INodeTypeDescription = {
 		displayName: 'Infor LN',
 		name: 'inforLn',
-		icon: 'file:inforLn.svg',
+		icon: { light: 'file:inforLn.svg', dark: 'file:inforLn.dark.svg' },
 		group: ['transform'],
 		version: 1,
 		subtitle: '={{ $parameter["operation"] + ": " + $parameter["resource"] }}',
@@ -29,7 +29,7 @@ export class InforLn implements INodeType {
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main],
 		usableAsTool: true,
-		credentials: [{ name: CREDENTIAL_NAME, required: true, testedBy: 'inforLnIonApiTest' }],
+		credentials: [{ name: 'inforLnIonApi', required: true, testedBy: 'inforLnIonApiTest' }],
 		properties,
 	};
 

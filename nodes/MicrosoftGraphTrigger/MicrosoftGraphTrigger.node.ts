@@ -37,8 +37,9 @@ import {
 } from '../../lib/graph/subscriptions';
 import { GraphApiError, secretMaterial, type GraphTransport } from '../../lib/graph/transport';
 import { mailboxList } from '../MicrosoftExchange/helpers/execute';
-import { GRAPH_CREDENTIAL, graphTransport } from '../MicrosoftExchange/transport';
+import { graphCredentialTest, graphTransport } from '../MicrosoftExchange/transport';
 import { CHANGE_TYPE_OPTIONS, WATCH_OPTIONS } from '../shared/subscription-properties';
+import { outcomeOf } from '../shared/errors';
 
 interface TriggerState {
 	/** Subscriptions by id (including those Subscription → Keep for Mailboxes made). */
@@ -57,7 +58,7 @@ export class MicrosoftGraphTrigger implements INodeType {
 	description: INodeTypeDescription = {
 		displayName: 'Microsoft Graph Trigger',
 		name: 'microsoftGraphTrigger',
-		icon: 'file:microsoftGraphTrigger.svg',
+		icon: { light: 'file:microsoftGraphTrigger.svg', dark: 'file:microsoftGraphTrigger.dark.svg' },
 		group: ['trigger'],
 		version: 1,
 		subtitle: '={{ "Changes in " + $parameter["watch"] }}',
@@ -65,7 +66,7 @@ export class MicrosoftGraphTrigger implements INodeType {
 		defaults: { name: 'Microsoft Graph Trigger' },
 		inputs: [],
 		outputs: [NodeConnectionTypes.Main],
-		credentials: [{ name: GRAPH_CREDENTIAL, required: true }],
+		credentials: [{ name: 'microsoftGraphAppOnlyApi', required: true, testedBy: 'microsoftGraphAppOnlyApiTest' }],
 		webhooks: [
 			{
 				name: 'default',
@@ -108,6 +109,10 @@ export class MicrosoftGraphTrigger implements INodeType {
 				default: ['created', 'updated', 'deleted'],
 			},
 		],
+	};
+
+	methods = {
+		credentialTest: { microsoftGraphAppOnlyApiTest: graphCredentialTest },
 	};
 
 	webhookMethods = {
@@ -244,11 +249,9 @@ async function knownSubscription(
 		remembered.clientStateTag ??= clientStateTag(key, clientState);
 		return remembered;
 	}
-	let subscription: { id?: string; resource?: string; expirationDateTime?: string; notificationUrl?: string; clientState?: string | null };
-	try {
-		subscription = await graph.get(`/subscriptions/${encodeURIComponent(id)}`);
-	} catch (error) {
-		if (!(error instanceof GraphApiError) || error.status !== 404) throw error;
+	const read = await outcomeOf(graph.get<{ id?: string; resource?: string; expirationDateTime?: string; notificationUrl?: string; clientState?: string | null }>(`/subscriptions/${encodeURIComponent(id)}`));
+	if (!read.ok) {
+		if (!(read.error instanceof GraphApiError) || read.error.status !== 404) throw read.error;
 		// Graph removed it, so it cannot be read: the signed clientState names the mailbox to subscribe again.
 		const named = mailboxOfClientState(clientState);
 		if (notification.lifecycleEvent === 'subscriptionRemoved' && named) {
@@ -256,6 +259,7 @@ async function knownSubscription(
 		}
 		return refused.call(this, id, 'Graph has no such subscription');
 	}
+	const subscription = read.value;
 	const mailbox = mailboxOfResource(subscription.resource);
 	const named = mailboxOfClientState(clientState);
 	if (!mailbox || subscription.notificationUrl !== this.getNodeWebhookUrl('default')) return refused.call(this, id, 'it is not a subscription of this webhook');
@@ -318,15 +322,13 @@ async function handleLifecycle(
 async function renewExpiring(known: Record<string, KnownSubscription>, graph: GraphTransport): Promise<void> {
 	for (const subscription of Object.values(known)) {
 		if (Date.parse(subscription.expiration) - Date.now() > RENEW_MARGIN_MS) continue;
-		try {
-			const renewed = await renewSubscription(graph, subscription.id);
-			subscription.expiration = renewed.expirationDateTime ?? subscription.expiration;
-		} catch (error) {
-			if (error instanceof GraphApiError && error.status === 404) {
-				delete known[subscription.id];
-				continue;
-			}
-			throw error;
+		const renewal = await outcomeOf(renewSubscription(graph, subscription.id));
+		if (renewal.ok) {
+			subscription.expiration = renewal.value.expirationDateTime ?? subscription.expiration;
+		} else if (renewal.error instanceof GraphApiError && renewal.error.status === 404) {
+			delete known[subscription.id];
+		} else {
+			throw renewal.error;
 		}
 	}
 }

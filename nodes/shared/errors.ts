@@ -47,6 +47,18 @@ export function errorClassFor(api: ApiFailures, error: unknown): ErrorClass {
 	return 'data';
 }
 
+/**
+ * A call's result or its failure, as a value: the caller handles the failures it expects (a 404, a
+ * stale ETag) and lets any other go on to the router, which makes it an n8n error once, for its item.
+ */
+export async function outcomeOf<T>(call: Promise<T>): Promise<{ ok: true; value: T } | { ok: false; error: unknown }> {
+	try {
+		return { ok: true, value: await call };
+	} catch (error) {
+		return { ok: false, error };
+	}
+}
+
 /** An input item with no fields (from "Always Output Data" on an empty result) stands for nothing. */
 export function isEmptyItem(json: IDataObject): boolean {
 	return Object.keys(json).length === 0;
@@ -56,10 +68,17 @@ export function isEmptyItem(json: IDataObject): boolean {
 export function parseJsonParameter<T>(value: unknown, name: string): T | undefined {
 	if (value === undefined || value === null || value === '') return undefined;
 	if (typeof value !== 'string') return value as T;
+	const parsed = jsonOf(value);
+	if (!parsed.ok) throw new Error(`${name} is not valid JSON`);
+	return parsed.value as T;
+}
+
+/** JSON text parsed, or why not. */
+export function jsonOf(text: string): { ok: true; value: unknown } | { ok: false } {
 	try {
-		return JSON.parse(value) as T;
+		return { ok: true, value: JSON.parse(text) };
 	} catch {
-		throw new Error(`${name} is not valid JSON`);
+		return { ok: false };
 	}
 }
 

@@ -63,7 +63,7 @@ export function productCredentials(access: EmulatorAccess): Record<string, { typ
 			type: 'inforLnIonApi',
 			data: {
 				inputMode: 'file',
-				ionapiText: JSON.stringify(access.ln.ionapi),
+				ionapiSecretFile: JSON.stringify(access.ln.ionapi),
 				company: access.ln.company,
 				language: '',
 				allowLoopbackHttp: true,

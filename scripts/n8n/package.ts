@@ -25,11 +25,12 @@ export function tarballPath(): string {
 	return path.join(PACK_DIR, `${PACKAGE.name}-${PACKAGE.version}.tgz`);
 }
 
-/** `npm run build`, then `npm pack` into .cache/pack; returns the tarball. */
+/** `npm run build`, then `npm pack .publish` into .cache/pack; returns the tarball. */
 export async function buildAndPack(options: { build?: boolean } = {}): Promise<string> {
 	if (options.build !== false) await run(npm, ['run', 'build', '--silent'], { cwd: PROJECT_DIR });
 	fs.mkdirSync(PACK_DIR, { recursive: true });
-	const output = await run(npm, ['pack', '--json', '--pack-destination', PACK_DIR, '--loglevel=error'], { cwd: PROJECT_DIR });
+	// .publish/ is the package as published (scripts/bundle.js): dist/ with its bundled libraries, the workflows, the manifest.
+	const output = await run(npm, ['pack', './.publish', '--json', '--pack-destination', PACK_DIR, '--loglevel=error'], { cwd: PROJECT_DIR });
 	const json = output.slice(output.indexOf('['));
 	const [{ filename }] = JSON.parse(json) as Array<{ filename: string }>;
 	return path.join(PACK_DIR, path.basename(filename));

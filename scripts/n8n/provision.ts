@@ -38,7 +38,7 @@ export function syncCredentials(env: EmulatorEnv, lnWebhookSecret: string): Impo
 	const graph = CREDENTIALS.graph.microsoftGraphAppOnlyApi;
 	const hook = CREDENTIALS.lnWebhook.inforLnWebhookApi;
 	return [
-		{ id: ln.id, name: ln.name, type: 'inforLnIonApi', data: { inputMode: 'file', ionapiText: env.LN_IONAPI, company: env.LN_COMPANY, language: '', allowLoopbackHttp: true } },
+		{ id: ln.id, name: ln.name, type: 'inforLnIonApi', data: { inputMode: 'file', ionapiSecretFile: env.LN_IONAPI, company: env.LN_COMPANY, language: '', allowLoopbackHttp: true } },
 		{
 			id: graph.id,
 			name: graph.name,

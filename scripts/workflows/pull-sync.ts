@@ -28,7 +28,7 @@ export function pullSyncWorkflow(): Workflow {
 		'3. Runs **Shard start** once per shard of sync users (*Users per shard*), each in its own execution, working *Mailboxes at a time* mailboxes at once: LN activities ⇄ Exchange events, attendee flags and responses back to LN, new Exchange meetings into LN.',
 		'4. Ends with **Run report**: one item per user and a total.',
 		'',
-		'**Credentials:** *Infor LN (ION API)* on the Infor LN nodes, *Microsoft Graph (app-only)* on the Microsoft Exchange nodes.',
+		'**Credentials:** *Infor LN ION API* on the Infor LN nodes, *Microsoft Graph (app-only)* on the Microsoft Exchange nodes.',
 	].join('\n'), [-240, -420], 620, 300, 5));
 	w.add(sticky('Settings area', '## ⚙️ Settings\nThe pull interval is **Every hour**; everything else is in **Settings**. Dry run = plan only, change nothing.', [-240, -100], 620, 400, 3));
 	// First in node order: `n8n execute` starts from the first trigger it finds.

@@ -23,7 +23,7 @@ export function pushSyncWorkflow(): Workflow {
 		'- **Keep subscriptions** (every 6 hours, and **Run now** once after activating) subscribes the LN sync users\' calendars and renews them.',
 		'- **Push report** ends each execution; one in which a user failed ends in error, and the alert workflow mails the administrators.',
 		'',
-		'**Credentials:** *Infor LN (ION API)*, *Microsoft Graph (app-only)*, and *Infor LN Webhook* (the secret LN sends in `X-LN-Webhook-Secret`, or signs with in `X-LN-Signature` and `X-LN-Timestamp`).',
+		'**Credentials:** *Infor LN ION API*, *Microsoft Graph (app-only)*, and *Infor LN Webhook* (the secret LN sends in `X-LN-Webhook-Secret`, or signs with in `X-LN-Signature` and `X-LN-Timestamp`).',
 	].join('\n'), [-240, -480], 660, 320, 5));
 	w.add(sticky('Settings area', '## ⚙️ Settings\nAll settings are in **Settings**; the renewal interval is **Every 6 hours**.', [-240, -140], 660, 660, 3));
 

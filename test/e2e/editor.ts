@@ -193,9 +193,9 @@ export function describeEditor(context: N8nContext): void {
 
 		const param = (name: string) => page.locator(`[data-test-id="credential-edit-dialog"] [data-test-id="parameter-input-${name}"] input, [data-test-id="credential-edit-dialog"] [data-test-id="parameter-input-${name}"] textarea`).first();
 
-		it('creates an Infor LN (ION API) credential from the UI', async () => {
-			const created = await createCredential('inforLnIonApi', 'Infor LN', 'Infor LN (ION API)', async () => {
-				await param('ionapiText').fill(context.env.LN_IONAPI);
+		it('creates an Infor LN ION API credential from the UI', async () => {
+			const created = await createCredential('inforLnIonApi', 'Infor LN', 'Infor LN ION API', async () => {
+				await param('ionapiSecretFile').fill(context.env.LN_IONAPI);
 				await param('company').fill(context.env.LN_COMPANY);
 				// The emulator speaks plain http on this machine, which the credential allows only when told.
 				await page.locator('[data-test-id="credential-edit-dialog"] [data-test-id="parameter-input-allowLoopbackHttp"] .el-switch').first().click();

@@ -104,7 +104,7 @@ export async function startEnvironment(options: EnvironmentOptions = {}): Promis
 	await Promise.all([ln.start(), graph.start()]);
 	if (options.lnSeed) ln.seed(options.lnSeed);
 	if (options.graphSeed) graph.seed(options.graphSeed);
-	const lnCredentialData: IDataObject = { inputMode: 'file', ionapiText: JSON.stringify(ln.ionapi()), company: options.company ?? '100', language: '', allowLoopbackHttp: true };
+	const lnCredentialData: IDataObject = { inputMode: 'file', ionapiSecretFile: JSON.stringify(ln.ionapi()), company: options.company ?? '100', language: '', allowLoopbackHttp: true };
 	const graphCredentialData: IDataObject = {
 		tenantId: graph.tenantId,
 		clientId: graph.app.clientId,

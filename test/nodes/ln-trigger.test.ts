@@ -4,7 +4,10 @@ import type { WorkflowJson } from '../harness/workflow-runner';
 import { Logger } from '@n8n/backend-common';
 import { Container } from '@n8n/di';
 
+import type { ICredentialsDecrypted, ICredentialTestFunctions, IHookFunctions } from 'n8n-workflow';
+
 import { signLnMessage } from '../../lib/ln/webhook';
+import { InforLnTrigger } from '../../nodes/InforLnTrigger/InforLnTrigger.node';
 
 let env: Environment;
 let host: WebhookHost;
@@ -142,4 +145,37 @@ it('refuses every post while the credential holds a guessable secret, telling on
 	expect(response.status).toBe(403);
 	expect(await response.json()).toEqual({ error: 'Forbidden' });
 	expect(log).toEqual([expect.stringMatching(/secret is too short: use at least 16 random characters; every post is refused until then$/)]);
+});
+
+describe('the Infor LN Webhook credential and the trigger\'s activation', () => {
+	const node = new InforLnTrigger();
+	const credential = (data: Record<string, unknown>) => ({ id: 'w1', name: 'LN webhook', type: 'inforLnWebhookApi', data }) as ICredentialsDecrypted;
+
+	it('tests the credential as every post will be checked: a short secret or no header name is named', async () => {
+		const test = node.methods.credentialTest.inforLnWebhookApiTest.bind({} as ICredentialTestFunctions);
+		expect(await test(credential({ authentication: 'header', headerName: LN_WEBHOOK_HEADER, secret: LN_WEBHOOK_SECRET }))).toMatchObject({ status: 'OK' });
+		expect(await test(credential({ authentication: 'header', headerName: LN_WEBHOOK_HEADER, secret: 'short' }))).toEqual({ status: 'Error', message: expect.stringMatching(/secret is too short: use at least 16/) });
+		expect(await test(credential({ authentication: 'hmac', signatureHeaderName: ' ', secret: LN_WEBHOOK_SECRET }))).toEqual({ status: 'Error', message: expect.stringMatching(/names no signature header/) });
+	});
+
+	it('refuses to activate with a credential that could accept no post, and otherwise logs the URL LN must call', async () => {
+		const staticData: Record<string, unknown> = {};
+		const info = jest.fn();
+		const hooks = (secret: string) =>
+			({
+				getWorkflowStaticData: () => staticData,
+				getNodeWebhookUrl: () => 'https://n8n.example.com/webhook/ln-exchange-sync/ln',
+				getCredentials: async () => ({ authentication: 'header', headerName: LN_WEBHOOK_HEADER, secret }),
+				getNode: () => ({ name: 'LN changed', type: 'n8n-nodes-ln-exchange-sync.inforLnTrigger', typeVersion: 1, position: [0, 0], parameters: {} }),
+				logger: { info },
+			}) as unknown as IHookFunctions;
+		const lifecycle = node.webhookMethods.default;
+		await expect(lifecycle.create.call(hooks('short'))).rejects.toThrow(/cannot accept LN's posts: the Infor LN Webhook credential's secret is too short/);
+		expect(await lifecycle.checkExists.call(hooks(LN_WEBHOOK_SECRET))).toBe(false);
+		expect(await lifecycle.create.call(hooks(LN_WEBHOOK_SECRET))).toBe(true);
+		expect(info).toHaveBeenCalledWith(expect.stringContaining('LN must post its activity changes to https://n8n.example.com/webhook/ln-exchange-sync/ln'));
+		expect(await lifecycle.checkExists.call(hooks(LN_WEBHOOK_SECRET))).toBe(true);
+		expect(await lifecycle.delete.call(hooks(LN_WEBHOOK_SECRET))).toBe(true);
+		expect(await lifecycle.checkExists.call(hooks(LN_WEBHOOK_SECRET))).toBe(false);
+	});
 });

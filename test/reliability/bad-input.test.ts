@@ -175,10 +175,10 @@ describe('bad configuration: a clear error, nothing half-done', () => {
 	const run = async (workflow = pull) => env.runner.run(workflow, { startNode: 'Run now' });
 
 	it('a malformed .ionapi text names the missing key', async () => {
-		const ionapi = JSON.parse(String(env.lnCredentialData.ionapiText));
+		const ionapi = JSON.parse(String(env.lnCredentialData.ionapiSecretFile));
 		delete ionapi.cs;
-		env.lnCredentialData.ionapiText = JSON.stringify(ionapi);
-		Object.assign((env.credentials as unknown as { byId: Record<string, { data: object }> }).byId['ln-1'].data, { ionapiText: JSON.stringify(ionapi) });
+		env.lnCredentialData.ionapiSecretFile = JSON.stringify(ionapi);
+		Object.assign((env.credentials as unknown as { byId: Record<string, { data: object }> }).byId['ln-1'].data, { ionapiSecretFile: JSON.stringify(ionapi) });
 		const result = await run();
 		expect(String(result.error?.message)).toMatch(/missing the key "cs" \(client secret\)/);
 		expect(env.graph.log.all().filter((r) => r.method !== 'GET' && !r.path.endsWith('/token'))).toEqual([]);

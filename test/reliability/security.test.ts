@@ -123,22 +123,22 @@ describe('security: no secret anywhere, no other mailbox touched', () => {
 		env.graphCredentialData.clientSecret = graphSecret;
 		texts.push(textOf(await credentialTest(new MicrosoftExchange() as never, 'microsoftGraphAppOnlyApi', env.graphCredentialData)));
 
-		const ionapiText = String(env.lnCredentialData.ionapiText);
-		const wrongIonapi = { ...JSON.parse(ionapiText), cs: 'Wrong-LN-client-secret-0123456789' };
+		const ionapiSecretFile = String(env.lnCredentialData.ionapiSecretFile);
+		const wrongIonapi = { ...JSON.parse(ionapiSecretFile), cs: 'Wrong-LN-client-secret-0123456789' };
 		secrets.set(wrongIonapi.cs, 'a wrong LN client secret typed by the user');
-		env.lnCredentialData.ionapiText = JSON.stringify(wrongIonapi);
+		env.lnCredentialData.ionapiSecretFile = JSON.stringify(wrongIonapi);
 		await env.runner.run(pull, { startNode: 'Run now' });
 		texts.push(textOf(await credentialTest(new InforLn() as never, 'inforLnIonApi', env.lnCredentialData)));
-		env.lnCredentialData.ionapiText = ionapiText.slice(0, -20);
+		env.lnCredentialData.ionapiSecretFile = ionapiSecretFile.slice(0, -20);
 		await env.runner.run(pull, { startNode: 'Run now' });
 		texts.push(textOf(await credentialTest(new InforLn() as never, 'inforLnIonApi', env.lnCredentialData)));
-		env.lnCredentialData.ionapiText = ionapiText;
+		env.lnCredentialData.ionapiSecretFile = ionapiSecretFile;
 		texts.push(textOf(await credentialTest(new InforLn() as never, 'inforLnIonApi', env.lnCredentialData)));
 
 		env.graph.seed({ ...data.graphSeed, users: data.graphSeed.users!.map((u) => (u.mail === 'bob@contoso.com' ? { ...u, accessDenied: true } : u)) });
 		await env.runner.run(pull, { startNode: 'Run now' });
 
-		const ionapi = JSON.parse(ionapiText) as Record<string, string>;
+		const ionapi = JSON.parse(ionapiSecretFile) as Record<string, string>;
 		secrets.set(graphSecret, 'the Graph client secret');
 		secrets.set(ionapi.cs, 'the LN client secret (cs)');
 		secrets.set(ionapi.saak, 'the LN service account access key (saak)');

@@ -31,6 +31,8 @@ export class RequesterHandler implements Middleware {
 			ignoreHttpStatusErrors: true,
 			disableFollowRedirect: true,
 			timeout,
+			// The SDK parses the body itself: n8n's helper hands it over as text.
+			encoding: 'text',
 		};
 		let answer: HttpResponse;
 		try {

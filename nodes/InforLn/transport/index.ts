@@ -9,7 +9,7 @@ import type { HttpRequester } from '../../../lib/http/requester';
 import { DEFAULT_LN_CONCURRENCY, LnTransport } from '../../../lib/ln/transport';
 import { Semaphore } from '../../../lib/http/semaphore';
 import { ledgerFor } from '../../../lib/sync/report';
-import { concurrencySetting } from '../../shared/errors';
+import { concurrencySetting, jsonOf } from '../../shared/errors';
 
 export const CREDENTIAL_NAME = 'inforLnIonApi';
 
@@ -17,19 +17,20 @@ export const CREDENTIAL_NAME = 'inforLnIonApi';
 export function ionConfigFromCredential(data: ICredentialDataDecryptedObject): IonApiConfig {
 	const options = { allowLoopbackHttp: data.allowLoopbackHttp === true };
 	if (data.inputMode === 'fields') {
-		const field = (name: string) => (typeof data[name] === 'string' ? (data[name] as string) : undefined);
+		// Credentials saved before 0.2 keep the .ionapi key names (cs, sask) as field names.
+		const field = (...names: string[]) => names.map((name) => data[name]).find((value): value is string => typeof value === 'string' && value !== '');
 		return toIonApiConfig({
 			ti: field('ti'),
 			ci: field('ci'),
-			cs: field('cs'),
+			cs: field('clientSecret', 'cs'),
 			iu: field('iu'),
 			pu: field('pu'),
 			ot: field('ot'),
 			saak: field('saak') || undefined,
-			sask: field('sask') || undefined,
+			sask: field('serviceAccountSecretKey', 'sask') || undefined,
 		}, options);
 	}
-	return toIonApiConfig(parseIonApiText(String(data.ionapiText ?? '')), options);
+	return toIonApiConfig(parseIonApiText(String(data.ionapiSecretFile ?? data.ionapiText ?? '')), options);
 }
 
 export interface LnContext {
@@ -61,11 +62,9 @@ export function mappingFromParameter(value: unknown): LnApiMapping {
 	if (value === undefined || value === null || value === '') return resolveMapping();
 	let overrides: unknown = value;
 	if (typeof value === 'string') {
-		try {
-			overrides = JSON.parse(value);
-		} catch {
-			throw new Error('API Mapping is not valid JSON, e.g. {"services": {"syncService": "txcrm.calendar"}, "activity": {"subject": "Title"}}');
-		}
+		const parsed = jsonOf(value);
+		if (!parsed.ok) throw new Error('API Mapping is not valid JSON, e.g. {"services": {"syncService": "txcrm.calendar"}, "activity": {"subject": "Title"}}');
+		overrides = parsed.value;
 	}
 	if (typeof overrides !== 'object' || Array.isArray(overrides)) {
 		throw new Error('API Mapping must be a JSON object of groups (services, contact, activity, attendee, syncUser, …)');

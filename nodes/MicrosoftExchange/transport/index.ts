@@ -1,6 +1,15 @@
 import { createHash } from 'node:crypto';
 
-import type { ICredentialDataDecryptedObject, IExecuteFunctions, IHookFunctions, ILoadOptionsFunctions, IWebhookFunctions } from 'n8n-workflow';
+import type {
+	ICredentialDataDecryptedObject,
+	ICredentialsDecrypted,
+	ICredentialTestFunctions,
+	IExecuteFunctions,
+	IHookFunctions,
+	ILoadOptionsFunctions,
+	INodeCredentialTestResult,
+	IWebhookFunctions,
+} from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
 import type { HttpResponse } from '../../../lib/http/requester';
@@ -8,6 +17,7 @@ import { parseCertificateSignIn } from '../../../lib/graph/client-assertion';
 import { resolveEndpoints, type GraphCloud } from '../../../lib/graph/clouds';
 import { createGates, GraphTransport, secretMaterial, type GraphConnection, type GraphGates } from '../../../lib/graph/transport';
 import { linkKey } from '../../../lib/sync/link';
+import { credentialTestRequester } from '../../shared/http';
 import { ledgerFor } from '../../../lib/sync/report';
 
 export const GRAPH_CREDENTIAL = 'microsoftGraphAppOnlyApi';
@@ -62,6 +72,20 @@ export async function graphTransport(this: Context, record = true): Promise<Grap
 		gates: gatesFor(connection),
 		onRequest: ledger ? (info) => ledger.request('graph', info.kind, info.mailbox) : undefined,
 	});
+}
+
+/** The credential test of the Microsoft Graph credential (both nodes that use it): a token, then one user read. */
+export async function graphCredentialTest(this: ICredentialTestFunctions, credential: ICredentialsDecrypted): Promise<INodeCredentialTestResult> {
+	try {
+		const graph = new GraphTransport(graphConnectionFromCredential(credential.data ?? {}), {
+			http: credentialTestRequester(this),
+			retry: { maxRetries: 1, baseDelayMs: 500, maxDelayMs: 2000 },
+		});
+		const page = await graph.get<{ value?: Array<{ mail?: string }> }>('/users?$top=1&$select=id,mail');
+		return { status: 'OK', message: `Connected; the app can read users${page.value?.[0]?.mail ? ` (e.g. ${page.value[0].mail})` : ''}` };
+	} catch (error) {
+		return { status: 'Error', message: (error as Error).message };
+	}
 }
 
 /** The key that signs and checks the link properties of this credential's items (link.ts). */

@@ -16,6 +16,7 @@ import { dryRunProperty, syncUsersProperty } from '../../descriptions/common';
 import { contactsFor, syncUsersOrRead } from '../../helpers/attendees';
 import { forEachItem, parseJsonParameter } from '../../helpers/execute';
 import { lnContext } from '../../transport';
+import { outcomeOf } from '../../../shared/errors';
 
 const show = { resource: ['appointment'], operation: ['create'] };
 
@@ -78,14 +79,10 @@ async function findByReference(transport: LnTransport, mapping: LnApiMapping, co
 
 /** POST that survives a lost answer: when the outcome is unknown, look before sending again. */
 async function createOnce<T>(attempt: () => Promise<T>, lookup: () => Promise<T | undefined>): Promise<T> {
-	try {
-		return await attempt();
-	} catch (error) {
-		if (!(error instanceof LnApiError) || error.status !== 0) throw error;
-		const existing = await lookup();
-		if (existing) return existing;
-		return attempt();
-	}
+	const first = await outcomeOf(attempt());
+	if (first.ok) return first.value;
+	if (!(first.error instanceof LnApiError) || first.error.status !== 0) throw first.error;
+	return (await lookup()) ?? attempt();
 }
 
 async function addAttendees(

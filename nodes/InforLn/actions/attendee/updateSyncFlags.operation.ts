@@ -7,6 +7,7 @@ import { dryRunProperty } from '../../descriptions/common';
 import { forEachItem } from '../../helpers/execute';
 import { lnContext } from '../../transport';
 import { attendeeKeyProperties, readAttendeeKey } from './common';
+import { outcomeOf } from '../../../shared/errors';
 
 const show = { resource: ['attendee'], operation: ['updateSyncFlags'] };
 
@@ -65,18 +66,17 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 				ledger.plan(mailbox, `activity ${activity}`, `set flags of attendee ${sequence}: ${JSON.stringify(body)}`);
 				return { dryRun: true, company, activity, sequence, request: { method: 'PATCH', url, body } } as unknown as IDataObject;
 			}
-			let result;
-			try {
-				// Flags decided from the line as read: a line another writer changed since is decided again, not overwritten.
-				result = await transport.update(url, body, etag, { decidedOnRead: Boolean(etag) });
-			} catch (error) {
+			// Flags decided from the line as read: a line another writer changed since is decided again, not overwritten.
+			const written = await outcomeOf(transport.update(url, body, etag, { decidedOnRead: Boolean(etag) }));
+			if (!written.ok) {
+				const { error } = written;
 				if (!(etag && error instanceof LnApiError && error.status === 412)) throw error;
 				ledger.checkAgain(mailbox || undefined, mailbox ? [mailbox] : []);
 				ledger.skip(mailbox || undefined, `activity ${activity}`, `flags of attendee ${sequence} not set: the line changed in LN since it was read; decided again`);
 				return { company, activity, sequence, action: 'stale' };
 			}
 			ledger.count(mailbox, 'flagsSet');
-			return { company, activity, sequence, action: 'updated', ...fields, etag: result.etag } as unknown as IDataObject;
+			return { company, activity, sequence, action: 'updated', ...fields, etag: written.value.etag } as unknown as IDataObject;
 		},
 		{ limit: concurrency, keyOf: (i) => String(this.getNodeParameter('activityId', i, '')).trim() },
 	);

@@ -15,6 +15,7 @@ import { show } from '../../descriptions/common';
 import { mailboxList, output, toNodeError } from '../../helpers/execute';
 import { graphTransport } from '../../transport';
 import { CHANGE_TYPE_OPTIONS, WATCH_OPTIONS } from '../../../shared/subscription-properties';
+import { outcomeOf } from '../../../shared/errors';
 
 export const description: INodeProperties[] = [
 	{
@@ -200,12 +201,13 @@ export async function execute(this: IExecuteFunctions, operation: string): Promi
 						out.push(output({ ...withoutSecret(subscription), renewed: false, reason: 'not expiring within the margin' }, i));
 						continue;
 					}
-					try {
-						out.push(output({ ...withoutSecret(await renewSubscription(graph, subscription.id!, minutes)), renewed: true }, i));
-					} catch (error) {
-						if (!(error instanceof GraphApiError) || error.status !== 404) throw error;
-						out.push(output({ id: subscription.id, renewed: false, reason: 'gone; the trigger recreates it when it is next activated' }, i));
+					const renewal = await outcomeOf(renewSubscription(graph, subscription.id!, minutes));
+					if (renewal.ok) {
+						out.push(output({ ...withoutSecret(renewal.value), renewed: true }, i));
+						continue;
 					}
+					if (!(renewal.error instanceof GraphApiError) || renewal.error.status !== 404) throw renewal.error;
+					out.push(output({ id: subscription.id, renewed: false, reason: 'gone; the trigger recreates it when it is next activated' }, i));
 				}
 			}
 		} catch (error) {
