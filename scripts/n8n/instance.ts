@@ -217,12 +217,12 @@ export class N8nInstance {
 	}
 
 	/** Starts `n8n start` and waits until it answers /healthz and its workflows are active. */
-	async start(options: { timeoutMs?: number } = {}): Promise<void> {
+	async start(options: { timeoutMs?: number; env?: Record<string, string> } = {}): Promise<void> {
 		if (this.server) return;
 		this.serverOutput = '';
 		const child = spawn(this.install.nodeBin, [this.install.n8nBin, 'start'], {
 			cwd: this.userFolder,
-			env: this.env({ N8N_LOG_LEVEL: 'info' }),
+			env: this.env({ ...options.env, N8N_LOG_LEVEL: 'info' }),
 			stdio: ['ignore', 'pipe', 'pipe'],
 			detached: false,
 		});

@@ -43,15 +43,16 @@ export function describeSync(context: N8nContext): void {
 	});
 
 	describe('the package in n8n', () => {
-		it('is installed as n8n installs community packages: runtime dependencies only, n8n-workflow from n8n itself', () => {
+		it('is installed as n8n installs community packages: nothing beside it (its libraries are bundled), n8n-workflow from n8n itself', () => {
 			const dir = context.instance.packageDir;
 			const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'));
 			expect(manifest.name).toBe(PACKAGE.name);
+			expect(manifest.dependencies).toBeUndefined();
+			expect(manifest.overrides).toBeUndefined();
 			expect(manifest.peerDependencies).toBeUndefined();
 			expect(manifest.devDependencies).toBeUndefined();
-			expect(fs.existsSync(path.join(dir, 'node_modules', '@microsoft', 'microsoft-graph-client', 'package.json'))).toBe(true);
-			expect(fs.existsSync(path.join(dir, 'node_modules', 'n8n-workflow'))).toBe(false);
-			expect(fs.existsSync(path.join(dir, 'node_modules', 'n8n-core'))).toBe(false);
+			expect(fs.existsSync(path.join(dir, 'dist', 'vendor', 'microsoft-graph-client.js'))).toBe(true);
+			expect(fs.existsSync(path.join(dir, 'node_modules'))).toBe(false);
 			// n8n puts its own module paths on NODE_PATH before it loads packages; resolve as the node file would.
 			const n8nDist = path.join(context.instance.install.dir, 'node_modules', 'n8n', 'dist', 'load-nodes-and-credentials.js');
 			const script = [

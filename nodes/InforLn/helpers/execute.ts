@@ -1,11 +1,11 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 
 import { LnApiError, LnAuthError } from '../../../lib/ln/transport';
-import { mapLimit } from '../../../lib/http/semaphore';
-import { ledgerFor, type ErrorClass } from '../../../lib/sync/report';
+import type { ErrorClass } from '../../../lib/sync/report';
 import { errorClassFor, isEmptyItem, nodeErrorOf, parseJsonParameter, type ApiFailures } from '../../shared/errors';
+import { forEachItem as forEachItemOf, type ItemConcurrency } from '../../shared/items';
 
-const LN_FAILURES: ApiFailures = {
+export const LN_FAILURES: ApiFailures = {
 	request: (error) => (error instanceof LnApiError ? { status: error.status, message: error.message, code: error.lnCode, accessDenied: error.status === 403 } : undefined),
 	authentication: (error) => (error instanceof LnAuthError ? { status: error.status, message: error.message } : undefined),
 	authenticationHint: 'Check the .ionapi content of the Infor LN credential and that the authorized app is active',
@@ -20,73 +20,16 @@ export function errorClassOf(error: unknown): ErrorClass {
 	return errorClassFor(LN_FAILURES, error);
 }
 
-export interface ItemConcurrency {
-	/** Items worked at a time (LN's request cap of the credential). */
-	limit: number;
-	/** Items with the same key (e.g. one LN activity) are worked one after another, in input order. */
-	keyOf: (itemIndex: number) => string;
-}
+export type { ItemConcurrency };
 
-/**
- * Runs `handle` for every input item, one at a time or, given `concurrency`, several at a time with
- * the items of one key in order; the output keeps the input order. With "Continue On Fail", a failing
- * item gives one error item (paired with it) and the others go on; otherwise a failure stops the node.
- */
-export async function forEachItem(
+/** Every input item through `handle`, failures made n8n errors that name the item (shared/items.ts). */
+export function forEachItem(
 	context: IExecuteFunctions,
 	describe: (itemIndex: number) => string,
 	handle: (itemIndex: number) => Promise<IDataObject | IDataObject[] | undefined>,
 	concurrency?: ItemConcurrency,
 ): Promise<INodeExecutionData[]> {
-	const items = context.getInputData();
-	const ledger = ledgerFor(context.getExecutionId());
-	const work = async (i: number): Promise<INodeExecutionData[]> => {
-		try {
-			const result = await handle(i);
-			if (result === undefined) return [];
-			return (Array.isArray(result) ? result : [result]).map((json) => ({ json, pairedItem: { item: i } }));
-		} catch (error) {
-			const what = describe(i);
-			const nodeError = toNodeError(context, error, i, what);
-			ledger.error(mailboxOf(items[i].json), what, errorClassOf(error), nodeError.message);
-			if (context.continueOnFail()) {
-				// `error` on the item sends it to the error output when the node has one ("On Error: Continue (using error output)").
-				return [{ json: { error: nodeError.message, item: what }, error: nodeError as INodeExecutionData['error'], pairedItem: { item: i } }];
-			}
-			throw nodeError;
-		}
-	};
-	const indexes = items.map((_, i) => i);
-	if (!concurrency || concurrency.limit <= 1) {
-		const output: INodeExecutionData[] = [];
-		for (const i of indexes) output.push(...(await work(i)));
-		return output;
-	}
-	const queues = new Map<string, number[]>();
-	for (const i of indexes) {
-		const key = concurrency.keyOf(i);
-		queues.set(key, [...(queues.get(key) ?? []), i]);
-	}
-	const results: INodeExecutionData[][] = [];
-	let failure: unknown;
-	await mapLimit([...queues.values()], concurrency.limit, async (queue) => {
-		for (const i of queue) {
-			if (failure) return;
-			try {
-				results[i] = await work(i);
-			} catch (error) {
-				failure ??= error;
-			}
-		}
-	});
-	if (failure) throw failure;
-	return indexes.flatMap((i) => results[i] ?? []);
-}
-
-/** The sync user an item is about, so a failure lands in that user's report. */
-function mailboxOf(json: IDataObject): string | undefined {
-	const value = json.mailbox ?? json.email;
-	return typeof value === 'string' && value.includes('@') ? value.toLowerCase() : undefined;
+	return forEachItemOf(LN_FAILURES, context, describe, handle, concurrency);
 }
 
 export { isEmptyItem, parseJsonParameter };

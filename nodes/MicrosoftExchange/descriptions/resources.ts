@@ -6,7 +6,11 @@ import * as getChanges from '../actions/event/getChanges.operation';
 import * as linkToLnActivity from '../actions/event/linkToLnActivity.operation';
 import * as send from '../actions/mail/send.operation';
 import * as syncFromLnActivity from '../actions/event/syncFromLnActivity.operation';
-import * as subscription from '../actions/subscription/operations';
+import * as subscriptionCreate from '../actions/subscription/create.operation';
+import * as subscriptionDelete from '../actions/subscription/delete.operation';
+import * as subscriptionGetMany from '../actions/subscription/getMany.operation';
+import * as subscriptionKeep from '../actions/subscription/keep.operation';
+import * as subscriptionRenew from '../actions/subscription/renew.operation';
 
 export const properties: INodeProperties[] = [
 	{
@@ -102,5 +106,9 @@ export const properties: INodeProperties[] = [
 	...linkToLnActivity.description,
 	...get.description,
 	...send.description,
-	...subscription.description,
+	...subscriptionCreate.description,
+	...subscriptionDelete.description,
+	...subscriptionGetMany.description,
+	...subscriptionKeep.description,
+	...subscriptionRenew.description,
 ];

@@ -6,7 +6,7 @@ import type { ErrorClass } from '../../../lib/sync/report';
 import { concurrencySetting, errorClassFor, isEmptyItem, nodeErrorOf, parseJsonParameter, type ApiFailures } from '../../shared/errors';
 import { DEFAULT_MAILBOXES_AT_A_TIME } from '../descriptions/common';
 
-const GRAPH_FAILURES: ApiFailures = {
+export const GRAPH_FAILURES: ApiFailures = {
 	request: (error) =>
 		error instanceof GraphApiError ? { status: error.status, message: error.message, code: error.code, accessDenied: error.isMailboxAccessError } : undefined,
 	authentication: (error) => (error instanceof GraphAuthError ? { status: error.status, message: error.message } : undefined),
