@@ -1,5 +1,7 @@
 import type { ICredentialType, INodeProperties } from 'n8n-workflow';
 
+import { GRAPH_CLOUD_OPTIONS } from '../lib/graph/clouds';
+
 export class MicrosoftGraphAppOnlyApi implements ICredentialType {
 	name = 'microsoftGraphAppOnlyApi';
 
@@ -72,13 +74,7 @@ export class MicrosoftGraphAppOnlyApi implements ICredentialType {
 			displayName: 'Microsoft Cloud',
 			name: 'cloud',
 			type: 'options',
-			options: [
-				{ name: 'Global', value: 'global' },
-				{ name: 'US Government (GCC High)', value: 'usGov' },
-				{ name: 'US Government DoD', value: 'usGovDod' },
-				{ name: 'China (21Vianet)', value: 'china' },
-				{ name: 'Custom', value: 'custom' },
-			],
+			options: GRAPH_CLOUD_OPTIONS,
 			default: 'global',
 		},
 		{

@@ -1,10 +1,16 @@
 /** Microsoft Graph national clouds: Graph root and Entra ID login host. */
 export const GRAPH_CLOUDS = {
-	global: { graphBaseUrl: 'https://graph.microsoft.com', loginUrl: 'https://login.microsoftonline.com' },
-	usGov: { graphBaseUrl: 'https://graph.microsoft.us', loginUrl: 'https://login.microsoftonline.us' },
-	usGovDod: { graphBaseUrl: 'https://dod-graph.microsoft.us', loginUrl: 'https://login.microsoftonline.us' },
-	china: { graphBaseUrl: 'https://microsoftgraph.chinacloudapi.cn', loginUrl: 'https://login.chinacloudapi.cn' },
+	global: { label: 'Global', graphBaseUrl: 'https://graph.microsoft.com', loginUrl: 'https://login.microsoftonline.com' },
+	usGov: { label: 'US Government (GCC High)', graphBaseUrl: 'https://graph.microsoft.us', loginUrl: 'https://login.microsoftonline.us' },
+	usGovDod: { label: 'US Government DoD', graphBaseUrl: 'https://dod-graph.microsoft.us', loginUrl: 'https://login.microsoftonline.us' },
+	china: { label: 'China (21Vianet)', graphBaseUrl: 'https://microsoftgraph.chinacloudapi.cn', loginUrl: 'https://login.chinacloudapi.cn' },
 } as const;
+
+/** The credential's choice of cloud: each of the table, then Custom (endpoints given by hand). */
+export const GRAPH_CLOUD_OPTIONS: Array<{ name: string; value: GraphCloud }> = [
+	...Object.entries(GRAPH_CLOUDS).map(([value, cloud]) => ({ name: cloud.label, value: value as GraphCloud })),
+	{ name: 'Custom', value: 'custom' },
+];
 
 export type GraphCloud = keyof typeof GRAPH_CLOUDS | 'custom';
 
@@ -30,7 +36,7 @@ export function resolveEndpoints(cloud: GraphCloud, custom: Partial<GraphEndpoin
 	if (cloud !== 'custom') {
 		const known = GRAPH_CLOUDS[cloud];
 		if (!known) throw new Error(`Unknown Microsoft cloud "${String(cloud)}"`);
-		return { ...known };
+		return { graphBaseUrl: known.graphBaseUrl, loginUrl: known.loginUrl };
 	}
 	const graphBaseUrl = normalizeRoot(custom.graphBaseUrl, 'Graph Base URL');
 	const loginUrl = normalizeRoot(custom.loginUrl, 'Login URL');

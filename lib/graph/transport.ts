@@ -224,11 +224,6 @@ export class GraphTransport {
 		return results;
 	}
 
-	/** Splits requests into chunks of at most 20 (exported for tests). */
-	static chunk(requests: BatchRequest[]): BatchRequest[][] {
-		return chunkBatch(requests);
-	}
-
 	private async sendBatchChunk(chunk: BatchRequest[]): Promise<BatchResponse[]> {
 		const done: BatchResponse[] = [];
 		let pending = chunk;
@@ -421,7 +416,8 @@ export function describeBatchFailure(response: BatchResponse | undefined): strin
 	return `${response.status} ${error?.code ?? ''} ${error?.message ?? ''}`.replace(/\s+/g, ' ').trim();
 }
 
-function chunkBatch(requests: BatchRequest[]): BatchRequest[][] {
+/** Requests in chunks of at most 20 for `$batch`; requests chained by `dependsOn` stay in one chunk. */
+export function chunkBatch(requests: BatchRequest[]): BatchRequest[][] {
 	// Group requests linked by dependsOn, then pack groups into chunks of ≤ 20.
 	const groupOf = new Map<string, string>();
 	const find = (id: string): string => {

@@ -9,7 +9,7 @@ import { NodeConnectionTypes } from 'n8n-workflow';
 import { router } from './actions/router';
 import { properties } from './descriptions/resources';
 import { searchMailboxes } from './methods/listSearch';
-import { graphCredentialTest } from './transport';
+import { graphCredentialTest } from '../shared/graph-transport';
 
 export class MicrosoftExchange implements INodeType {
 	description: INodeTypeDescription = {

@@ -37,7 +37,7 @@ import {
 } from '../../lib/graph/subscriptions';
 import { GraphApiError, secretMaterial, type GraphTransport } from '../../lib/graph/transport';
 import { mailboxList } from '../MicrosoftExchange/helpers/execute';
-import { graphCredentialTest, graphTransport } from '../MicrosoftExchange/transport';
+import { graphCredentialTest, graphTransport } from '../shared/graph-transport';
 import { CHANGE_TYPE_OPTIONS, WATCH_OPTIONS } from '../shared/subscription-properties';
 import { outcomeOf } from '../shared/errors';
 

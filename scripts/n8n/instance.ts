@@ -317,6 +317,15 @@ export class N8nInstance {
 		if (!this.cookie) throw new Error('POST /rest/login set no cookie');
 	}
 
+	/** An authenticated GET of one of n8n's own pages or files (after login()), as JSON. */
+	async getJson<T = unknown>(route: string): Promise<T> {
+		if (!this.cookie) throw new Error('getJson() needs login() first');
+		const response = await fetch(`${this.url}${route}`, { headers: { cookie: this.cookie, 'browser-id': 'ln-exchange-sync-scripts' } });
+		const text = await response.text();
+		if (!response.ok) throw new Error(`GET ${route} answered ${response.status}: ${text.slice(0, 2000)}`);
+		return JSON.parse(text) as T;
+	}
+
 	/** An authenticated call of n8n's internal REST API (after login()); returns `data`. */
 	async rest<T = unknown>(method: string, route: string, body?: unknown): Promise<T> {
 		if (!this.cookie) throw new Error('rest() needs login() first');

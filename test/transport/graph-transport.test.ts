@@ -1,5 +1,7 @@
-import { resolveEndpoints } from '../../lib/graph/clouds';
+import { GRAPH_CLOUDS, resolveEndpoints } from '../../lib/graph/clouds';
+import { MicrosoftGraphAppOnlyApi } from '../../credentials/MicrosoftGraphAppOnlyApi.credentials';
 import {
+	chunkBatch,
 	GraphApiError,
 	GraphAuthError,
 	GraphTransport,
@@ -311,7 +313,7 @@ describe('Graph transport', () => {
 			url: `/users/a/events/${i}`,
 			dependsOn: i === 19 ? ['18'] : i === 20 ? ['19'] : undefined,
 		}));
-		const chunks = GraphTransport.chunk(requests);
+		const chunks = chunkBatch(requests);
 		expect(chunks.map((c) => c.length)).toEqual([18, 7]);
 		expect(chunks[1].map((r) => r.id).slice(0, 3)).toEqual(['18', '19', '20']);
 	});
@@ -406,5 +408,11 @@ describe('Graph transport', () => {
 		expect(() => resolveEndpoints('custom', { graphBaseUrl: 'http://127.0.0.1:1', loginUrl: 'https://x' })).toThrow(/https/);
 		expect(resolveEndpoints('custom', { graphBaseUrl: 'https://proxy.example/v1.0/', loginUrl: 'https://login.example' }).graphBaseUrl).toBe('https://proxy.example');
 		expect(resolveEndpoints('usGov').graphBaseUrl).toBe('https://graph.microsoft.us');
+	});
+
+	it('offers in the credential every cloud of the one table, then Custom, and each resolves', () => {
+		const offered = new MicrosoftGraphAppOnlyApi().properties.find((p) => p.name === 'cloud')!.options as Array<{ name: string; value: string }>;
+		expect(offered.map((o) => o.value)).toEqual([...Object.keys(GRAPH_CLOUDS), 'custom']);
+		for (const { value } of offered.filter((o) => o.value !== 'custom')) expect(resolveEndpoints(value as keyof typeof GRAPH_CLOUDS)).toEqual({ graphBaseUrl: GRAPH_CLOUDS[value as keyof typeof GRAPH_CLOUDS].graphBaseUrl, loginUrl: GRAPH_CLOUDS[value as keyof typeof GRAPH_CLOUDS].loginUrl });
 	});
 });

@@ -1,6 +1,6 @@
 import type { ILoadOptionsFunctions, INodeListSearchResult } from 'n8n-workflow';
 
-import { graphTransport } from '../transport';
+import { graphTransport } from '../../shared/graph-transport';
 
 /** Users with a mailbox, for the Mailbox pickers (the app needs User.Read.All). */
 export async function searchMailboxes(this: ILoadOptionsFunctions, filter?: string, paginationToken?: string): Promise<INodeListSearchResult> {

@@ -5,7 +5,7 @@ import type { LnContact } from '../../../../lib/sync/model';
 import { ledgerFor } from '../../../../lib/sync/report';
 import { dryRun, mailboxesAtATimeOption, show } from '../../descriptions/common';
 import { errorClassOf, isEmptyItem, mailboxesAtATimeOf, mailboxList, mapLimit, toNodeError } from '../../helpers/execute';
-import { graphTransport } from '../../transport';
+import { graphTransport } from '../../../shared/graph-transport';
 
 const where = show('contact', ['syncToFolder']);
 

@@ -8,7 +8,7 @@ import { ledgerFor } from '../../../../lib/sync/report';
 import { SyncUserIndex } from '../../../../lib/sync/sync-users';
 import { company, horizon, mailbox, mailboxValue, show, syncUsers } from '../../descriptions/common';
 import { errorClassOf, output, parseJson, toNodeError } from '../../helpers/execute';
-import { graphTransport, linkKeyOf } from '../../transport';
+import { graphTransport, linkKeyOf } from '../../../shared/graph-transport';
 
 const operations = ['get'];
 const where = show('event', operations);

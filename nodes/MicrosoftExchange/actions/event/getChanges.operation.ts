@@ -10,7 +10,7 @@ import { SyncUserIndex } from '../../../../lib/sync/sync-users';
 import { syncWindow } from '../../../../lib/sync/time';
 import { company, horizon, mailbox, mailboxesAtATime, mailboxValue, show, syncUsers } from '../../descriptions/common';
 import { errorClassOf, mailboxesAtATimeOf, mapLimit, output, parseJson, toNodeError } from '../../helpers/execute';
-import { graphTransport, linkKeyOf } from '../../transport';
+import { graphTransport, linkKeyOf } from '../../../shared/graph-transport';
 
 const operations = ['getChanges'];
 const where = show('event', operations);

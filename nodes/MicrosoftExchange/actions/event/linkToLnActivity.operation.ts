@@ -6,7 +6,7 @@ import { linkEvents, type LinkRequest } from '../../../../lib/graph/links';
 import { ledgerFor } from '../../../../lib/sync/report';
 import { dryRun, mailbox, mailboxValue, show } from '../../descriptions/common';
 import { output, toNodeError } from '../../helpers/execute';
-import { graphTransport, linkKeyOf } from '../../transport';
+import { graphTransport, linkKeyOf } from '../../../shared/graph-transport';
 
 const operations = ['linkToLnActivity'];
 const where = show('event', operations);

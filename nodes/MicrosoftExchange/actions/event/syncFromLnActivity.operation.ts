@@ -12,7 +12,7 @@ import { SyncUserIndex } from '../../../../lib/sync/sync-users';
 import { isValidZone, syncWindow } from '../../../../lib/sync/time';
 import { company, dryRun, horizon, mailbox, mailboxesAtATime, mailboxValue, show, syncUsers } from '../../descriptions/common';
 import { errorClassOf, isEmptyItem, mailboxesAtATimeOf, mapLimit, output, parseJson, toNodeError } from '../../helpers/execute';
-import { graphTransport, linkKeyOf } from '../../transport';
+import { graphTransport, linkKeyOf } from '../../../shared/graph-transport';
 
 const operations = ['syncFromLnActivity'];
 const where = show('event', operations);

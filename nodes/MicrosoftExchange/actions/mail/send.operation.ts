@@ -2,7 +2,7 @@ import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodePropertie
 
 import { mailbox, mailboxValue, show } from '../../descriptions/common';
 import { mailboxList, output, toNodeError } from '../../helpers/execute';
-import { graphTransport } from '../../transport';
+import { graphTransport } from '../../../shared/graph-transport';
 
 const where = show('mail', ['send']);
 

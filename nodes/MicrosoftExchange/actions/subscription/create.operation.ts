@@ -3,7 +3,7 @@ import type { IDataObject, IExecuteFunctions, INodeProperties } from 'n8n-workfl
 import { createSubscription, type SubscriptionResource } from '../../../../lib/graph/subscriptions';
 import { show } from '../../descriptions/common';
 import { mailboxList } from '../../helpers/execute';
-import { graphTransport } from '../../transport';
+import { graphTransport } from '../../../shared/graph-transport';
 import { changeTypes, mailboxes, minutes, watch, withoutSecret } from './common';
 
 export const description: INodeProperties[] = [

@@ -2,7 +2,7 @@ import type { IDataObject, IExecuteFunctions, INodeProperties } from 'n8n-workfl
 
 import { deleteSubscription } from '../../../../lib/graph/subscriptions';
 import { show } from '../../descriptions/common';
-import { graphTransport } from '../../transport';
+import { graphTransport } from '../../../shared/graph-transport';
 
 export const description: INodeProperties[] = [
 	{

@@ -1,7 +1,7 @@
 import type { IDataObject, IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 
 import { listSubscriptions } from '../../../../lib/graph/subscriptions';
-import { graphTransport } from '../../transport';
+import { graphTransport } from '../../../shared/graph-transport';
 import { urlContains, urlFilterOf, withoutSecret } from './common';
 
 export const description: INodeProperties[] = [urlContains(['getMany'])];

@@ -5,7 +5,7 @@ import { keepSubscriptions, type SubscriptionResource } from '../../../../lib/gr
 import { secretMaterial } from '../../../../lib/graph/transport';
 import { show } from '../../descriptions/common';
 import { mailboxList } from '../../helpers/execute';
-import { graphTransport } from '../../transport';
+import { graphTransport } from '../../../shared/graph-transport';
 import { changeTypes, mailboxes, watch } from './common';
 
 export const description: INodeProperties[] = [

@@ -3,7 +3,7 @@ import type { IDataObject, IExecuteFunctions, INodeProperties } from 'n8n-workfl
 import { listSubscriptions, renewSubscription } from '../../../../lib/graph/subscriptions';
 import { GraphApiError } from '../../../../lib/graph/transport';
 import { show } from '../../descriptions/common';
-import { graphTransport } from '../../transport';
+import { graphTransport } from '../../../shared/graph-transport';
 import { outcomeOf } from '../../../shared/errors';
 import { minutes, urlContains, urlFilterOf, withoutSecret } from './common';
 

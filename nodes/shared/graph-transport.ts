@@ -12,13 +12,13 @@ import type {
 } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
-import type { HttpResponse } from '../../../lib/http/requester';
-import { parseCertificateSignIn } from '../../../lib/graph/client-assertion';
-import { resolveEndpoints, type GraphCloud } from '../../../lib/graph/clouds';
-import { createGates, GraphTransport, secretMaterial, type GraphConnection, type GraphGates } from '../../../lib/graph/transport';
-import { linkKey } from '../../../lib/sync/link';
-import { credentialTestRequester } from '../../shared/http';
-import { ledgerFor } from '../../../lib/sync/report';
+import type { HttpResponse } from '../../lib/http/requester';
+import { parseCertificateSignIn } from '../../lib/graph/client-assertion';
+import { resolveEndpoints, type GraphCloud } from '../../lib/graph/clouds';
+import { createGates, GraphTransport, secretMaterial, type GraphConnection, type GraphGates } from '../../lib/graph/transport';
+import { linkKey } from '../../lib/sync/link';
+import { credentialTestRequester } from './http';
+import { ledgerFor } from '../../lib/sync/report';
 
 export const GRAPH_CREDENTIAL = 'microsoftGraphAppOnlyApi';
 
