@@ -6,9 +6,8 @@
 import { PULL_ID } from '../../scripts/n8n/provision';
 import { runPull } from '../../scripts/n8n/sync';
 import type { Environment } from '../harness/environment';
-import { scenario } from '../workflows/scenario';
 import { endState } from '../workflows/workflow-helpers';
-import type { N8nContext } from './n8n-context';
+import { freshTenant, type N8nContext } from './n8n-context';
 
 export function describeKill(context: N8nContext): void {
 	describe('the n8n process killed in the middle of a pull', () => {
@@ -17,23 +16,15 @@ export function describeKill(context: N8nContext): void {
 		const writes = () =>
 			context.emulators.graph.log.all().filter((r) => r.method !== 'GET' && !r.path.endsWith('/token') && !r.path.endsWith('$batch')).length +
 			context.emulators.ln.log.all().filter((r) => r.method !== 'GET' && !r.path.includes('token')).length;
-		/** The scenario tenant afresh (subscriptions and delta states go with it, as after a restore). */
-		const freshTenant = () => {
-			const data = scenario();
-			context.emulators.ln.seed(data.lnSeed);
-			context.emulators.graph.seed(data.graphSeed);
-			context.emulators.ln.log.clear();
-			context.emulators.graph.log.clear();
-		};
 
 		it('runs the pull again and ends where one clean pull ends: nothing duplicated, nothing lost', async () => {
-			freshTenant();
+			freshTenant(context.emulators);
 			await runPull(context.instance);
 			const clean = endState(emulators());
 			const cleanWrites = writes();
 			expect(cleanWrites).toBeGreaterThan(10);
 
-			freshTenant();
+			freshTenant(context.emulators);
 			const killed = await context.instance.cli(['execute', `--id=${PULL_ID}`, '--rawOutput'], {
 				env: { N8N_LOG_LEVEL: 'info' },
 				timeoutMs: 600_000,

@@ -77,6 +77,15 @@ export function useN8n(target: N8nTarget): N8nContext {
 	return context;
 }
 
+/** The scenario tenant afresh in both emulators, their request logs empty (subscriptions and delta states go with it, as after a restore). */
+export function freshTenant(emulators: RunningEmulators): void {
+	const data = scenario();
+	emulators.ln.seed(data.lnSeed);
+	emulators.graph.seed(data.graphSeed);
+	emulators.ln.log.clear();
+	emulators.graph.log.clear();
+}
+
 /** Polls until `check` returns a truthy value; fails with `what` (and n8n's output tail) after the timeout. */
 type Falsy = undefined | null | false | 0 | '';
 

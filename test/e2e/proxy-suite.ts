@@ -13,8 +13,7 @@ import * as path from 'node:path';
 import { PULL_ID } from '../../scripts/n8n/provision';
 import { runPull } from '../../scripts/n8n/sync';
 import type { LoggedRequest } from '../emulators/common/request-log';
-import { scenario } from '../workflows/scenario';
-import type { N8nContext } from './n8n-context';
+import { freshTenant, type N8nContext } from './n8n-context';
 
 const TINYPROXY = '/usr/bin/tinyproxy';
 const PROXY_SOURCE = '127.0.0.3';
@@ -98,16 +97,9 @@ export function describeProxy(context: N8nContext): void {
 			...context.emulators.graph.log.all().filter((r) => r.batchSeq === undefined).map((r) => ({ ...r, system: 'graph' })),
 			...context.emulators.ln.log.all().map((r) => ({ ...r, system: 'ln' })),
 		];
-		const freshTenant = () => {
-			const data = scenario();
-			context.emulators.ln.seed(data.lnSeed);
-			context.emulators.graph.seed(data.graphSeed);
-			context.emulators.ln.log.clear();
-			context.emulators.graph.log.clear();
-		};
 
 		it('sends every request of a pull through the proxy n8n is told about, and none past NO_PROXY', async () => {
-			freshTenant();
+			freshTenant(context.emulators);
 			const through = `http://127.0.0.1:${proxy.port}`;
 			const proxied = await runPull(context.instance, { HTTP_PROXY: through, HTTPS_PROXY: through });
 			expect(proxied.failed).toBeUndefined();

@@ -4,6 +4,18 @@ export function show(resource: string, operations: string[]) {
 	return { show: { resource: [resource], operation: operations } };
 }
 
+/** Several mailboxes: a comma-separated list, or a list from an expression. */
+export const mailboxes = (resource: string, operations: string[], description: string): INodeProperties => ({
+	displayName: 'Mailboxes',
+	name: 'mailboxes',
+	type: 'string',
+	required: true,
+	default: '',
+	placeholder: 'name@email.com, other@email.com',
+	description,
+	displayOptions: show(resource, operations),
+});
+
 export const dryRun = (resource: string, operations: string[]): INodeProperties => ({
 	displayName: 'Dry Run',
 	name: 'dryRun',

@@ -3,23 +3,14 @@ import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodePropertie
 import { syncContactFolder, type FolderSyncResult } from '../../../../lib/graph/contacts';
 import type { LnContact } from '../../../../lib/sync/model';
 import { ledgerFor } from '../../../../lib/sync/report';
-import { dryRun, mailboxesAtATimeOption, show } from '../../descriptions/common';
+import { dryRun, mailboxes, mailboxesAtATimeOption, show } from '../../descriptions/common';
 import { errorClassOf, isEmptyItem, mailboxesAtATimeOf, mailboxList, mapLimit, toNodeError } from '../../helpers/execute';
 import { graphTransport } from '../../../shared/graph-transport';
 
 const where = show('contact', ['syncToFolder']);
 
 export const description: INodeProperties[] = [
-	{
-		displayName: 'Mailboxes',
-		name: 'mailboxes',
-		type: 'string',
-		required: true,
-		default: '',
-		placeholder: 'name@email.com, other@email.com',
-		description: 'The mailbox, or several (comma-separated, or a list from an expression), whose contact folder gets the input contacts',
-		displayOptions: where,
-	},
+	mailboxes('contact', ['syncToFolder'], 'The mailbox, or several (comma-separated, or a list from an expression), whose contact folder gets the input contacts'),
 	{
 		displayName: 'Contact Folder',
 		name: 'folderName',

@@ -1,20 +1,12 @@
 import type { IDataObject, IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 
 import { MAX_SUBSCRIPTION_MINUTES } from '../../../../lib/graph/subscriptions';
-import { show } from '../../descriptions/common';
+import { mailboxes as mailboxList, show } from '../../descriptions/common';
 import { CHANGE_TYPE_OPTIONS, WATCH_OPTIONS } from '../../../shared/subscription-properties';
 
 /** Properties more than one subscription operation has. */
-export const mailboxes = (operations: string[]): INodeProperties => ({
-	displayName: 'Mailboxes',
-	name: 'mailboxes',
-	type: 'string',
-	required: true,
-	default: '',
-	placeholder: 'name@email.com, other@email.com',
-	description: 'One subscription per mailbox (a comma-separated list, or a list from an expression)',
-	displayOptions: show('subscription', operations),
-});
+export const mailboxes = (operations: string[]): INodeProperties =>
+	mailboxList('subscription', operations, 'One subscription per mailbox (a comma-separated list, or a list from an expression)');
 
 export const watch = (operations: string[]): INodeProperties => ({
 	displayName: 'Watch',
