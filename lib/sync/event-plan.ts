@@ -405,6 +405,15 @@ function lnCouldSynchronize(activity: LnActivity): boolean {
 	return Boolean(organizerOf(activity)) && activity.attendees.some((a) => a.invite && a.role !== 'MeetingOrganizer');
 }
 
+/**
+ * Whether an LN appointment takes an Exchange meeting's changes: Synchronize is set, or LN could not set
+ * it (an appointment made from a meeting organized outside the sync users). One LN could mark but did
+ * not is LN's user saying no: the meeting is not taken into it.
+ */
+export function lnFollowsMeeting(activity: LnActivity): boolean {
+	return activity.synchronize || !lnCouldSynchronize(activity);
+}
+
 interface Candidate extends LinkedEvent {
 	trust: LinkTrust;
 }
@@ -707,7 +716,7 @@ function planMissing(
 			if (!wanted) return skip(item, unwantedReason);
 			return planAdopt(activity, roles, mode, present, context, item);
 		}
-		if (!present && holder.synchronized && activity.status !== 'Cancelled' && (activity.synchronize || !lnCouldSynchronize(activity))) {
+		if (!present && holder.synchronized && activity.status !== 'Cancelled' && lnFollowsMeeting(activity)) {
 			item.action = 'update';
 			item.reason = 'the organizer deleted or cancelled the meeting in Exchange';
 			item.update = { activity: activity.id, fields: { status: 'Cancelled' }, etag: activity.etag };

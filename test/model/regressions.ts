@@ -211,4 +211,24 @@ export const REGRESSIONS: Array<{ name: string; sequence: [boolean, Step[]]; at?
 		],
 		at: '2027-03-04T06:46:11.633Z',
 	},
+	{
+		name: 'seed 277981650 path 122: LN unticks Synchronize on a meeting as its organizer stops being a sync user (the invited attendee\'s copy does not take LN\'s appointment back)',
+		sequence: [
+			false,
+			[
+				{ kind: 'lnContact', c: 39, what: 'unmark' },
+				{ kind: 'wait', minutes: 68 },
+				{ kind: 'lnMove', a: 9, to: 'back' },
+				{ kind: 'push' },
+				{ kind: 'exSubject', m: 2, e: 23 },
+				{ kind: 'wait', minutes: 21 },
+				{ kind: 'exDeleteCopy', m: 1, e: 14 },
+				{ kind: 'exCreate', organizer: 3, invitees: [], private: true, series: true },
+				{ kind: 'lnSynchronize', a: 3 },
+				{ kind: 'exDelete', m: 2, e: 2 },
+				{ kind: 'lnUserActive', u: 2, active: false },
+			],
+		],
+		at: '2027-03-11T19:21:34.293Z',
+	},
 ];

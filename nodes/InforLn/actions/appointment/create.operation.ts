@@ -8,6 +8,7 @@ import { SUBJECT_MAX } from '../../../../lib/sync/canonical';
 import { planAppointment, type AttendeeRecord } from '../../../../lib/sync/appointment-plan';
 import type { AppointmentPayload } from '../../../../lib/sync/exchange-plan';
 import { guardFailure } from '../../../../lib/sync/guard';
+import { lnFollowsMeeting } from '../../../../lib/sync/event-plan';
 import type { LnActivity, SyncUser } from '../../../../lib/sync/model';
 import { SyncUserIndex } from '../../../../lib/sync/sync-users';
 import { ledgerFor } from '../../../../lib/sync/report';
@@ -179,6 +180,11 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 					// A past record is never changed, whatever its Exchange event (still future) says.
 					ledger.skip(mailbox, `activity ${activity.id}`, 'the LN activity is in the past: the Exchange event is not written to it');
 					return { ...passThrough, company, activity: activity.id, action: 'past', attendeesAdded: 0, warnings: plan.warnings };
+				}
+				if (!lnFollowsMeeting(activity)) {
+					// Nothing is written or linked: the meeting stays out of LN until LN's user sets Synchronize.
+					ledger.skip(mailbox, `activity ${activity.id}`, `Synchronize is not set in LN: the Exchange meeting "${plan.fields.subject}" is not taken into it`);
+					return undefined;
 				}
 				if (this.getNodeParameter('updateIfExists', i, true)) {
 					const changes: Record<string, unknown> = {};
