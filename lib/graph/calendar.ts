@@ -255,8 +255,9 @@ export async function syncActivities(graph: GraphTransport, request: ActivitySyn
 	const activities = request.activities;
 	const input: EventPlanInput = { mailbox, activities, linked, complete: request.complete, syncUsers: request.syncUsers, seriesHeld: occurrenceActivities(links) };
 	let plan = planActivitySync(input, request.options);
+	const starts = startsByReference(activities);
 	if (plan.presenceNeeded.length > 0) {
-		input.presence = await findByICalUIds(graph, mailbox, plan.presenceNeeded, startsByReference(activities));
+		input.presence = await findByICalUIds(graph, mailbox, plan.presenceNeeded, starts);
 		plan = planActivitySync(input, request.options);
 	}
 	const byId = new Map(activities.filter((a): a is LnActivity => !(a as LnDeletedActivity).deleted).map((a) => [a.id, a]));
@@ -275,7 +276,7 @@ export async function syncActivities(graph: GraphTransport, request: ActivitySyn
 		const changeKey = outcome.write.op === 'cancel' || outcome.write.op === 'delete' ? 'deleted' : outcome.event?.changeKey;
 		if (written && changeKey) request.onWritten?.(written, changeKey);
 	});
-	const copiesFound = await findCopiesAfterWrites(graph, request, plan, outcomes, byId);
+	const copiesFound = await findCopiesAfterWrites(graph, request, plan, outcomes, byId, starts);
 	const items = settleActivityPlan({ plan, activities: byId, outcomes, copiesFound, dryRun: false });
 	await storeSeriesLinks(graph, request, items);
 	return { plan, items };
@@ -371,6 +372,7 @@ async function findCopiesAfterWrites(
 	plan: EventPlan,
 	outcomes: Map<ActivityPlanItem, WriteOutcome[]>,
 	activities: Map<string, LnActivity>,
+	starts: ReadonlyMap<string, string[]>,
 ): Promise<Set<string>> {
 	const byMailbox = new Map<string, Array<{ key: string; uid: string }>>();
 	for (const item of plan.items) {
@@ -388,7 +390,7 @@ async function findCopiesAfterWrites(
 	}
 	const found = new Set<string>();
 	for (const [mailbox, entries] of byMailbox) {
-		const present = await findByICalUIds(graph, mailbox, entries.map((e) => e.uid), startsByReference([...activities.values()]));
+		const present = await findByICalUIds(graph, mailbox, entries.map((e) => e.uid), starts);
 		for (const entry of entries) if (present.get(entry.uid)) found.add(entry.key);
 	}
 	return found;

@@ -38,7 +38,6 @@ export class GraphAuthError extends Error {
 	}
 }
 
-
 /** Turns an SDK error into a GraphApiError with Microsoft's code and message. */
 export function toGraphApiError(error: unknown, method: string, path: string): Error {
 	if (error instanceof GraphApiError || error instanceof GraphAuthError) return error;
@@ -65,8 +64,6 @@ export function toGraphApiError(error: unknown, method: string, path: string): E
 	}
 	return error instanceof Error ? error : new Error(String(error));
 }
-
-
 
 /**
  * Turns what the network did into readable errors before the SDK sees them: a failure or timeout

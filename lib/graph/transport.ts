@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { AuthenticationHandler, Client } from '@microsoft/microsoft-graph-client';
 
 import { fetchRequester } from '../http/fetch-requester';
-import type { HttpRequester, HttpResponse } from '../http/requester';
+import { bodyText, type HttpRequester, type HttpResponse } from '../http/requester';
 import { DEFAULT_RETRY_POLICY, networkFailureMessage, parseRetryAfter, retryDelay, sleep, type RetryPolicy } from '../http/retry';
 import { KeyedSemaphore, Semaphore } from '../http/semaphore';
 import { redact } from '../http/redact';
@@ -357,6 +357,7 @@ export class GraphTransport {
 				// A redirect is not followed: the client secret is posted nowhere else.
 				disableFollowRedirect: true,
 				timeout: this.timeoutMs,
+				encoding: 'text',
 			});
 		} catch (error) {
 			this.observe({ method: 'POST', url: tokenUrl, status: 0, durationMs: Date.now() - started, kind: 'POST token' });
@@ -367,10 +368,10 @@ export class GraphTransport {
 		if (status >= 300 && status < 400) {
 			throw new GraphAuthError(`Microsoft Entra ID (${tokenUrl}) answered ${status} with a redirect; it is not followed, so that the ${certificate ? 'client assertion' : 'client secret'} is sent nowhere else`, status);
 		}
-		const text = typeof response.body === 'string' ? response.body : Buffer.isBuffer(response.body) ? response.body.toString('utf8') : JSON.stringify(response.body ?? '');
+		const text = bodyText(response);
 		let body: { access_token?: string; expires_in?: number; error?: string; error_description?: string } = {};
 		try {
-			body = typeof response.body === 'object' && response.body !== null && !Buffer.isBuffer(response.body) ? (response.body as typeof body) : JSON.parse(text);
+			body = JSON.parse(text);
 		} catch {
 			// keep the text for the message
 		}

@@ -26,10 +26,10 @@ export interface HttpResponse {
 
 export type HttpRequester = (options: HttpRequestOptions) => Promise<HttpResponse>;
 
-/** A response header as one string (n8n's helper may give a list), or undefined. */
-export function headerOf(response: HttpResponse, name: string): string | undefined {
-	const wanted = name.toLowerCase();
-	const entry = Object.entries(response.headers).find(([key]) => key.toLowerCase() === wanted);
-	if (!entry || entry[1] === undefined || entry[1] === null) return undefined;
-	return Array.isArray(entry[1]) ? entry[1].join(', ') : String(entry[1]);
+/** A response body as text, whatever form the requester gave it in (text, bytes, or parsed JSON). */
+export function bodyText(response: HttpResponse): string {
+	const { body } = response;
+	if (body === undefined || body === null) return '';
+	if (typeof body === 'string') return body;
+	return Buffer.isBuffer(body) ? body.toString('utf8') : JSON.stringify(body);
 }

@@ -10,6 +10,7 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
+import { freePort } from '../../scripts/n8n/instance';
 import { PULL_ID } from '../../scripts/n8n/provision';
 import { runPull } from '../../scripts/n8n/sync';
 import type { LoggedRequest } from '../emulators/common/request-log';
@@ -17,17 +18,6 @@ import { freshTenant, type N8nContext } from './n8n-context';
 
 const TINYPROXY = '/usr/bin/tinyproxy';
 const PROXY_SOURCE = '127.0.0.3';
-
-async function freePort(): Promise<number> {
-	return await new Promise((resolve, reject) => {
-		const server = net.createServer();
-		server.once('error', reject);
-		server.listen(0, '127.0.0.1', () => {
-			const { port } = server.address() as net.AddressInfo;
-			server.close(() => resolve(port));
-		});
-	});
-}
 
 class Tinyproxy {
 	private process?: ChildProcess;

@@ -1,6 +1,6 @@
 import type { Context, Middleware } from '@microsoft/microsoft-graph-client';
 
-import type { HttpRequester, HttpRequestOptions, HttpResponse } from '../../http/requester';
+import { bodyText, type HttpRequester, type HttpRequestOptions, type HttpResponse } from '../../http/requester';
 import { factsOf, headerRecord, RequestTimeout } from './context';
 
 /**
@@ -57,8 +57,7 @@ function toFetchResponse(answer: HttpResponse): Response {
 		if (value === undefined || value === null) continue;
 		for (const one of Array.isArray(value) ? value : [value]) headers.append(key, String(one));
 	}
-	const { body } = answer;
-	const text = body === undefined || body === null ? '' : typeof body === 'string' ? body : Buffer.isBuffer(body) ? body.toString('utf8') : JSON.stringify(body);
+	const text = bodyText(answer);
 	// Content-Length and encoding were the wire's; the body handed on is decoded text.
 	headers.delete('content-length');
 	headers.delete('content-encoding');
