@@ -21,13 +21,15 @@ export function noteEcho(staticData: StaticData, mailbox: string, itemId: string
 	staticData[KEY] = notes;
 }
 
-/** Takes (and forgets) the notes of a mailbox. */
-export function takeEchoes(staticData: StaticData, mailbox: string): Map<string, string> {
+/** Takes (and forgets) the notes of a mailbox; `keep` reads them and leaves them for the next run (a dry run). */
+export function takeEchoes(staticData: StaticData, mailbox: string, keep = false): Map<string, string> {
 	const notes = staticData[KEY] as EchoNotes | undefined;
 	const forMailbox = notes?.[mailbox.toLowerCase()];
 	if (!notes || !forMailbox) return new Map();
-	delete notes[mailbox.toLowerCase()];
-	staticData[KEY] = notes;
+	if (!keep) {
+		delete notes[mailbox.toLowerCase()];
+		staticData[KEY] = notes;
+	}
 	return new Map(Object.entries(forMailbox));
 }
 

@@ -359,6 +359,20 @@ describe('Event → Get Changes and Link to LN Activity', () => {
 		expect(third.items.map((i) => [i.json.activity, i.json.contentChanged, i.json.echo])).toEqual([['ACT000777', true, false]]);
 	});
 
+	it('leaves the delta link in a dry run: the real run after it gets the same change', async () => {
+		const created = env.graph.createEvent('cat@contoso.com', meeting('Seen twice'));
+		const first = await runNode(env, changesNode('cat@contoso.com'), [{}], 'changes-dry');
+		const change = first.items.find((i) => i.json.eventId === created.id)!.json;
+		await runNode(env, exchange({ resource: 'event', operation: 'linkToLnActivity', mailbox: { __rl: true, mode: 'email', value: 'cat@contoso.com' }, eventId: '={{ $json.eventId }}', company: '100', activity: 'ACT000778', hash: '={{ $json.hash }}', origin: 'exchange' }), [{ ...change }]);
+		await runNode(env, changesNode('cat@contoso.com'), [{}], 'changes-dry');
+		env.graph.updateEvent('cat@contoso.com', created.id!, { subject: 'Renamed before a dry run' });
+		const changed = (run: Awaited<ReturnType<typeof runNode>>) => run.items.filter((i) => i.json.eventId === created.id).map((i) => [i.json.activity, i.json.contentChanged]);
+		expect(changed(await runNode(env, changesNode('cat@contoso.com', { dryRun: true }), [{}], 'changes-dry'))).toEqual([['ACT000778', true]]);
+		expect(changed(await runNode(env, changesNode('cat@contoso.com', { dryRun: true }), [{}], 'changes-dry'))).toEqual([['ACT000778', true]]);
+		expect(changed(await runNode(env, changesNode('cat@contoso.com'), [{}], 'changes-dry'))).toEqual([['ACT000778', true]]);
+		expect(changed(await runNode(env, changesNode('cat@contoso.com'), [{}], 'changes-dry'))).toEqual([]);
+	});
+
 	it('recovers from an expired delta token with a full read that creates nothing twice', async () => {
 		env.graph.createEvent('cat@contoso.com', meeting('Before expiry'));
 		const first = await runNode(env, changesNode('cat@contoso.com'), [{}], 'changes-3');

@@ -57,6 +57,14 @@ export const description: INodeProperties[] = [
 		displayOptions: where,
 	},
 	mailboxesAtATime('event', operations),
+	{
+		displayName: 'Dry Run',
+		name: 'dryRun',
+		type: 'boolean',
+		default: false,
+		description: 'Whether to leave the delta link and the notes of our own writes as they were, so that the next run gets the same changes (for a dry run of the sync)',
+		displayOptions: where,
+	},
 ];
 
 interface Cursors {
@@ -78,6 +86,8 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 		const key = `${company}|${mailbox}`;
 		if (!reads.has(key)) reads.set(key, { mailbox, company, item: i });
 	}
+	// A dry run reads from the same cursor and leaves it: the real run after it must see these changes too.
+	const dryRun = this.getNodeParameter('dryRun', 0, false) as boolean;
 	const atATime = mailboxesAtATimeOf(this, this.getNodeParameter('mailboxesAtATime', 0, undefined), 'Exchange changes');
 	const mailboxes = [...reads.entries()];
 	const outputs = await mapLimit(mailboxes, atATime, async ([key, { mailbox: mailboxAddress, company, item: i }]): Promise<INodeExecutionData[] | Error> => {
@@ -90,7 +100,7 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 			const users = new SyncUserIndex(parseJson<SyncUser[]>(this.getNodeParameter('syncUsers', i, '[]'), 'Sync Users') ?? []);
 			if (!users.isSyncMailbox(mailboxAddress)) throw new Error(`${mailboxAddress} is not an active sync user: only sync users' mailboxes are synchronized`);
 			const result = await getChanges(graph, {
-				echoes: takeEchoes(this.getWorkflowStaticData('global'), mailboxAddress),
+				echoes: takeEchoes(this.getWorkflowStaticData('global'), mailboxAddress, dryRun),
 				mailbox: mailboxAddress,
 				company: lnCompany,
 				syncUsers: users,
@@ -101,8 +111,10 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 				linkKey: linkKeyOf(graph),
 				cursor: this.getNodeParameter('resetCursor', i, false) ? undefined : cursors[key],
 			});
-			cursors[key] = result.cursor;
-			staticData.cursors = cursors;
+			if (!dryRun) {
+				cursors[key] = result.cursor;
+				staticData.cursors = cursors;
+			}
 			if (result.fullRead) ledger.warn(mailboxAddress, 'calendar', `read the whole window: ${result.fullReadReason}`);
 			const wanted = this.getNodeParameter('output', i, 'actionable') === 'all';
 			const changes: INodeExecutionData[] = [];
