@@ -8,6 +8,8 @@ import * as attendeeUpdateAttendanceStatus from './attendee/updateAttendanceStat
 import * as attendeeUpdateSyncFlags from './attendee/updateSyncFlags.operation';
 import * as contactGetManyForSync from './contact/getManyForSync.operation';
 import * as reportBuild from './report/build.operation';
+import * as reportHistory from './report/history.operation';
+import * as reportStatusPage from './report/statusPage.operation';
 import * as syncUserGetMany from './syncUser/getMany.operation';
 
 export const operations: Record<string, Record<string, Operation>> = {
@@ -16,7 +18,7 @@ export const operations: Record<string, Record<string, Operation>> = {
 	activity: { getManyForSync: activityGetManyForSync, get: activityGet, update: activityUpdate },
 	appointment: { create: appointmentCreate },
 	attendee: { updateSyncFlags: attendeeUpdateSyncFlags, updateAttendanceStatus: attendeeUpdateAttendanceStatus },
-	report: { build: reportBuild },
+	report: { build: reportBuild, history: reportHistory, statusPage: reportStatusPage },
 };
 
 export const router = routerOf(LN_FAILURES, operations);

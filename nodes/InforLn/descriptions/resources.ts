@@ -8,6 +8,8 @@ import * as attendeeUpdateAttendanceStatus from '../actions/attendee/updateAtten
 import * as attendeeUpdateSyncFlags from '../actions/attendee/updateSyncFlags.operation';
 import * as contactGetManyForSync from '../actions/contact/getManyForSync.operation';
 import * as reportBuild from '../actions/report/build.operation';
+import * as reportHistory from '../actions/report/history.operation';
+import * as reportStatusPage from '../actions/report/statusPage.operation';
 import * as syncUserGetMany from '../actions/syncUser/getMany.operation';
 import { apiMappingProperty } from './common';
 
@@ -105,7 +107,11 @@ export const properties: INodeProperties[] = [
 		type: 'options',
 		noDataExpression: true,
 		displayOptions: { show: { resource: ['report'] } },
-		options: [{ name: 'Build', value: 'build', description: 'Build the run report', action: 'Build the run report' }],
+		options: [
+			{ name: 'Build', value: 'build', description: 'Build the run report', action: 'Build the run report' },
+			{ name: 'Make History Rows', value: 'history', description: 'Turn the run report into rows for the history Data Table', action: 'Make history rows' },
+			{ name: 'Render Status Page', value: 'statusPage', description: 'Make the status page (HTML) from the history rows', action: 'Render the status page' },
+		],
 		default: 'build',
 	},
 	{
@@ -126,5 +132,7 @@ export const properties: INodeProperties[] = [
 	...attendeeUpdateSyncFlags.description,
 	...attendeeUpdateAttendanceStatus.description,
 	...reportBuild.description,
+	...reportHistory.description,
+	...reportStatusPage.description,
 	apiMappingProperty,
 ];
