@@ -9,9 +9,11 @@
  *      the emulators) and the shipped workflows (same ids: a re-run overwrites);
  *   5. activates (publishes) both workflows, starts n8n with WEBHOOK_URL pointing at itself and
  *      creates the owner account;
- *   6. runs the pull sync once with `n8n execute` and prints its report;
+ *   6. runs the pull sync once inside n8n (its "Run now" trigger, as the editor does) and prints its
+ *      report;
  *   7. runs the push workflow's maintenance path ("Run now": Graph subscriptions for the sync
- *      users), prints the editor URL and the login, and stays up until Ctrl-C.
+ *      users), prints the editor URL and the login, the status page URL and its login, and stays up
+ *      until Ctrl-C.
  */
 import * as path from 'node:path';
 
@@ -19,9 +21,9 @@ import { startEmulators, type RunningEmulators } from '../test/emulators/cli';
 import { ensureN8n, N8N_2, PROJECT_DIR } from './n8n/install';
 import { freePort, N8nInstance, portIsFree, type Owner } from './n8n/instance';
 import { buildAndPack } from './n8n/package';
-import { LN_WEBHOOK_HEADER, LN_WEBHOOK_PATH, provision, PULL_ID, PUSH_ID } from './n8n/provision';
+import { ALERT_ID, LN_WEBHOOK_HEADER, LN_WEBHOOK_PATH, provision, PULL_ID, PUSH_ID, STATUS_PAGE_PATH, statusLogin } from './n8n/provision';
 import { formatReport, type ReportItem } from './n8n/report';
-import { runPull, subscribeSyncUsers } from './n8n/sync';
+import { runPullInN8n, subscribeSyncUsers } from './n8n/sync';
 
 /** n8n's port: 5678 as usual (or N8N_PORT), another free one when it is taken. */
 const PREFERRED_PORT = Number(process.env.N8N_PORT ?? 5678);
@@ -74,14 +76,18 @@ async function main(): Promise<void> {
 		// $workflow.id), and n8n 2.x runs sub-workflows only from the version a running n8n has
 		// published ("Workflow is not active and cannot be executed" otherwise): so the pull runs once
 		// n8n is up, with `n8n execute` beside it.
-		step(`activating the pull and push workflows, starting n8n on port ${port}`);
+		step(`activating the pull, push and alert workflows, starting n8n on port ${port}`);
 		await instance.activateWorkflow(PULL_ID);
 		await instance.activateWorkflow(PUSH_ID);
+		// n8n 2.x runs an error workflow only from its published version.
+		await instance.activateWorkflow(ALERT_ID);
 		await instance.start();
 		const owner = await instance.ensureOwner(DEMO_OWNER);
 
-		step(`pull sync (n8n execute --id ${PULL_ID})`);
-		const pull = await runPull(instance);
+		// Inside n8n, as the schedule runs it ("Run now"), so that its history is kept for the status page.
+		step(`pull sync (workflow ${PULL_ID}, "Run now")`);
+		await instance.login(DEMO_OWNER);
+		const pull = await runPullInN8n(instance);
 		say(formatReport(pull.report as ReportItem[]));
 		say(pull.failed ? `pull sync done; the execution ended in error, as it does when a user failed: ${pull.failed}` : 'pull sync done');
 
@@ -92,6 +98,8 @@ async function main(): Promise<void> {
 		say('');
 		say(`n8n ${instance.version} is up (${Math.round((Date.now() - started) / 1000)} s): ${instance.url}/`);
 		say(`  login: ${DEMO_OWNER.email} / ${DEMO_OWNER.password}${owner === 'created' ? ' (new owner account)' : ''}`);
+		const login = statusLogin(instance);
+		say(`  status page: ${instance.url}/webhook/${STATUS_PAGE_PATH} (login ${login.user} / ${login.password}; add ?plan=1 for the plan of the next run)`);
 		say(`  LN push: POST ${instance.url}/webhook/${LN_WEBHOOK_PATH} with ${LN_WEBHOOK_HEADER}: ${secret}`);
 		say(`  n8n's log: ${path.relative(PROJECT_DIR, instance.logFile)}; Ctrl-C stops n8n and the emulators.`);
 	} catch (error) {

@@ -216,6 +216,28 @@ export class N8nInstance {
 		return execution;
 	}
 
+	/**
+	 * Runs a workflow inside the running n8n from one of its triggers, as the editor's "Execute
+	 * workflow" does (mode manual), and waits for it: unlike `n8n execute`, this runs where n8n's
+	 * modules live (Data Tables among them), as a scheduled run does. Needs login() first.
+	 */
+	async run(id: string, trigger: string, options: { timeoutMs?: number } = {}): Promise<CliExecution> {
+		const { executionId } = await this.rest<{ executionId?: string }>('POST', `/workflows/${id}/run`, { triggerToStartFrom: { name: trigger } });
+		if (!executionId) throw new Error(`n8n ${this.version} started no execution of workflow ${id} from "${trigger}"`);
+		const deadline = Date.now() + (options.timeoutMs ?? 600_000);
+		// n8n stores run data in the "flatted" format; n8n's own copy reads it.
+		// eslint-disable-next-line @typescript-eslint/no-require-imports
+		const flatted = require(path.join(this.install.dir, 'node_modules', 'flatted')) as { parse(text: string): unknown };
+		for (;;) {
+			const execution = await this.rest<{ status?: string; finished?: boolean; data?: string }>('GET', `/executions/${executionId}`);
+			if (execution.status && !['new', 'running', 'waiting'].includes(execution.status) && execution.data) {
+				return new CliExecution({ status: execution.status, finished: execution.finished, data: (flatted.parse(execution.data) as CliExecution['data']['data']) });
+			}
+			if (Date.now() > deadline) throw new Error(`execution ${executionId} of workflow ${id} did not finish in time (status ${execution.status})`);
+			await new Promise((resolve) => setTimeout(resolve, 500));
+		}
+	}
+
 	/** Starts `n8n start` and waits until it answers /healthz and its workflows are active. */
 	async start(options: { timeoutMs?: number; env?: Record<string, string> } = {}): Promise<void> {
 		if (this.server) return;

@@ -31,9 +31,16 @@ export const LN_WEBHOOK_HEADER = 'X-LN-Webhook-Secret';
 /** Paths of the push workflow's webhooks (under <WEBHOOK_URL>webhook/). */
 export const LN_WEBHOOK_PATH = 'ln-exchange-sync/ln';
 export const GRAPH_TRIGGER_PATH = 'ln-exchange-sync/graph';
+export { STATUS_PAGE_PATH } from '../workflows/history';
 
-/** The three credentials the shipped workflows reference (same ids), with the emulators' values. */
-export function syncCredentials(env: EmulatorEnv, lnWebhookSecret: string): ImportCredential[] {
+/** The status page's login (HTTP Basic Auth, the "Status page login" credential). */
+export interface StatusLogin {
+	user: string;
+	password: string;
+}
+
+/** The credentials the shipped workflows reference (same ids), with the emulators' values. */
+export function syncCredentials(env: EmulatorEnv, lnWebhookSecret: string, statusLogin: StatusLogin): ImportCredential[] {
 	const ln = CREDENTIALS.ln.inforLnIonApi;
 	const graph = CREDENTIALS.graph.microsoftGraphAppOnlyApi;
 	const hook = CREDENTIALS.lnWebhook.inforLnWebhookApi;
@@ -53,12 +60,13 @@ export function syncCredentials(env: EmulatorEnv, lnWebhookSecret: string): Impo
 			},
 		},
 		{ id: hook.id, name: hook.name, type: 'inforLnWebhookApi', data: { authentication: 'header', headerName: LN_WEBHOOK_HEADER, secret: lnWebhookSecret } },
+		{ id: CREDENTIALS.statusPage.httpBasicAuth.id, name: CREDENTIALS.statusPage.httpBasicAuth.name, type: 'httpBasicAuth', data: { ...statusLogin } },
 	];
 }
 
-/** The LN webhook secret of an instance: made once, kept in its user folder. */
-export function lnWebhookSecret(instance: N8nInstance): string {
-	const file = path.join(instance.userFolder, 'ln-webhook-secret');
+/** A secret of an instance: made once, kept in its user folder. */
+function keptSecret(instance: N8nInstance, name: string): string {
+	const file = path.join(instance.userFolder, name);
 	try {
 		const secret = fs.readFileSync(file, 'utf8').trim();
 		if (secret) return secret;
@@ -68,6 +76,16 @@ export function lnWebhookSecret(instance: N8nInstance): string {
 	const secret = randomBytes(18).toString('base64url');
 	fs.writeFileSync(file, secret, { mode: 0o600 });
 	return secret;
+}
+
+/** The LN webhook secret of an instance. */
+export function lnWebhookSecret(instance: N8nInstance): string {
+	return keptSecret(instance, 'ln-webhook-secret');
+}
+
+/** The status page's login of an instance. */
+export function statusLogin(instance: N8nInstance): StatusLogin {
+	return { user: 'ln-admin', password: keptSecret(instance, 'status-page-password') };
 }
 
 /**
@@ -82,9 +100,9 @@ export async function provision(instance: N8nInstance, options: { tarball?: stri
 		log(`installed ${path.basename(options.tarball)} into ${path.relative(PROJECT_DIR, path.dirname(path.dirname(installed.dir)))}`);
 	}
 	const secret = lnWebhookSecret(instance);
-	await instance.importCredentials(syncCredentials(options.env, secret));
+	await instance.importCredentials(syncCredentials(options.env, secret, statusLogin(instance)));
 	// The alert first: the other two name it as their error workflow.
 	await instance.importWorkflows([WORKFLOW_FILES.alert, WORKFLOW_FILES.pull, WORKFLOW_FILES.push]);
-	log('imported 3 credentials and the alert, pull and push workflows');
+	log('imported 4 credentials and the alert, pull and push workflows');
 	return secret;
 }

@@ -17,6 +17,20 @@ export interface PullRun {
 export async function runPull(instance: N8nInstance, env?: Record<string, string>): Promise<PullRun> {
 	const started = Date.now();
 	const execution = await instance.execute(PULL_ID, { endsInErrorAt: [USERS_FAILED_NODE], env });
+	return pullRun(instance, execution, started);
+}
+
+/** The pull sync, once, inside the running n8n ("Run now", as from the editor): n8n's modules, the history Data Table among them, are there. */
+export async function runPullInN8n(instance: N8nInstance): Promise<PullRun> {
+	const started = Date.now();
+	const execution = await instance.run(PULL_ID, 'Run now');
+	if (execution.error && execution.data.data.resultData.lastNodeExecuted !== USERS_FAILED_NODE) {
+		throw new Error(`The pull sync failed in n8n ${instance.version}, node "${execution.data.data.resultData.lastNodeExecuted}": ${execution.error}`);
+	}
+	return pullRun(instance, execution, started);
+}
+
+function pullRun(instance: N8nInstance, execution: CliExecution, started: number): PullRun {
 	const report = execution.output('Run report');
 	if (!report.length) {
 		throw new Error(

@@ -44,6 +44,7 @@ export const CREDENTIALS = {
 	ln: { inforLnIonApi: { id: 'lnIonApiCredent1', name: 'Infor LN (ION API)' } },
 	graph: { microsoftGraphAppOnlyApi: { id: 'graphAppOnlyCre1', name: 'Microsoft Graph (app-only)' } },
 	lnWebhook: { inforLnWebhookApi: { id: 'lnWebhookSecret1', name: 'Infor LN webhook' } },
+	statusPage: { httpBasicAuth: { id: 'statusPageLogin1', name: 'Status page login' } },
 };
 
 export class WorkflowBuilder {

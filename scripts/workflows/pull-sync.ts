@@ -1,5 +1,6 @@
 import { CREDENTIALS, filterNode, ifNode, ours, setNode, splitOut, sticky, stopNode, switchNode, WorkflowBuilder, type Workflow } from './builder';
 import { ALERT_WORKFLOW_ID } from './error-alert';
+import { addHistory, addStatusPage, STATUS_WEBHOOK } from './history';
 
 export const PULL_WORKFLOW_ID = 'lnExchangePull01';
 
@@ -7,6 +8,8 @@ const SHARD_START = 'Shard start';
 /** Reads a setting in the per-shard part (the settings arrive with each user's item, the same for all). */
 const setting = (name: string) => `={{ $('${SHARD_START}').first().json.settings.${name} }}`;
 const syncUsersOfRun = `={{ $('${SHARD_START}').first().json.syncUsers }}`;
+/** A dry run when Settings says so, or when the status page asked for the plan of the next run. */
+const DRY_RUN = `Boolean($('Settings').first().json.dryRun) || $('${STATUS_WEBHOOK}').isExecuted`;
 /** A field of the sync user an item belongs to (followed back through the items it came from). */
 const user = (name: string) => `={{ $('${SHARD_START}').item.json.${name} }}`;
 const mailboxOfUser = { __rl: true, mode: 'email', value: user('email') };
@@ -48,6 +51,8 @@ export function pullSyncWorkflow(): Workflow {
 		mailboxesAtATime: 8,
 		usersPerShard: 100,
 		failWhenUsersFail: true,
+		keepHistory: true,
+		historyDays: 365,
 	}));
 	w.connect('Every hour', 'Pull interval ≥ 1 minute?').connect('Run now', 'Pull interval ≥ 1 minute?');
 	w.connect('Pull interval ≥ 1 minute?', 'Settings', 0).connect('Pull interval ≥ 1 minute?', 'Pull interval too short', 1);
@@ -70,13 +75,13 @@ export function pullSyncWorkflow(): Workflow {
 			mailboxes: "={{ $('LN sync users').all().map(item => item.json.email) }}",
 			folderName: "={{ $('Settings').first().json.contactFolder }}",
 			options: { output: 'summary', brakeShare: "={{ $('Settings').first().json.brakeShare }}", mailboxesAtATime: "={{ $('Settings').first().json.mailboxesAtATime }}" },
-			dryRun: "={{ $('Settings').first().json.dryRun }}",
+			dryRun: `={{ ${DRY_RUN} }}`,
 		},
 	});
 	w.connect('LN sync users', 'LN contacts').connect('LN contacts', 'Contacts → Exchange folders');
 
 	// Calendars: one execution per shard of sync users, one shard after another.
-	w.add(setNode('Prepare per-user run', [720, 260], { settings: "={{ $('Settings').first().json }}" }, true, { settings: 'object' }));
+	w.add(setNode('Prepare per-user run', [720, 260], { settings: `={{ { ...$('Settings').first().json, dryRun: ${DRY_RUN} } }}` }, true, { settings: 'object' }));
 	w.add({
 		name: 'Shards of users',
 		type: 'n8n-nodes-base.splitInBatches',
@@ -153,7 +158,13 @@ export function pullSyncWorkflow(): Workflow {
 	w.connect('Calendars checked again', 'All passes', 0, 1).connect('Calendars checked again', 'Check once more?');
 	w.connect('Calendars checked once more', 'All passes', 0, 2);
 	w.connect('All passes', 'Run report');
-	addFailWhenUsersFail(w, 'Run report', [2800, 260], 'the run report');
+	// After the report, top to bottom: the history, the page that asked for the plan, the failure.
+	addHistory(w, { report: 'Run report', at: [2800, 20], everyUser: true, settings: 'Settings' });
+	w.add(ifNode('Page asked for the plan?', [2800, 160], `={{ $('${STATUS_WEBHOOK}').isExecuted }}`));
+	w.connect('Run report', 'Page asked for the plan?');
+	addStatusPage(w, { at: [-200, -700], pullEntry: 'Pull interval ≥ 1 minute?', planFrom: 'Page asked for the plan?', report: 'Run report' });
+	// Not for a plan the status page asked for: nobody gets an alert they did not cause.
+	addFailWhenUsersFail(w, 'Run report', [2800, 360], 'the run report', `$('${STATUS_WEBHOOK}').isExecuted`);
 
 	// ---------- The per-shard run (called by "Calendars of a shard") ----------
 	w.add(sticky('Per-shard area', [
@@ -230,6 +241,7 @@ export function pullSyncWorkflow(): Workflow {
 			occurrenceCap: setting('occurrenceCap'),
 			mailboxesAtATime: setting('mailboxesAtATime'),
 			output: 'actionable',
+			dryRun: setting('dryRun'),
 		},
 	});
 	w.connect(SHARD_START, 'Exchange changes of users');
@@ -255,9 +267,9 @@ export const USERS_FAILED_NODE = 'Fail the execution';
  * Last, once every user finished and the report is written: a failed user fails the execution, so
  * n8n's failed-execution list, the error workflow and n8n's metrics count it (setting failWhenUsersFail).
  */
-export function addFailWhenUsersFail(w: WorkflowBuilder, reportNode: string, at: [number, number], reportName: string): void {
+export function addFailWhenUsersFail(w: WorkflowBuilder, reportNode: string, at: [number, number], reportName: string, unless?: string): void {
 	const [x, y] = at;
-	w.add(ifNode('Anyone failed?', [x, y], "={{ $json.kind === 'total' && Boolean($json.failures) && $('Settings').first().json.failWhenUsersFail !== false }}"));
+	w.add(ifNode('Anyone failed?', [x, y], `={{ $json.kind === 'total' && Boolean($json.failures) && $('Settings').first().json.failWhenUsersFail !== false${unless ? ` && !(${unless})` : ''} }}`));
 	w.add(stopNode(USERS_FAILED_NODE, [x + 260, y - 20], `={{ $json.failures }} (${reportName} is the output of "${reportNode}")`));
 	w.connect(reportNode, 'Anyone failed?').connect('Anyone failed?', USERS_FAILED_NODE, 0);
 }

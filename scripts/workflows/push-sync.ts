@@ -1,5 +1,6 @@
 import { CREDENTIALS, ifNode, ours, setNode, sticky, switchNode, WorkflowBuilder, type Workflow } from './builder';
 import { ALERT_WORKFLOW_ID } from './error-alert';
+import { addHistory } from './history';
 import { addExchangeChangesToLn, addFailWhenUsersFail, addLnCheck, addLnWriteBack } from './pull-sync';
 
 export const PUSH_WORKFLOW_ID = 'lnExchangePush01';
@@ -40,6 +41,8 @@ export function pushSyncWorkflow(): Workflow {
 		dryRun: false,
 		timeZone: '',
 		failWhenUsersFail: true,
+		keepHistory: true,
+		historyDays: 365,
 	}, true));
 	for (const trigger of ['Exchange changed', 'LN changed', 'Every 6 hours', 'Run now']) w.connect(trigger, 'Settings');
 	w.add(switchNode('What happened?', [460, 200], "={{ $json.kind ?? 'schedule' }}", [
@@ -194,7 +197,8 @@ export function pushSyncWorkflow(): Workflow {
 	// execution that ends in error when a user failed, so that n8n and the alert workflow see it.
 	w.add({ name: 'Push report', type: ours('inforLn'), typeVersion: 1, position: [460, 760], credentials: CREDENTIALS.ln, parameters: { resource: 'report', operation: 'build', scope: 'run', failedMailbox: "={{ $json.mailbox ?? '' }}" } });
 	w.connect('Settings', 'Push report');
-	addFailWhenUsersFail(w, 'Push report', [720, 760], 'the report');
+	addHistory(w, { report: 'Push report', at: [720, 900], everyUser: false, settings: 'Settings' });
+	addFailWhenUsersFail(w, 'Push report', [720, 1060], 'the report');
 	// n8n starts the alert workflow when an execution of this one fails.
 	return w.build({ errorWorkflow: ALERT_WORKFLOW_ID });
 }

@@ -13,7 +13,7 @@ import { PULL_ID, PUSH_ID, WORKFLOW_FILES } from '../../scripts/n8n/provision';
 import { ARTIFACTS_DIR, E2E_OWNER, waitFor, type N8nContext } from './n8n-context';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
+export const CHROMIUM_ARGS = [
 	'--headless',
 	'--no-sandbox',
 	'--disable-gpu',

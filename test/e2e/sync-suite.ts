@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import type { Event } from '@microsoft/microsoft-graph-types';
 
 import { PACKAGE } from '../../scripts/n8n/package';
-import { GRAPH_TRIGGER_PATH, LN_WEBHOOK_HEADER, LN_WEBHOOK_PATH, PULL_ID, PUSH_ID } from '../../scripts/n8n/provision';
+import { ALERT_ID, GRAPH_TRIGGER_PATH, LN_WEBHOOK_HEADER, LN_WEBHOOK_PATH, PULL_ID, PUSH_ID } from '../../scripts/n8n/provision';
 import { formatReport, type ReportItem } from '../../scripts/n8n/report';
 import { runPull, subscribeSyncUsers, type PullRun } from '../../scripts/n8n/sync';
 import { E2E_OWNER, waitFor, type N8nContext } from './n8n-context';
@@ -76,6 +76,8 @@ export function describeSync(context: N8nContext): void {
 			// runs the pull's per-user sub-executions only from the version a running n8n has published).
 			await context.instance.activateWorkflow(PULL_ID);
 			await context.instance.activateWorkflow(PUSH_ID);
+			// n8n 2.x runs an error workflow only from its published version (1.x runs it as it is).
+			if (context.instance.major >= 2) await context.instance.activateWorkflow(ALERT_ID);
 			await context.instance.start();
 			await context.instance.ensureOwner(E2E_OWNER);
 			await context.instance.login(E2E_OWNER);

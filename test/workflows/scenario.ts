@@ -78,6 +78,8 @@ export function scenario(now = DateTime.utc()) {
 			{ mail: 'bob@contoso.com', displayName: 'Bob Baker' },
 			{ mail: 'cat@contoso.com', displayName: 'Cat Cole' },
 			{ mail: 'zoe@contoso.com', displayName: 'Zoe Zimmer' },
+			// The service mailbox the alert workflow sends from (its default sender).
+			{ mail: 'ln-sync@contoso.com', displayName: 'LN Sync service' },
 		],
 		events: {
 			'ann@contoso.com': [
