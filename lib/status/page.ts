@@ -73,8 +73,8 @@ function barChart(title: string, days: TrendDay[], value: (day: TrendDay) => num
 const STYLE = `
 *{box-sizing:border-box}body{margin:0;font:16px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1a1a1a;background:#fff}
 main{max-width:1100px;margin:0 auto;padding:16px}h1{font-size:1.5rem;margin:.2em 0}h2{font-size:1.2rem;margin:1.6em 0 .5em;border-bottom:2px solid #d0d0d0}
-.meta{color:#3d3d3d}.scroll{overflow-x:auto}table{border-collapse:collapse;width:100%;font-size:.92rem}caption{text-align:left;font-weight:600;padding:4px 0}
-th,td{border-bottom:1px solid #d0d0d0;padding:6px 8px;text-align:left;vertical-align:top;overflow-wrap:anywhere}time{white-space:nowrap}thead th{background:#f0f0f0}
+.meta{color:#3d3d3d}.scroll{overflow-x:auto}table{border-collapse:collapse;width:100%;min-width:640px;font-size:.92rem}caption{text-align:left;font-weight:600;padding:4px 0}
+th,td{border-bottom:1px solid #d0d0d0;padding:6px 8px;text-align:left;vertical-align:top}time{white-space:nowrap}.msg{word-break:break-all}thead th{background:#f0f0f0}
 .badge{display:inline-block;padding:1px 8px;border-radius:10px;font-weight:600;font-size:.85rem;white-space:nowrap}
 .ok{background:#dff3e4;color:#0b5d1e}.warnings{background:#fff1cc;color:#6b4a00}.errors{background:#fde0e0;color:#8b0000}.braked{background:#e8e0f8;color:#3f1f7a}.unknown{background:#eee;color:#333}
 .active{color:#0b5d1e}.expiring{color:#6b4a00}.expired{color:#8b0000}
@@ -108,7 +108,7 @@ export function renderStatusPage(model: StatusModel, options: PageOptions = {}):
 			when(u.lastRunAt),
 			badge(u.lastStatus),
 			when(u.lastSuccessAt),
-			u.lastError ? `${when(u.lastError.at)}<br>${escapeHtml(u.lastError.classes)}: ${escapeHtml(shortened(u.lastError.message))}` : '—',
+			u.lastError ? `${when(u.lastError.at)}<br>${escapeHtml(u.lastError.classes)}: <span class="msg">${escapeHtml(shortened(u.lastError.message))}</span>` : '—',
 			String(u.written),
 			String(u.conflicts),
 			String(u.skipped),
