@@ -29,10 +29,12 @@ export function pullSyncWorkflow(): Workflow {
 		'1. Reads the active **sync users** from LN.',
 		'2. Writes the LN contacts marked *Synchronize* into each user\'s contact folder.',
 		'3. Runs **Shard start** once per shard of sync users (*Users per shard*), each in its own execution, working *Mailboxes at a time* mailboxes at once: LN activities ⇄ Exchange events, attendee flags and responses back to LN, new Exchange meetings into LN.',
-		'4. Ends with **Run report**: one item per user and a total.',
+		'4. Ends with **Run report**: one item per user and a total, kept in the Data Table *LN Exchange Sync history* (n8n 2.x; *keepHistory*, *historyDays*); a run in which a user failed then ends in error (*failWhenUsersFail*).',
 		'',
-		'**Credentials:** *Infor LN ION API* on the Infor LN nodes, *Microsoft Graph (app-only)* on the Microsoft Exchange nodes.',
-	].join('\n'), [-240, -420], 620, 300, 5));
+		'**Status page** (top left): GET `/webhook/ln-exchange-sync/status` with the *Status page login* (Basic Auth); `?plan=1` shows what the next run would change (a dry run).',
+		'',
+		'**Credentials:** *Infor LN ION API* on the Infor LN nodes, *Microsoft Graph (app-only)* on the Microsoft Exchange nodes, *Basic Auth* (Status page login) on **Status page**.',
+	].join('\n'), [-240, -480], 620, 360, 5));
 	w.add(sticky('Settings area', '## ⚙️ Settings\nThe pull interval is **Every hour**; everything else is in **Settings**. Dry run = plan only, change nothing.', [-240, -100], 620, 400, 3));
 	// First in node order: `n8n execute` starts from the first trigger it finds.
 	w.add({ name: 'Run now', type: 'n8n-nodes-base.manualTrigger', typeVersion: 1, position: [-200, 180], parameters: {} });
