@@ -18,6 +18,10 @@ function when(iso: string | undefined): string {
 	return `<time datetime="${escapeHtml(date.toISOString())}">${date.toISOString().slice(0, 16).replace('T', ' ')} UTC</time>`;
 }
 
+function counted(n: number, noun: string): string {
+	return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}
+
 /** A long message cut for the table (the history row keeps it whole). */
 function shortened(text: string, length = 240): string {
 	return text.length > length ? `${text.slice(0, length - 1)}…` : text;
@@ -86,11 +90,11 @@ a{color:#0645ad}.empty{color:#3d3d3d;font-style:italic}details{margin:8px 0}
 export interface PageOptions {
 	/** The page's own address with the query that asks for the plan (a relative link is fine). */
 	planLink?: string;
-	title?: string;
 }
 
+const TITLE = 'LN ⇄ Exchange sync — status';
+
 export function renderStatusPage(model: StatusModel, options: PageOptions = {}): string {
-	const title = options.title ?? 'LN ⇄ Exchange sync — status';
 	const failing = model.users.filter((u) => u.lastStatus === 'errors').length;
 	const last = model.lastRun;
 	const summary = [
@@ -118,9 +122,9 @@ export function renderStatusPage(model: StatusModel, options: PageOptions = {}):
 		'No run has been kept yet: the history fills with the next pull.',
 	);
 	const charts = [
-		barChart('Runs per day', model.trend, (d) => d.runs, (n) => `${n} runs`, '#1f5fa8'),
+		barChart('Runs per day', model.trend, (d) => d.runs, (n) => counted(n, 'run'), '#1f5fa8'),
 		barChart('Items written per day', model.trend, (d) => d.written, (n) => `${n} written`, '#0b6e3a'),
-		barChart('Errors per day', model.trend, (d) => d.errors, (n) => `${n} errors`, '#a30000'),
+		barChart('Errors per day', model.trend, (d) => d.errors, (n) => counted(n, 'error'), '#a30000'),
 		barChart('Longest run per day', model.trend, (d) => d.durationMs, duration, '#5b3a9b'),
 	].join('');
 	const trendTable = table(
@@ -149,8 +153,8 @@ export function renderStatusPage(model: StatusModel, options: PageOptions = {}):
 	return [
 		'<!DOCTYPE html>',
 		'<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">',
-		`<title>${escapeHtml(title)}</title><style>${STYLE}</style></head>`,
-		`<body><main><h1>${escapeHtml(title)}</h1><p class="meta">Made ${when(model.generatedAt)} from the run history (n8n Data Table) and Microsoft Graph.</p>`,
+		`<title>${escapeHtml(TITLE)}</title><style>${STYLE}</style></head>`,
+		`<body><main><h1>${escapeHtml(TITLE)}</h1><p class="meta">Made ${when(model.generatedAt)} from the run history (n8n Data Table) and Microsoft Graph.</p>`,
 		`<section aria-label="At a glance" class="summary">${summary}</section>`,
 		`<h2>Sync users</h2>${users}`,
 		`<h2>Last 30 days</h2><div class="charts">${charts}</div><details><summary>The numbers</summary>${trendTable}</details>`,

@@ -112,7 +112,7 @@ export function describeStatus(context: N8nContext): void {
 			// Today's bar: the runs kept today, as the Data Table has them.
 			const today = new Date().toISOString().slice(0, 10);
 			const runsToday = (await historyRows()).filter((r) => r.kind === 'total' && !r.dryRun && String(r.startedAt).slice(0, 10) === today).length;
-			expect(await page.locator(`svg[aria-labelledby="runs-per-day"] rect title:text-is("${today}: ${runsToday} runs")`).count()).toBe(1);
+			expect(await page.locator(`svg[aria-labelledby="runs-per-day"] rect title:text-is("${today}: ${runsToday} run${runsToday === 1 ? '' : 's'}")`).count()).toBe(1);
 			fs.mkdirSync(ARTIFACTS_DIR, { recursive: true });
 			await page.screenshot({ path: path.join(ARTIFACTS_DIR, 'status-page.png'), fullPage: true });
 			await page.setViewportSize({ width: 390, height: 844 });

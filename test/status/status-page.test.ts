@@ -199,6 +199,8 @@ describe('the status page', () => {
 		expect(html).toContain('<th scope="row">ann@contoso.com</th>');
 		expect(html.match(/<caption>/g)).toHaveLength(2);
 		expect(html.match(/role="img" aria-labelledby="/g)).toHaveLength(4);
+		expect(html).toContain('<figcaption id="runs-per-day">Runs per day — highest 1 run</figcaption>');
+		expect(html).toContain('<svg viewBox="0 0 600 120" role="img" aria-labelledby="runs-per-day"');
 		expect(html).toContain('<a href="?plan=1">');
 		expect(html).toContain('No push subscription');
 	});
