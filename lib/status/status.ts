@@ -179,20 +179,15 @@ export function buildStatus(input: {
 		.sort((a, b) => a.mailbox.localeCompare(b.mailbox) || a.resource.localeCompare(b.resource));
 	const waiting: Waiting[] = [];
 	// A brake stop waits until a run of that user goes through: only the user's latest run counts.
-	const latest = new Map<string, StoredRow>();
-	for (const row of rows) if (row.kind === 'user' && !latest.has(text(row.mailbox).toLowerCase())) latest.set(text(row.mailbox).toLowerCase(), row);
-	for (const [mailbox, row] of latest) {
+	for (const [mailbox, [row]] of userRows) {
 		if (row.status !== 'braked') continue;
 		for (const stop of listOf(row.brake)) if (typeof stop === 'string') waiting.push({ mailbox, at: at(row), kind: 'brake', text: stop });
 	}
 	const conflictSince = now - CONFLICT_DAYS * 86_400_000;
-	for (const row of rows) {
-		if (row.kind !== 'user' || Date.parse(at(row)) < conflictSince) continue;
-		for (const line of linesOf(row.conflictLines)) {
-			if (waiting.filter((w) => w.kind === 'conflict').length >= CONFLICTS_SHOWN) break;
-			waiting.push({ mailbox: text(row.mailbox).toLowerCase(), at: at(row), kind: 'conflict', text: `${line.ref}: ${line.message}` });
-		}
-	}
+	const conflicts = rows
+		.filter((row) => row.kind === 'user' && Date.parse(at(row)) >= conflictSince)
+		.flatMap((row) => linesOf(row.conflictLines).map((line) => ({ mailbox: text(row.mailbox).toLowerCase(), at: at(row), kind: 'conflict' as const, text: `${line.ref}: ${line.message}` })));
+	waiting.push(...conflicts.slice(0, CONFLICTS_SHOWN));
 	const plan = input.plan
 		?.filter((report) => report.kind === 'user')
 		.flatMap((report) => (report.planned ?? []).map((line) => ({ mailbox: text(report.mailbox), ref: line.ref, message: line.message })));

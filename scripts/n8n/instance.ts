@@ -220,8 +220,9 @@ export class N8nInstance {
 	 * Runs a workflow inside the running n8n from one of its triggers, as the editor's "Execute
 	 * workflow" does (mode manual), and waits for it: unlike `n8n execute`, this runs where n8n's
 	 * modules live (Data Tables among them), as a scheduled run does. Needs login() first.
+	 * `endsInErrorAt`: nodes whose error is a result, not a failure of the run (the execution is returned).
 	 */
-	async run(id: string, trigger: string, options: { timeoutMs?: number } = {}): Promise<CliExecution> {
+	async run(id: string, trigger: string, options: { timeoutMs?: number; endsInErrorAt?: string[] } = {}): Promise<CliExecution> {
 		const { executionId } = await this.rest<{ executionId?: string }>('POST', `/workflows/${id}/run`, { triggerToStartFrom: { name: trigger } });
 		if (!executionId) throw new Error(`n8n ${this.version} started no execution of workflow ${id} from "${trigger}"`);
 		const deadline = Date.now() + (options.timeoutMs ?? 600_000);
@@ -231,7 +232,12 @@ export class N8nInstance {
 		for (;;) {
 			const execution = await this.rest<{ status?: string; finished?: boolean; data?: string }>('GET', `/executions/${executionId}`);
 			if (execution.status && !['new', 'running', 'waiting'].includes(execution.status) && execution.data) {
-				return new CliExecution({ status: execution.status, finished: execution.finished, data: (flatted.parse(execution.data) as CliExecution['data']['data']) });
+				const run = new CliExecution({ status: execution.status, finished: execution.finished, data: flatted.parse(execution.data) as CliExecution['data']['data'] });
+				const { lastNodeExecuted } = run.data.data.resultData;
+				if (run.error && !(lastNodeExecuted && options.endsInErrorAt?.includes(lastNodeExecuted))) {
+					throw new Error(`execution ${executionId} of workflow ${id} (n8n ${this.version}) failed in node "${lastNodeExecuted}": ${run.error}; nodes run: ${run.nodesRun.join(', ')}`);
+				}
+				return run;
 			}
 			if (Date.now() > deadline) throw new Error(`execution ${executionId} of workflow ${id} did not finish in time (status ${execution.status})`);
 			await new Promise((resolve) => setTimeout(resolve, 500));

@@ -23,10 +23,7 @@ export async function runPull(instance: N8nInstance, env?: Record<string, string
 /** The pull sync, once, inside the running n8n ("Run now", as from the editor): n8n's modules, the history Data Table among them, are there. */
 export async function runPullInN8n(instance: N8nInstance): Promise<PullRun> {
 	const started = Date.now();
-	const execution = await instance.run(PULL_ID, 'Run now');
-	if (execution.error && execution.data.data.resultData.lastNodeExecuted !== USERS_FAILED_NODE) {
-		throw new Error(`The pull sync failed in n8n ${instance.version}, node "${execution.data.data.resultData.lastNodeExecuted}": ${execution.error}`);
-	}
+	const execution = await instance.run(PULL_ID, 'Run now', { endsInErrorAt: [USERS_FAILED_NODE] });
 	return pullRun(instance, execution, started);
 }
 

@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 import { startEmulators, type EmulatorEnv, type RunningEmulators } from '../emulators/cli';
+import type { FaultRule } from '../emulators/common/faults';
 import { scenario } from '../workflows/scenario';
 import { ensureN8n, PROJECT_DIR, type N8nTarget } from '../../scripts/n8n/install';
 import { freePort, N8nInstance, sleep, type Owner } from '../../scripts/n8n/instance';
@@ -29,6 +30,25 @@ export interface N8nContext {
 }
 
 const log = (line: string) => process.stdout.write(`[e2e] ${line}\n`);
+
+/** A Graph fault: every request for this mailbox answers 403 ErrorAccessDenied (the app may not access it). */
+export function accessDenied(mailbox: string): FaultRule {
+	return { kind: 'status', status: 403, times: 0, match: { path: `/users/${mailbox}/` }, body: { error: { code: 'ErrorAccessDenied', message: 'Access is denied. Check credentials and try again.' } } };
+}
+
+export interface ExecutionSummary {
+	id: string;
+	status?: string;
+	mode?: string;
+	workflowId?: string;
+}
+
+/** A workflow's executions, newest first (n8n's internal REST API, as the editor lists them; after login()). */
+export async function executionsOf(instance: N8nInstance, workflowId: string): Promise<ExecutionSummary[]> {
+	const filter = encodeURIComponent(JSON.stringify({ workflowId }));
+	const data = await instance.rest<{ results?: ExecutionSummary[] } | ExecutionSummary[]>('GET', `/executions?filter=${filter}&limit=100`);
+	return Array.isArray(data) ? data : (data.results ?? []);
+}
 
 /**
  * Registers beforeAll/afterAll that set the fixture up and tear it down; returns an object that is

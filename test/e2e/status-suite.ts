@@ -12,7 +12,7 @@ import { HISTORY_TABLE } from '../../lib/status/history';
 import { ALERT_ID, LN_WEBHOOK_HEADER, LN_WEBHOOK_PATH, PULL_ID, PUSH_ID, STATUS_PAGE_PATH, statusLogin, WORKFLOW_FILES } from '../../scripts/n8n/provision';
 import { runPull, runPullInN8n } from '../../scripts/n8n/sync';
 import { CHROMIUM, CHROMIUM_ARGS } from './editor';
-import { ARTIFACTS_DIR, E2E_OWNER, waitFor, type N8nContext } from './n8n-context';
+import { accessDenied, ARTIFACTS_DIR, E2E_OWNER, executionsOf, waitFor, type N8nContext } from './n8n-context';
 
 interface DataTable {
 	id: string;
@@ -37,19 +37,12 @@ export function describeStatus(context: N8nContext): void {
 		return rows.data;
 	}
 
-	/** A workflow's executions, newest first (n8n's internal REST API, as the editor lists them). */
-	async function executionsOf(workflowId: string): Promise<Array<{ id: string; status?: string; mode?: string }>> {
-		const filter = encodeURIComponent(JSON.stringify({ workflowId }));
-		const data = await context.instance.rest<{ results?: Array<{ id: string; status?: string }> }>('GET', `/executions?filter=${filter}&limit=100`);
-		return data.results ?? [];
-	}
-
 	describe('the administrator\'s view', () => {
 		let browser: Browser | undefined;
 		beforeAll(async () => {
 			// Two pulls inside n8n, as the schedule runs them: cat@contoso.com may not be read in the first.
 			const graph = context.emulators.graph;
-			graph.faults.add({ kind: 'status', status: 403, times: 0, match: { path: '/users/cat@contoso.com/' }, body: { error: { code: 'ErrorAccessDenied', message: 'Access is denied. Check credentials and try again.' } } });
+			graph.faults.add(accessDenied('cat@contoso.com'));
 			try {
 				const failed = await runPullInN8n(context.instance);
 				expect(failed.failed).toMatch(/cat@contoso.com \(permission/);
@@ -144,9 +137,9 @@ export function describeStatus(context: N8nContext): void {
 
 		it('ends a push in which a user failed in error, and the alert workflow mails the administrators', async () => {
 			const graph = context.emulators.graph;
-			const pushesBefore = Math.max(0, ...(await executionsOf(PUSH_ID)).map((e) => Number(e.id)));
+			const pushesBefore = Math.max(0, ...(await executionsOf(context.instance, PUSH_ID)).map((e) => Number(e.id)));
 			context.emulators.ln.update('100', 'activities', { id: 'ACT000002' }, { location: 'Room 7' });
-			graph.faults.add({ kind: 'status', status: 403, times: 0, match: { path: '/users/cat@contoso.com/' }, body: { error: { code: 'ErrorAccessDenied', message: 'Access is denied. Check credentials and try again.' } } });
+			graph.faults.add(accessDenied('cat@contoso.com'));
 			try {
 				const response = await fetch(`${context.instance.url}/webhook/${LN_WEBHOOK_PATH}`, {
 					method: 'POST',
@@ -154,8 +147,8 @@ export function describeStatus(context: N8nContext): void {
 					body: JSON.stringify({ company: '100', activityId: 'ACT000002', changeType: 'updated' }),
 				});
 				expect(response.status).toBe(202);
-				const failedPush = await waitFor('a push execution that failed', async () => (await executionsOf(PUSH_ID)).find((e) => e.status === 'error' && Number(e.id) > pushesBefore), { instance: context.instance });
-				const alert = await waitFor(`the alert workflow's execution (push ${failedPush.id} failed)`, async () => (await executionsOf(ALERT_ID)).find((e) => e.status !== 'running' && e.status !== 'new'), { instance: context.instance });
+				const failedPush = await waitFor('a push execution that failed', async () => (await executionsOf(context.instance, PUSH_ID)).find((e) => e.status === 'error' && Number(e.id) > pushesBefore), { instance: context.instance });
+				const alert = await waitFor(`the alert workflow's execution (push ${failedPush.id} failed)`, async () => (await executionsOf(context.instance, ALERT_ID)).find((e) => e.status !== 'running' && e.status !== 'new'), { instance: context.instance });
 				expect(alert.status).toBe('success');
 				const mail = await waitFor('the alert mail', () => graph.mails().find((m) => m.subject.startsWith('LN ⇄ Exchange: push sync failed')), { instance: context.instance, timeoutMs: 30_000 });
 				expect(mail).toMatchObject({ from: 'ln-sync@contoso.com', to: ['ln-admin@contoso.com'] });
@@ -183,7 +176,7 @@ export function describeStatus(context: N8nContext): void {
 				await instance.start();
 				await instance.login(E2E_OWNER);
 			};
-			emulators.graph.faults.add({ kind: 'status', status: 403, times: 0, match: { path: '/users/cat@contoso.com/' }, body: { error: { code: 'ErrorAccessDenied', message: 'Access is denied. Check credentials and try again.' } } });
+			emulators.graph.faults.add(accessDenied('cat@contoso.com'));
 			try {
 				await restart(file);
 				const mail = await waitFor('the alert mail of a scheduled pull', () => emulators.graph.mails().find((m) => m.subject.startsWith('LN ⇄ Exchange: pull sync failed') && m.content.includes('mode trigger')), { instance, timeoutMs: 240_000 });

@@ -13,25 +13,11 @@ import { PACKAGE } from '../../scripts/n8n/package';
 import { ALERT_ID, GRAPH_TRIGGER_PATH, LN_WEBHOOK_HEADER, LN_WEBHOOK_PATH, PULL_ID, PUSH_ID } from '../../scripts/n8n/provision';
 import { formatReport, type ReportItem } from '../../scripts/n8n/report';
 import { runPull, subscribeSyncUsers, type PullRun } from '../../scripts/n8n/sync';
-import { E2E_OWNER, waitFor, type N8nContext } from './n8n-context';
+import { accessDenied, E2E_OWNER, executionsOf, waitFor, type N8nContext } from './n8n-context';
 
 type WithProps = Event & { singleValueExtendedProperties?: Array<{ id: string; value: string }> };
 const lnKey = (event: WithProps) => event.singleValueExtendedProperties?.find((p) => p.id?.endsWith('Name LnKey'))?.value;
 const SYNC_MAILBOXES = ['ann@contoso.com', 'bob@contoso.com', 'cat@contoso.com'];
-
-interface ExecutionSummary {
-	id: string;
-	status?: string;
-	mode?: string;
-	workflowId?: string;
-}
-
-/** The push workflow's executions, newest first (n8n's internal REST API, as the editor lists them). */
-async function pushExecutions(context: N8nContext): Promise<ExecutionSummary[]> {
-	const filter = encodeURIComponent(JSON.stringify({ workflowId: PUSH_ID }));
-	const data = await context.instance.rest<{ results?: ExecutionSummary[] } | ExecutionSummary[]>('GET', `/executions?filter=${filter}&limit=100`);
-	return Array.isArray(data) ? data : (data.results ?? []);
-}
 
 export function describeSync(context: N8nContext): void {
 	const ln = () => context.emulators.ln;
@@ -151,7 +137,7 @@ export function describeSync(context: N8nContext): void {
 
 		it('ends the execution in error, after its report, when a user failed; a clean pull ends green', async () => {
 			expect(first.failed).toBeUndefined();
-			graph().faults.add({ kind: 'status', status: 403, times: 0, match: { path: '/users/cat@contoso.com/' }, body: { error: { code: 'ErrorAccessDenied', message: 'Access is denied. Check credentials and try again.' } } });
+			graph().faults.add(accessDenied('cat@contoso.com'));
 			try {
 				const failed = await runPull(context.instance);
 				expect(failed.execution.error).toMatch(/^1 of 3 sync users failed: cat@contoso.com \(permission/);
@@ -189,7 +175,7 @@ export function describeSync(context: N8nContext): void {
 			expect(deliveries.every((d) => d.url === triggerUrl() && d.status >= 200 && d.status < 300)).toBe(true);
 			await waitFor('the LN activity to get the new location', () => ln().get('100', 'activities', { id: String(workshop.id) })?.location === 'Room 42', { instance: context.instance });
 			const executions = await waitFor('a finished push execution', async () => {
-				const list = await pushExecutions(context);
+				const list = await executionsOf(context.instance, PUSH_ID);
 				return list.some((e) => e.status === 'success') ? list : undefined;
 			});
 			expect(executions?.filter((e) => e.status === 'error')).toEqual([]);
@@ -208,7 +194,7 @@ export function describeSync(context: N8nContext): void {
 			let last = -1;
 			return await waitFor('the push workflow to settle', async () => {
 				await graph().flushNotifications();
-				const list = await pushExecutions(context);
+				const list = await executionsOf(context.instance, PUSH_ID);
 				const running = list.some((e) => e.status === 'running' || e.status === 'new' || e.status === 'waiting');
 				const stable = !running && list.length === last;
 				last = list.length;

@@ -1,8 +1,7 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
-import { NodeOperationError } from 'n8n-workflow';
 
 import { buildReports, dropLedger, ledgerFor, type ErrorClass, type MailboxReport, type RunReport } from '../../../../lib/sync/report';
-import { parseJsonParameter } from '../../helpers/execute';
+import { listParameter } from '../../helpers/execute';
 
 /** Whether a report holds anything: requests, counts or lines. */
 function hasContent(report: MailboxReport): boolean {
@@ -116,8 +115,7 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 		});
 		const incoming = items.map((item) => item.json as Partial<RunReport>).filter((json) => json && json.kind === 'user');
 		const users = incoming.filter((r) => r.mailbox !== '').map((r) => ({ mailbox: String(r.mailbox), user: r.user }));
-		const expected = parseJsonParameter<unknown[]>(this.getNodeParameter('expectedMailboxes', 0, '[]'), 'Every Sync User') ?? [];
-		if (!Array.isArray(expected)) throw new NodeOperationError(this.getNode(), 'Every Sync User must be a list of mailboxes');
+		const expected = listParameter<unknown>(this, 'expectedMailboxes', 'Every Sync User', 'mailboxes') ?? [];
 		const reported = new Set([...users.map((u) => u.mailbox.toLowerCase()), ...ledger.all().map((r) => r.mailbox)]);
 		for (const mailbox of expected.map((m) => String(m).toLowerCase())) {
 			if (!reported.has(mailbox)) ledger.error(mailbox, 'per-user run', 'other', 'no report came back for this user: its calendar run did not finish (see the execution of the pull)');

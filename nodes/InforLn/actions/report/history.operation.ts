@@ -3,7 +3,7 @@ import { NodeOperationError } from 'n8n-workflow';
 
 import type { RunReport } from '../../../../lib/sync/report';
 import { historyRow, HISTORY_COLUMNS, HISTORY_TABLE, worthKeeping } from '../../../../lib/status/history';
-import { parseJsonParameter } from '../../helpers/execute';
+import { listParameter } from '../../helpers/execute';
 
 const show = { resource: ['report'], operation: ['history'] };
 
@@ -44,9 +44,8 @@ export const description: INodeProperties[] = [
 /** The run report as history rows: counts, reasons, error classes, durations and requests, nothing secret. */
 export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {
 	const items = this.getInputData();
-	const given = parseJsonParameter<unknown>(this.getNodeParameter('reports', 0, ''), 'Run Report');
-	if (given !== undefined && !Array.isArray(given)) throw new NodeOperationError(this.getNode(), 'Run Report must be a list of report items');
-	const reports = (given as Array<Partial<RunReport>> | undefined) ?? items.map((item) => item.json as Partial<RunReport>);
+	const given = listParameter<Partial<RunReport>>(this, 'reports', 'Run Report', 'report items');
+	const reports = given ?? items.map((item) => item.json as Partial<RunReport>);
 	const context = {
 		execution: this.getExecutionId() ?? '',
 		workflow: String(this.getNodeParameter('workflowLabel', 0, '') ?? ''),

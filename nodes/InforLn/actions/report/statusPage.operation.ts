@@ -3,7 +3,7 @@ import { NodeOperationError } from 'n8n-workflow';
 
 import { renderStatusPage } from '../../../../lib/status/page';
 import { buildStatus, type PlanReport, type StoredRow, type SubscriptionLike } from '../../../../lib/status/status';
-import { parseJsonParameter } from '../../helpers/execute';
+import { listParameter } from '../../helpers/execute';
 
 const show = { resource: ['report'], operation: ['statusPage'] };
 
@@ -49,13 +49,6 @@ export const description: INodeProperties[] = [
 		displayOptions: { show },
 	},
 ];
-
-function listParameter<T>(context: IExecuteFunctions, name: string, label: string): T[] | undefined {
-	const value = parseJsonParameter<unknown>(context.getNodeParameter(name, 0, ''), label);
-	if (value === undefined) return undefined;
-	if (!Array.isArray(value)) throw new NodeOperationError(context.getNode(), `${label} must be a list`);
-	return value as T[];
-}
 
 /** The status page (HTML) from the history rows, the sync users and the push subscriptions. */
 export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {
