@@ -12,7 +12,7 @@ import {
 import { decodeOccurrences, decodeState, expandOurProperties, LN_KEY_PROPERTY, LN_OCCURRENCES_PROPERTY, LN_STATE_PROPERTY, propertyValue, seriesKey } from '../sync/link';
 import type { SyncUserIndex } from '../sync/sync-users';
 import { EVENT_FIELDS, occurrenceDay, readLinks, READ_HEADERS, userPath, type MailboxLinks } from './calendar';
-import { normalizeKey } from './echoes';
+import { normalizeKey } from './sync-state';
 import { GraphApiError, type GraphTransport } from './transport';
 
 export type { AppointmentPayload, ExchangeChange } from '../sync/exchange-plan';

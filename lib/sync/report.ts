@@ -5,6 +5,8 @@
  * the length of an execution: an execution runs in one process, even in queue mode.
  */
 
+import type { LeasedStateStore } from '../graph/sync-state';
+
 export type ErrorClass = 'authentication' | 'permission' | 'transient' | 'data' | 'configuration' | 'other';
 
 export const COUNTERS = [
@@ -88,6 +90,8 @@ export class RunLedger {
 	dryRun = false;
 	readonly brakes: string[] = [];
 	touchedAt = Date.now();
+	/** Set when this execution holds the leases of its mailboxes and loaded their state from the Data Table. */
+	leasedState?: LeasedStateStore;
 
 	/** `''` collects what belongs to no single mailbox (e.g. reading LN contacts once for all). */
 	for(mailbox: string | undefined): MailboxReport {

@@ -1,6 +1,7 @@
 import { CREDENTIALS, filterNode, ifNode, ours, setNode, splitOut, sticky, stopNode, switchNode, WorkflowBuilder, type Workflow } from './builder';
 import { ALERT_WORKFLOW_ID } from './error-alert';
 import { addHistory, addStatusPage, STATUS_WEBHOOK } from './history';
+import { addMailboxLeases, addMailboxRelease, USERS_TO_SYNC } from './mailbox-state';
 
 export const PULL_WORKFLOW_ID = 'lnExchangePull01';
 
@@ -11,7 +12,7 @@ const syncUsersOfRun = `={{ $('${SHARD_START}').first().json.syncUsers }}`;
 /** A dry run when Settings says so, or when the status page asked for the plan of the next run. */
 const DRY_RUN = `Boolean($('Settings').first().json.dryRun) || $('${STATUS_WEBHOOK}').isExecuted`;
 /** A field of the sync user an item belongs to (followed back through the items it came from). */
-const user = (name: string) => `={{ $('${SHARD_START}').item.json.${name} }}`;
+const user = (name: string) => `={{ $('${USERS_TO_SYNC}').item.json.${name} }}`;
 const mailboxOfUser = { __rl: true, mode: 'email', value: user('email') };
 
 /**
@@ -52,6 +53,7 @@ export function pullSyncWorkflow(): Workflow {
 		timeZone: '',
 		mailboxesAtATime: 8,
 		usersPerShard: 100,
+		leaseMinutes: 30,
 		failWhenUsersFail: true,
 		keepHistory: true,
 		historyDays: 365,
@@ -112,7 +114,7 @@ export function pullSyncWorkflow(): Workflow {
 	// whose own calendar run failed (no access, LN activities not read) waits for the next pull: a
 	// second try now would fail alike; other errors of a run (a refused record) do not hold it back.
 	// The last pass is only for what another user's run changed.
-	const calendarRan = (report: string) => `!((${report}.errors ?? []).some(line => line.ref === 'calendar') || (${report}.skipped ?? []).some(line => line.ref === 'calendar'))`;
+	const calendarRan = (report: string) => `!((${report}.errors ?? []).some(line => line.ref === 'calendar') || (${report}.skipped ?? []).some(line => line.ref === 'calendar') || (${report}.warnings ?? []).some(line => line.ref === 'lease'))`;
 	const askedOf = (self: boolean) => `$input.all().some(report => (report.json.recheck ?? []).includes($json.mailbox)${self ? '' : ' && report.json.mailbox !== $json.mailbox'})`;
 	const organizerWentThrough = `($json.waitingFor ?? []).some(organizer => $input.all().some(report => report.json.mailbox === organizer && ${calendarRan('report.json')}))`;
 	const passes = [
@@ -172,12 +174,14 @@ export function pullSyncWorkflow(): Workflow {
 	w.add(sticky('Per-shard area', [
 		'## Per-shard run',
 		'Called once per shard of sync users by **Calendars of a shard**, each shard in its own execution; every node works *Mailboxes at a time* mailboxes at once, and a failing mailbox is reported while the others go on.',
+		'**Left:** the lease of each mailbox (Data Table *LN Exchange Sync mailboxes*): a mailbox another execution is syncing is left to it; the cursors and notes of our writes come from the row and go back into it at the end (*leaseMinutes*).',
 		'Runs top to bottom: Exchange first, so that LN holds what Exchange brought before LN is compared with Exchange.',
 		'**Top:** new events in Exchange → LN appointments, linked back; occurrences of series followed one by one.',
 		'**Middle:** LN activities → Exchange events (created, updated, cancelled), then what LN must get back: attendee flags, responses, changes made in Exchange; linked events whose activity was not read are checked in LN one by one.',
 		'**Bottom:** one report per user.',
-	].join('\n'), [-240, 560], 620, 260, 4));
-	w.add({ name: SHARD_START, type: 'n8n-nodes-base.executeWorkflowTrigger', typeVersion: 1.1, position: [120, 900], parameters: { inputSource: 'passthrough' } });
+	].join('\n'), [-740, 460], 1120, 260, 4));
+	w.add({ name: SHARD_START, type: 'n8n-nodes-base.executeWorkflowTrigger', typeVersion: 1.1, position: [-700, 900], parameters: { inputSource: 'passthrough' } });
+	addMailboxLeases(w, { start: SHARD_START, at: [-460, 900], leaseMinutes: `$('${SHARD_START}').first().json.settings.leaseMinutes` });
 
 	w.add({
 		name: 'LN activities of users',
@@ -212,7 +216,7 @@ export function pullSyncWorkflow(): Workflow {
 			dryRun: setting('dryRun'),
 		},
 	});
-	w.connect(SHARD_START, 'LN activities of users').connect('LN activities of users', 'LN activities → Exchange');
+	w.connect(USERS_TO_SYNC, 'LN activities of users').connect('LN activities of users', 'LN activities → Exchange');
 	const checked = addLnCheck(w, 'LN activities → Exchange', [980, 1380], {
 		company: "={{ $('Check in LN?').item.json.company }}",
 		syncUsers: syncUsersOfRun,
@@ -246,7 +250,8 @@ export function pullSyncWorkflow(): Workflow {
 			dryRun: setting('dryRun'),
 		},
 	});
-	w.connect(SHARD_START, 'Exchange changes of users');
+	w.connect(USERS_TO_SYNC, 'Exchange changes of users');
+	addMailboxRelease(w, [460, 1480]);
 	addExchangeChangesToLn(w, 'Exchange changes of users', [720, 760], setting('dryRun'), syncUsersOfRun, '={{ $json.mailbox }}');
 
 	w.add({

@@ -475,6 +475,70 @@ describe('Event → Get Changes and Link to LN Activity', () => {
 	});
 });
 
+describe('Mailbox State → Load and Save (the leased rows of the mailbox Data Table)', () => {
+	const start = NOW.plus({ days: 4 }).startOf('hour');
+	const users = JSON.stringify(USERS.filter((u) => u.email !== 'zoe@contoso.com').map((u) => ({ ...u, email: u.email.toUpperCase() })));
+	/** Load → Get Changes (and Link, when asked) → Save, in one execution as in the pull's per-shard run. */
+	function stateWorkflow(leasedRows: Array<{ mailbox: string; state?: string }>, link?: { activity: string }) {
+		const load = exchange({ resource: 'mailboxState', operation: 'load', users, store: 'table', leasedRows: JSON.stringify(leasedRows) }, { name: 'Load', position: [0, 0] });
+		const changes = exchange({ resource: 'event', operation: 'getChanges', mailbox: { __rl: true, mode: 'email', value: '={{ $json.email }}' }, company: '100', syncUsers: SYNC_USERS, output: 'all' }, { name: 'Changes', position: [200, 0] });
+		const linkNode = exchange({ resource: 'event', operation: 'linkToLnActivity', mailbox: { __rl: true, mode: 'email', value: '={{ $json.mailbox }}' }, eventId: '={{ $json.eventId }}', company: '100', activity: link?.activity ?? '', hash: '={{ $json.hash }}', origin: 'exchange' }, { name: 'Link', position: [400, 0] });
+		const save = exchange({ resource: 'mailboxState', operation: 'save' }, { name: 'Save', position: [200, 200] });
+		const main = (...nodes: string[]) => ({ main: [nodes.map((node) => ({ node, type: 'main' as const, index: 0 }))] });
+		return {
+			id: 'mailbox-state',
+			name: 'mailbox state',
+			nodes: link ? [load, changes, linkNode, save] : [load, changes, save],
+			connections: { Load: main('Changes', 'Save'), ...(link ? { Changes: main('Link') } : {}) },
+		};
+	}
+	const run = async (workflow: ReturnType<typeof stateWorkflow>, startNode = 'Load') => {
+		const result = await env.runner.run(workflow, { startNode, inputItems: [{ json: {} }], mode: 'trigger' });
+		expect(result.error).toBeUndefined();
+		return result;
+	};
+	const deltaQueries = () => env.graph.log.all().filter((r) => r.mailbox === 'cat@contoso.com' && r.path.endsWith('calendarView/delta')).map((r) => r.query);
+
+	it('goes on with the users whose mailbox it leased, with their cursor, and gives back the new state for their row only', async () => {
+		const created = env.graph.createEvent('cat@contoso.com', { subject: 'Leased', start: { dateTime: start.toFormat("yyyy-MM-dd'T'HH:mm:ss"), timeZone: 'UTC' }, end: { dateTime: start.plus({ hours: 1 }).toFormat("yyyy-MM-dd'T'HH:mm:ss"), timeZone: 'UTC' } });
+		env.graph.log.clear();
+		const first = await run(stateWorkflow([{ mailbox: 'cat@contoso.com', state: '' }], { activity: 'ACT000901' }));
+		expect(first.output('Load').map((item) => item.json.email)).toEqual(['CAT@CONTOSO.COM']);
+		expect(deltaQueries().every((query) => !query.includes('deltatoken'))).toBe(true);
+		const [saved] = first.output('Save').map((item) => item.json);
+		expect(saved.mailbox).toBe('cat@contoso.com');
+		const state = JSON.parse(String(saved.state));
+		expect(state.cursors['100'].deltaLink).toMatch(/deltatoken/);
+		// The link left a changeKey: noted in the row, not in the workflow's static data.
+		expect(Object.keys(state.echoes)).toEqual([created.id]);
+		expect(JSON.stringify(first.staticData)).not.toMatch(/deltaLink|lnExchangeEchoes/);
+
+		env.graph.log.clear();
+		const second = await run(stateWorkflow([{ mailbox: 'cat@contoso.com', state: String(saved.state) }]));
+		expect(deltaQueries()).toEqual([expect.stringContaining('deltatoken')]);
+		expect(second.output('Changes').find((item) => item.json.eventId === created.id)?.json).toMatchObject({ echo: true, reason: 'an echo of our own write' });
+		expect(JSON.parse(String(second.output('Save')[0].json.state)).echoes).toEqual({});
+	});
+
+	it('leaves the users whose lease another execution holds, with a warning in their report', async () => {
+		const load = exchange({ resource: 'mailboxState', operation: 'load', users: '[{"email":"bob@contoso.com"}]', store: 'table', leasedRows: '[{}]' }, { name: 'Load', position: [200, 0] });
+		const report = ourNode('inforLn', { resource: 'report', operation: 'build', scope: 'user', mailbox: 'bob@contoso.com', user: '' }, { name: 'Report', position: [200, 200] });
+		const start = { id: 'start', name: 'Start', type: 'n8n-nodes-base.noOp', typeVersion: 1, position: [0, 0] as [number, number], parameters: {} };
+		const result = await run({ id: 'lease-held', name: 'lease held', nodes: [start, load, report], connections: { Start: { main: [[{ node: 'Load', type: 'main', index: 0 }, { node: 'Report', type: 'main', index: 0 }]] } } } as never, 'Start');
+		expect(result.output('Load')).toEqual([]);
+		expect(result.output('Report')[0].json.warnings).toEqual([{ ref: 'lease', message: expect.stringMatching(/another execution is syncing this mailbox/) }]);
+	});
+
+	it('reads a row whose state is unreadable in full once, with a warning, and names a user without an e-mail', async () => {
+		env.graph.log.clear();
+		const result = await run(stateWorkflow([{ mailbox: 'cat@contoso.com', state: '{"cursors": [' }]));
+		expect(deltaQueries().every((query) => !query.includes('deltatoken'))).toBe(true);
+		expect(JSON.parse(String(result.output('Save')[0].json.state)).cursors['100'].deltaLink).toMatch(/deltatoken/);
+		const bad = await runNode(env, exchange({ resource: 'mailboxState', operation: 'load', users: '[{"email":"ann@contoso.com"},{"employee":"E009"}]', store: 'workflow' }));
+		expect(bad.error?.message).toMatch(/Users: entry 2 has no field "email"/);
+	});
+});
+
 describe('Subscription operations', () => {
 	it('creates, lists, renews and deletes subscriptions without showing the clientState', async () => {
 		const { startLocalServer } = await import('../helpers/local-server');

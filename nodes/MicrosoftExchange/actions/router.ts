@@ -6,6 +6,8 @@ import * as getChanges from './event/getChanges.operation';
 import * as linkToLnActivity from './event/linkToLnActivity.operation';
 import * as syncFromLnActivity from './event/syncFromLnActivity.operation';
 import * as send from './mail/send.operation';
+import * as mailboxStateLoad from './mailboxState/load.operation';
+import * as mailboxStateSave from './mailboxState/save.operation';
 import * as subscriptionCreate from './subscription/create.operation';
 import * as subscriptionDelete from './subscription/delete.operation';
 import * as subscriptionGetMany from './subscription/getMany.operation';
@@ -16,6 +18,7 @@ export const operations: Record<string, Record<string, Operation>> = {
 	contact: { syncToFolder },
 	event: { syncFromLnActivity, getChanges, linkToLnActivity, get },
 	mail: { send },
+	mailboxState: { load: mailboxStateLoad, save: mailboxStateSave },
 	subscription: { create: subscriptionCreate, delete: subscriptionDelete, getMany: subscriptionGetMany, keep: subscriptionKeep, renew: subscriptionRenew },
 };
 

@@ -5,6 +5,7 @@ import * as get from '../actions/event/get.operation';
 import * as getChanges from '../actions/event/getChanges.operation';
 import * as linkToLnActivity from '../actions/event/linkToLnActivity.operation';
 import * as send from '../actions/mail/send.operation';
+import * as mailboxStateLoad from '../actions/mailboxState/load.operation';
 import * as syncFromLnActivity from '../actions/event/syncFromLnActivity.operation';
 import * as subscriptionCreate from '../actions/subscription/create.operation';
 import * as subscriptionDelete from '../actions/subscription/delete.operation';
@@ -22,6 +23,7 @@ export const properties: INodeProperties[] = [
 			{ name: 'Contact', value: 'contact' },
 			{ name: 'Event', value: 'event' },
 			{ name: 'Mail', value: 'mail' },
+			{ name: 'Mailbox State', value: 'mailboxState' },
 			{ name: 'Subscription', value: 'subscription' },
 		],
 		default: 'event',
@@ -85,6 +87,28 @@ export const properties: INodeProperties[] = [
 		name: 'operation',
 		type: 'options',
 		noDataExpression: true,
+		displayOptions: { show: { resource: ['mailboxState'] } },
+		options: [
+			{
+				name: 'Load',
+				value: 'load',
+				description: 'Start the sync of the mailboxes this execution holds the lease of, with their cursors and notes of our writes',
+				action: 'Load the state of leased mailboxes',
+			},
+			{
+				name: 'Save',
+				value: 'save',
+				description: 'One item per loaded mailbox with its new state, to write back as its lease is released',
+				action: 'Save the state of leased mailboxes',
+			},
+		],
+		default: 'load',
+	},
+	{
+		displayName: 'Operation',
+		name: 'operation',
+		type: 'options',
+		noDataExpression: true,
 		displayOptions: { show: { resource: ['subscription'] } },
 		options: [
 			{ name: 'Create', value: 'create', description: 'Subscribe to changes of mailboxes', action: 'Create subscriptions' },
@@ -106,6 +130,7 @@ export const properties: INodeProperties[] = [
 	...linkToLnActivity.description,
 	...get.description,
 	...send.description,
+	...mailboxStateLoad.description,
 	...subscriptionCreate.description,
 	...subscriptionDelete.description,
 	...subscriptionGetMany.description,

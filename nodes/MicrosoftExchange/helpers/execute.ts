@@ -2,7 +2,8 @@ import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-wor
 
 import { mapLimit } from '../../../lib/http/semaphore';
 import { GraphApiError, GraphAuthError } from '../../../lib/graph/transport';
-import type { ErrorClass } from '../../../lib/sync/report';
+import { workflowStateStore, type SyncStateStore } from '../../../lib/graph/sync-state';
+import { ledgerFor, type ErrorClass } from '../../../lib/sync/report';
 import { concurrencySetting, errorClassFor, isEmptyItem, nodeErrorOf, parseJsonParameter, type ApiFailures } from '../../shared/errors';
 import { DEFAULT_MAILBOXES_AT_A_TIME } from '../descriptions/common';
 
@@ -48,4 +49,13 @@ export function mailboxesAtATimeOf(context: IExecuteFunctions, value: unknown, w
 	} catch (error) {
 		throw toNodeError(context, error, 0, what);
 	}
+}
+
+/**
+ * Where this execution keeps cursors and the notes of our writes: the rows it leased from the
+ * mailbox Data Table (Mailbox State → Load), or else the workflow's static data. `cursors` is the
+ * static data of the node that reads changes.
+ */
+export function syncStateOf(context: IExecuteFunctions, cursors?: IDataObject): SyncStateStore {
+	return ledgerFor(context.getExecutionId()).leasedState ?? workflowStateStore(context.getWorkflowStaticData('global'), cursors);
 }

@@ -1,15 +1,14 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 import { DateTime } from 'luxon';
 
-import { getChanges, type DeltaCursor, type ExchangeChange } from '../../../../lib/graph/changes';
-import { takeEchoes } from '../../../../lib/graph/echoes';
+import { getChanges, type ExchangeChange } from '../../../../lib/graph/changes';
 import { checkedLnCompany } from '../../../../lib/ln/contract';
 import type { SyncUser } from '../../../../lib/sync/model';
 import { ledgerFor, type RunLedger } from '../../../../lib/sync/report';
 import { SyncUserIndex } from '../../../../lib/sync/sync-users';
 import { syncWindow } from '../../../../lib/sync/time';
 import { company, horizon, mailbox, mailboxesAtATime, mailboxValue, show, syncUsers } from '../../descriptions/common';
-import { errorClassOf, mailboxesAtATimeOf, mapLimit, output, parseJson, toNodeError } from '../../helpers/execute';
+import { errorClassOf, mailboxesAtATimeOf, mapLimit, output, parseJson, syncStateOf, toNodeError } from '../../helpers/execute';
 import { graphTransport, linkKeyOf } from '../../../shared/graph-transport';
 
 const operations = ['getChanges'];
@@ -67,16 +66,11 @@ export const description: INodeProperties[] = [
 	},
 ];
 
-interface Cursors {
-	[mailboxAndCompany: string]: DeltaCursor;
-}
-
 /** Events of a mailbox changed since the last call (calendarView delta; the delta link is kept in the node's static data). */
 export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {
 	const items = this.getInputData();
 	const ledger = ledgerFor(this.getExecutionId());
-	const staticData = this.getWorkflowStaticData('node');
-	const cursors = (staticData.cursors ?? {}) as Cursors;
+	const state = syncStateOf(this, this.getWorkflowStaticData('node'));
 	const graph = await graphTransport.call(this);
 	// One read per mailbox, however many input items name it (the first names the parameters); several mailboxes at a time.
 	const reads = new Map<string, { mailbox: string; company: string; item: number }>();
@@ -90,7 +84,7 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 	const dryRun = this.getNodeParameter('dryRun', 0, false) as boolean;
 	const atATime = mailboxesAtATimeOf(this, this.getNodeParameter('mailboxesAtATime', 0, undefined), 'Exchange changes');
 	const mailboxes = [...reads.entries()];
-	const outputs = await mapLimit(mailboxes, atATime, async ([key, { mailbox: mailboxAddress, company, item: i }]): Promise<INodeExecutionData[] | Error> => {
+	const outputs = await mapLimit(mailboxes, atATime, async ([, { mailbox: mailboxAddress, company, item: i }]): Promise<INodeExecutionData[] | Error> => {
 		try {
 			if (!mailboxAddress) throw new Error('field Mailbox is empty');
 			const lnCompany = checkedLnCompany(company);
@@ -100,7 +94,7 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 			const users = new SyncUserIndex(parseJson<SyncUser[]>(this.getNodeParameter('syncUsers', i, '[]'), 'Sync Users') ?? []);
 			if (!users.isSyncMailbox(mailboxAddress)) throw new Error(`${mailboxAddress} is not an active sync user: only sync users' mailboxes are synchronized`);
 			const result = await getChanges(graph, {
-				echoes: takeEchoes(this.getWorkflowStaticData('global'), mailboxAddress, dryRun),
+				echoes: state.takeEchoes(mailboxAddress, dryRun),
 				mailbox: mailboxAddress,
 				company: lnCompany,
 				syncUsers: users,
@@ -109,12 +103,9 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 				allowPrivate: this.getNodeParameter('allowPrivate', i, false) as boolean,
 				occurrenceCap: Number(this.getNodeParameter('occurrenceCap', i, 100)),
 				linkKey: linkKeyOf(graph),
-				cursor: this.getNodeParameter('resetCursor', i, false) ? undefined : cursors[key],
+				cursor: this.getNodeParameter('resetCursor', i, false) ? undefined : state.cursor(mailboxAddress, company),
 			});
-			if (!dryRun) {
-				cursors[key] = result.cursor;
-				staticData.cursors = cursors;
-			}
+			if (!dryRun) state.setCursor(mailboxAddress, company, result.cursor);
 			if (result.fullRead) ledger.warn(mailboxAddress, 'calendar', `read the whole window: ${result.fullReadReason}`);
 			const wanted = this.getNodeParameter('output', i, 'actionable') === 'all';
 			const changes: INodeExecutionData[] = [];

@@ -1,11 +1,10 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 
-import { noteEcho } from '../../../../lib/graph/echoes';
 import { checkedLnCompany, LN_CODE } from '../../../../lib/ln/contract';
 import { linkEvents, type LinkRequest } from '../../../../lib/graph/links';
 import { ledgerFor } from '../../../../lib/sync/report';
 import { dryRun, mailbox, mailboxValue, show } from '../../descriptions/common';
-import { output, toNodeError } from '../../helpers/execute';
+import { output, syncStateOf, toNodeError } from '../../helpers/execute';
 import { graphTransport, linkKeyOf } from '../../../shared/graph-transport';
 
 const operations = ['linkToLnActivity'];
@@ -103,8 +102,8 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 			}
 			continue;
 		}
-		const global = this.getWorkflowStaticData('global');
-		const outcomes = await linkEvents(graph, mailboxAddress, entries.map((e) => e.link), linkKeyOf(graph), (eventId, changeKey) => noteEcho(global, mailboxAddress, eventId, changeKey));
+		const state = syncStateOf(this);
+		const outcomes = await linkEvents(graph, mailboxAddress, entries.map((e) => e.link), linkKeyOf(graph), (eventId, changeKey) => state.noteEcho(mailboxAddress, eventId, changeKey));
 		for (const outcome of outcomes) {
 			const index = entries.find((e) => e.link === outcome.request)!.index;
 			if (!outcome.ok) {

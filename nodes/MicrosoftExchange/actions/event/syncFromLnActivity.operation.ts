@@ -2,7 +2,6 @@ import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodePropertie
 import { DateTime } from 'luxon';
 
 import { syncActivities } from '../../../../lib/graph/calendar';
-import { noteEcho } from '../../../../lib/graph/echoes';
 import { checkedLnCompany } from '../../../../lib/ln/contract';
 import type { ActivityPlanItem } from '../../../../lib/sync/event-plan';
 import { CONFLICT_POLICIES, type ConflictPolicy, type LnActivity, type LnDeletedActivity, type SyncUser } from '../../../../lib/sync/model';
@@ -11,7 +10,7 @@ import { mailboxesToCheckAgain } from '../../../../lib/sync/settle';
 import { SyncUserIndex } from '../../../../lib/sync/sync-users';
 import { isValidZone, syncWindow } from '../../../../lib/sync/time';
 import { company, dryRun, horizon, mailbox, mailboxesAtATime, mailboxValue, show, syncUsers } from '../../descriptions/common';
-import { errorClassOf, isEmptyItem, mailboxesAtATimeOf, mapLimit, output, parseJson, toNodeError } from '../../helpers/execute';
+import { errorClassOf, isEmptyItem, mailboxesAtATimeOf, mapLimit, output, parseJson, syncStateOf, toNodeError } from '../../helpers/execute';
 import { graphTransport, linkKeyOf } from '../../../shared/graph-transport';
 
 const operations = ['syncFromLnActivity'];
@@ -151,9 +150,9 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 			for (const warning of index.warnings) ledger.warn(mailbox, 'sync users', warning);
 			if (!index.isSyncMailbox(mailbox)) throw new Error(`${mailbox} is not an active sync user: only sync users' mailboxes are synchronized`);
 			const isDryRun = this.getNodeParameter('dryRun', first, false) as boolean;
-			const global = this.getWorkflowStaticData('global');
+			const state = syncStateOf(this);
 			const result = await syncActivities(graph, {
-				onWritten: (eventId, changeKey) => noteEcho(global, mailbox, eventId, changeKey),
+				onWritten: (eventId, changeKey) => state.noteEcho(mailbox, eventId, changeKey),
 				mailbox,
 				company: lnCompany,
 				activities,
