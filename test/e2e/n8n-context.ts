@@ -54,6 +54,16 @@ export async function executionsOf(instance: N8nInstance, workflowId: string): P
  * Registers beforeAll/afterAll that set the fixture up and tear it down; returns an object that is
  * filled in by beforeAll (read it inside tests only).
  */
+/** The rows of an n8n Data Table, by its name (n8n 2.x REST API, as the editor reads them). */
+export async function dataTableRows(instance: N8nInstance, name: string): Promise<Array<Record<string, unknown>>> {
+	type Table = { id: string; name: string; projectId: string };
+	const tables = await instance.rest<{ data?: Table[] } | Table[]>('GET', '/data-tables-global?take=50');
+	const table = (Array.isArray(tables) ? tables : (tables.data ?? [])).find((t) => t.name === name);
+	if (!table) throw new Error(`no Data Table named ${name}`);
+	const rows = await instance.rest<{ data: Array<Record<string, unknown>> }>('GET', `/projects/${table.projectId}/data-tables/${table.id}/rows?take=1000`);
+	return rows.data;
+}
+
 export function useN8n(target: N8nTarget): N8nContext {
 	const context = { target } as N8nContext;
 	beforeAll(async () => {

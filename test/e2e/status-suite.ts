@@ -12,15 +12,7 @@ import { HISTORY_TABLE } from '../../lib/status/history';
 import { ALERT_ID, LN_WEBHOOK_HEADER, LN_WEBHOOK_PATH, PULL_ID, PUSH_ID, STATUS_PAGE_PATH, statusLogin, WORKFLOW_FILES } from '../../scripts/n8n/provision';
 import { runPull, runPullInN8n } from '../../scripts/n8n/sync';
 import { CHROMIUM, CHROMIUM_ARGS } from './editor';
-import { accessDenied, ARTIFACTS_DIR, E2E_OWNER, executionsOf, waitFor, type N8nContext } from './n8n-context';
-
-interface DataTable {
-	id: string;
-	name: string;
-	projectId: string;
-}
-
-type Row = Record<string, unknown>;
+import { accessDenied, ARTIFACTS_DIR, dataTableRows, E2E_OWNER, executionsOf, waitFor, type N8nContext } from './n8n-context';
 
 export function describeStatus(context: N8nContext): void {
 	const pageUrl = () => `${context.instance.url}/webhook/${STATUS_PAGE_PATH}`;
@@ -29,13 +21,7 @@ export function describeStatus(context: N8nContext): void {
 		return `Basic ${Buffer.from(`${login.user}:${login.password}`).toString('base64')}`;
 	};
 
-	async function historyRows(): Promise<Row[]> {
-		const tables = await context.instance.rest<{ data?: DataTable[] } | DataTable[]>('GET', '/data-tables-global?take=50');
-		const table = (Array.isArray(tables) ? tables : (tables.data ?? [])).find((t) => t.name === HISTORY_TABLE);
-		if (!table) throw new Error(`no Data Table named ${HISTORY_TABLE}`);
-		const rows = await context.instance.rest<{ data: Row[] }>('GET', `/projects/${table.projectId}/data-tables/${table.id}/rows?take=1000`);
-		return rows.data;
-	}
+	const historyRows = () => dataTableRows(context.instance, HISTORY_TABLE);
 
 	describe('the administrator\'s view', () => {
 		let browser: Browser | undefined;

@@ -1,0 +1,51 @@
+/**
+ * The mailbox Data Table in a real n8n 2.x, after the administrator's view (whose pulls ran inside
+ * n8n, where Data Tables are): one row per sync user with its lease and state; two pulls at once
+ * never sync a mailbox side by side, lose no cursor, and make nothing twice.
+ */
+import { MAILBOX_TABLE } from '../../lib/graph/sync-state';
+import { writtenOf } from '../../lib/status/history';
+import { runPullInN8n, type PullRun } from '../../scripts/n8n/sync';
+import { dataTableRows, type N8nContext } from './n8n-context';
+
+type Line = { ref: string; message: string };
+const usersOf = (run: PullRun) => run.report.filter((line) => line.kind === 'user') as Array<{ mailbox: string; warnings?: Line[]; counts: Record<string, number> }>;
+const leaseWarned = (run: PullRun) => usersOf(run).filter((user) => (user.warnings ?? []).some((w) => w.ref === 'lease')).map((user) => user.mailbox);
+
+export function describeMailboxState(context: N8nContext): void {
+	describe('one execution per mailbox at a time (the mailbox Data Table)', () => {
+		const rows = () => dataTableRows(context.instance, MAILBOX_TABLE);
+
+		it('keeps one row per sync user, its lease released, with the cursor and the notes of the last run', async () => {
+			const run = await runPullInN8n(context.instance);
+			const mailboxes = usersOf(run).map((user) => user.mailbox).sort();
+			const table = await rows();
+			expect(table.map((row) => row.mailbox).sort()).toEqual(mailboxes);
+			for (const row of table) {
+				expect(row).toMatchObject({ leaseUntil: 0, leaseHolder: '' });
+				const state = JSON.parse(String(row.state)) as { cursors: Record<string, { deltaLink: string }>; echoes: Record<string, string> };
+				expect(state.cursors['100'].deltaLink).toMatch(/deltatoken/);
+			}
+		}, 600_000);
+
+		it('runs two pulls at once: no mailbox is synced by both side by side, nothing is made twice, no cursor is lost', async () => {
+			context.emulators.ln.update('100', 'activities', { id: 'ACT000002' }, { location: 'Room 9' });
+			const [first, second] = await Promise.all([runPullInN8n(context.instance), runPullInN8n(context.instance)]);
+			// A mailbox one pull held was left by the other, with a warning; none was left by both.
+			const leftByBoth = leaseWarned(first).filter((mailbox) => leaseWarned(second).includes(mailbox));
+			expect(leftByBoth).toEqual([]);
+			process.stdout.write(`[e2e] two pulls at once: left by the first ${leaseWarned(first).join(', ') || 'none'}; by the second ${leaseWarned(second).join(', ') || 'none'}\n`);
+			const graph = context.emulators.graph;
+			for (const user of usersOf(first)) {
+				const events = graph.events(user.mailbox);
+				expect(events.length).toBe(new Set(events.map((e) => e.iCalUId)).size);
+			}
+			expect((await rows()).every((row) => row.leaseUntil === 0 && row.leaseHolder === '')).toBe(true);
+			// The next pull starts from the cursors both left: no full read, nothing to write.
+			const next = await runPullInN8n(context.instance);
+			const fullReads = usersOf(next).filter((user) => (user.warnings ?? []).some((w) => /read the whole window/.test(w.message)));
+			expect(fullReads.map((user) => user.mailbox)).toEqual([]);
+			expect(usersOf(next).map((user) => [user.mailbox, writtenOf(user.counts)])).toEqual(usersOf(next).map((user) => [user.mailbox, 0]));
+		}, 900_000);
+	});
+}
