@@ -190,3 +190,22 @@ export function splitOut(name: string, position: [number, number], field: string
 export function stopNode(name: string, position: [number, number], errorMessage: string): Omit<WorkflowNode, 'id'> {
 	return { name, type: 'n8n-nodes-base.stopAndError', typeVersion: 1, position, parameters: { errorType: 'errorMessage', errorMessage } };
 }
+
+export const DATA_TABLE = 'n8n-nodes-base.dataTable';
+
+/** n8n's Data Table node making a table the first time and finding it after (n8n 2.x); its output carries the table's id. */
+export function dataTableCreateNode(name: string, position: [number, number], tableName: string, columns: ReadonlyArray<{ name: string; type: string }>): Omit<WorkflowNode, 'id'> {
+	return {
+		name,
+		type: DATA_TABLE,
+		typeVersion: 1,
+		position,
+		parameters: {
+			resource: 'table',
+			operation: 'create',
+			tableName,
+			columns: { column: columns.map((c) => ({ name: c.name, type: c.type })) },
+			options: { createIfNotExists: true },
+		},
+	};
+}

@@ -4,31 +4,14 @@
  * operations); on n8n 1.x set "keepHistory" to false.
  */
 import { HISTORY_COLUMNS, HISTORY_TABLE } from '../../lib/status/history';
-import { CREDENTIALS, ifNode, ours, type WorkflowBuilder, type WorkflowNode } from './builder';
+import { CREDENTIALS, DATA_TABLE, dataTableCreateNode, ifNode, ours, type WorkflowBuilder } from './builder';
 
 export const STATUS_PAGE_PATH = 'ln-exchange-sync/status';
 export const STATUS_WEBHOOK = 'Status page';
 export const STATUS_RENDER = 'Render status page';
 
-const DATA_TABLE = 'n8n-nodes-base.dataTable';
-
 /** The history table, made the first time (its id is what the row operations take). */
-function historyTableNode(name: string, position: [number, number]): Omit<WorkflowNode, 'id'> {
-	return {
-		name,
-		type: DATA_TABLE,
-		typeVersion: 1,
-		position,
-		executeOnce: true,
-		parameters: {
-			resource: 'table',
-			operation: 'create',
-			tableName: HISTORY_TABLE,
-			columns: { column: HISTORY_COLUMNS.map((c) => ({ name: c.name, type: c.type })) },
-			options: { createIfNotExists: true },
-		},
-	};
-}
+const historyTableNode = (name: string, position: [number, number]) => ({ ...dataTableCreateNode(name, position, HISTORY_TABLE, HISTORY_COLUMNS), executeOnce: true });
 
 const tableId = (node: string) => ({ __rl: true, mode: 'id', value: `={{ $('${node}').first().json.id }}` });
 

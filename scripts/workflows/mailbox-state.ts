@@ -6,9 +6,8 @@
  * `n8n execute`) the table step fails softly and the state stays in the workflow's static data.
  */
 import { MAILBOX_COLUMNS, MAILBOX_TABLE } from '../../lib/graph/sync-state';
-import { CREDENTIALS, ifNode, ours, type WorkflowBuilder } from './builder';
+import { CREDENTIALS, DATA_TABLE, dataTableCreateNode, ifNode, ours, type WorkflowBuilder } from './builder';
 
-const DATA_TABLE = 'n8n-nodes-base.dataTable';
 export const USERS_TO_SYNC = 'Users to sync';
 const tableId = { __rl: true, mode: 'id', value: "={{ $('Mailbox table').first().json.id }}" };
 const condition = (keyName: string, op: string, keyValue: string) => ({ keyName, condition: op, keyValue });
@@ -21,21 +20,8 @@ const values = (value: Record<string, unknown>) => ({ mappingMode: 'defineBelow'
 export function addMailboxLeases(w: WorkflowBuilder, options: { start: string; at: [number, number]; leaseMinutes: string }): string {
 	const [x, y] = options.at;
 	const email = `$('${options.start}').item.json.email.toLowerCase()`;
-	w.add({
-		name: 'Mailbox table',
-		type: DATA_TABLE,
-		typeVersion: 1,
-		position: [x, y],
-		// Where the node cannot work (n8n 1.x has no table operations) its input passes on unchanged.
-		onError: 'continueRegularOutput',
-		parameters: {
-			resource: 'table',
-			operation: 'create',
-			tableName: MAILBOX_TABLE,
-			columns: { column: MAILBOX_COLUMNS.map((c) => ({ name: c.name, type: c.type })) },
-			options: { createIfNotExists: true },
-		},
-	});
+	// Where the node cannot work (n8n 1.x has no table operations) its input passes on unchanged.
+	w.add({ ...dataTableCreateNode('Mailbox table', [x, y], MAILBOX_TABLE, MAILBOX_COLUMNS), onError: 'continueRegularOutput' });
 	w.add(ifNode('Data Tables here?', [x + 200, y], `={{ $('Mailbox table').all().every(item => item.json.name === ${JSON.stringify(MAILBOX_TABLE)} && item.json.id !== undefined) }}`));
 	// Rows are made before anyone contends for them; the lease is then a compare-and-set on the row.
 	w.add({
