@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 import type { EmulatorEnv } from '../../test/emulators/cli';
-import { CREDENTIALS } from '../workflows/builder';
+import { CREDENTIALS, withSettings } from '../workflows/builder';
 import { PROJECT_DIR } from './install';
 import type { ImportCredential, N8nInstance } from './instance';
 
@@ -40,7 +40,10 @@ export interface StatusLogin {
 }
 
 /** The credentials the shipped workflows reference (same ids), with the emulators' values. */
-export function syncCredentials(env: EmulatorEnv, lnWebhookSecret: string, statusLogin: StatusLogin): ImportCredential[] {
+/** The header the pull's shard webhook checks (credential "Shard webhook key", shared by the post and the webhook). */
+export const SHARD_KEY_HEADER = 'X-Shard-Key';
+
+export function syncCredentials(env: EmulatorEnv, lnWebhookSecret: string, statusLogin: StatusLogin, shardKey: string): ImportCredential[] {
 	const ln = CREDENTIALS.ln.inforLnIonApi;
 	const graph = CREDENTIALS.graph.microsoftGraphAppOnlyApi;
 	const hook = CREDENTIALS.lnWebhook.inforLnWebhookApi;
@@ -61,6 +64,7 @@ export function syncCredentials(env: EmulatorEnv, lnWebhookSecret: string, statu
 		},
 		{ id: hook.id, name: hook.name, type: 'inforLnWebhookApi', data: { authentication: 'header', headerName: LN_WEBHOOK_HEADER, secret: lnWebhookSecret } },
 		{ id: CREDENTIALS.statusPage.httpBasicAuth.id, name: CREDENTIALS.statusPage.httpBasicAuth.name, type: 'httpBasicAuth', data: { ...statusLogin } },
+		{ id: CREDENTIALS.shardKey.httpHeaderAuth.id, name: CREDENTIALS.shardKey.httpHeaderAuth.name, type: 'httpHeaderAuth', data: { name: SHARD_KEY_HEADER, value: shardKey } },
 	];
 }
 
@@ -100,9 +104,21 @@ export async function provision(instance: N8nInstance, options: { tarball?: stri
 		log(`installed ${path.basename(options.tarball)} into ${path.relative(PROJECT_DIR, path.dirname(path.dirname(installed.dir)))}`);
 	}
 	const secret = lnWebhookSecret(instance);
-	await instance.importCredentials(syncCredentials(options.env, secret, statusLogin(instance)));
+	await instance.importCredentials(syncCredentials(options.env, secret, statusLogin(instance), keptSecret(instance, 'shard-webhook-key')));
 	// The alert first: the other two name it as their error workflow.
 	await instance.importWorkflows([WORKFLOW_FILES.alert, WORKFLOW_FILES.pull, WORKFLOW_FILES.push]);
-	log('imported 4 credentials and the alert, pull and push workflows');
+	log('imported 5 credentials and the alert, pull and push workflows');
 	return secret;
+}
+
+/** Imports the pull workflow with these Settings values (same id: it replaces the shipped one). */
+export async function importPullWith(instance: N8nInstance, values: Record<string, unknown>): Promise<void> {
+	const file = path.join(instance.userFolder, 'pull-sync.json');
+	const pull = JSON.parse(fs.readFileSync(WORKFLOW_FILES.pull, 'utf8')) as Parameters<typeof withSettings>[0];
+	fs.writeFileSync(file, JSON.stringify(withSettings(pull, values), null, '\t'));
+	try {
+		await instance.importWorkflows([file]);
+	} finally {
+		fs.rmSync(file, { force: true });
+	}
 }

@@ -45,6 +45,7 @@ export const CREDENTIALS = {
 	graph: { microsoftGraphAppOnlyApi: { id: 'graphAppOnlyCre1', name: 'Microsoft Graph (app-only)' } },
 	lnWebhook: { inforLnWebhookApi: { id: 'lnWebhookSecret1', name: 'Infor LN webhook' } },
 	statusPage: { httpBasicAuth: { id: 'statusPageLogin1', name: 'Status page login' } },
+	shardKey: { httpHeaderAuth: { id: 'shardWebhookKey1', name: 'Shard webhook key' } },
 };
 
 export class WorkflowBuilder {
@@ -208,4 +209,18 @@ export function dataTableCreateNode(name: string, position: [number, number], ta
 			options: { createIfNotExists: true },
 		},
 	};
+}
+
+/** A copy of a workflow whose Settings node has these values (each must be a setting it has). */
+export function withSettings<T extends { nodes: Array<{ name: string; parameters: Record<string, unknown> }> }>(workflow: T, values: Record<string, unknown>): T {
+	const copy = JSON.parse(JSON.stringify(workflow)) as T;
+	const settings = copy.nodes.find((n) => n.name === 'Settings');
+	if (!settings) throw new Error('the workflow has no Settings node');
+	const assignments = (settings.parameters.assignments as { assignments: Array<{ name: string; value: unknown }> }).assignments;
+	for (const [name, value] of Object.entries(values)) {
+		const assignment = assignments.find((a) => a.name === name);
+		if (!assignment) throw new Error(`No setting ${name}`);
+		assignment.value = value;
+	}
+	return copy;
 }

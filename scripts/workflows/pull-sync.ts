@@ -4,6 +4,8 @@ import { addHistory, addStatusPage, STATUS_WEBHOOK } from './history';
 import { addMailboxLeases, addMailboxRelease, USERS_TO_SYNC } from './mailbox-state';
 
 export const PULL_WORKFLOW_ID = 'lnExchangePull01';
+/** The webhook a shard is posted to when shards run on n8n's queue-mode workers. */
+export const SHARD_WEBHOOK_PATH = 'ln-exchange-sync/shard';
 
 const SHARD_START = 'Shard start';
 /** Reads a setting in the per-shard part (the settings arrive with each user's item, the same for all). */
@@ -54,6 +56,8 @@ export function pullSyncWorkflow(): Workflow {
 		mailboxesAtATime: 8,
 		usersPerShard: 100,
 		leaseMinutes: 30,
+		shardsOnWorkers: false,
+		shardUrl: '',
 		failWhenUsersFail: true,
 		keepHistory: true,
 		historyDays: 365,
@@ -86,6 +90,38 @@ export function pullSyncWorkflow(): Workflow {
 
 	// Calendars: one execution per shard of sync users, one shard after another.
 	w.add(setNode('Prepare per-user run', [720, 260], { settings: `={{ { ...$('Settings').first().json, dryRun: ${DRY_RUN} } }}` }, true, { settings: 'object' }));
+	// Queue mode: every shard is posted to this workflow's shard webhook at once; n8n makes each post a
+	// job that any worker takes, and the answer is the shard's user reports.
+	w.add(ifNode('Shards on workers?', [860, 260], "={{ $('Settings').first().json.shardsOnWorkers === true }}"));
+	w.add({
+		name: 'Shards for workers',
+		type: 'n8n-nodes-base.set',
+		typeVersion: 3.4,
+		position: [1100, 420],
+		executeOnce: true,
+		parameters: { mode: 'raw', jsonOutput: "={{ JSON.stringify({ shards: $('Prepare per-user run').all().map(item => item.json).chunk(Number($('Settings').first().json.usersPerShard) || 100).map(users => ({ users })) }) }}", options: {} },
+	});
+	w.add(splitOut('One item per shard', [1340, 420], 'shards'));
+	w.add({
+		name: 'Calendars on workers',
+		type: 'n8n-nodes-base.httpRequest',
+		typeVersion: 4.2,
+		position: [1580, 420],
+		credentials: CREDENTIALS.shardKey,
+		onError: 'continueRegularOutput',
+		parameters: {
+			method: 'POST',
+			// This n8n's own webhook address, unless Settings names another (a load balancer in front of the webhook processors).
+			url: `={{ $('Settings').first().json.shardUrl || $execution.resumeUrl.replace(/\\/webhook-waiting\\/.*$/, '/webhook/${SHARD_WEBHOOK_PATH}') }}`,
+			authentication: 'genericCredentialType',
+			genericAuthType: 'httpHeaderAuth',
+			sendBody: true,
+			specifyBody: 'json',
+			jsonBody: '={{ JSON.stringify({ users: $json.users }) }}',
+			// A shard that outlives its leases is given up on (the next run takes its mailboxes).
+			options: { timeout: "={{ (Number($('Settings').first().json.leaseMinutes) || 30) * 60000 }}", response: { response: { responseFormat: 'json' } } },
+		},
+	});
 	w.add({
 		name: 'Shards of users',
 		type: 'n8n-nodes-base.splitInBatches',
@@ -156,7 +192,10 @@ export function pullSyncWorkflow(): Workflow {
 			expectedMailboxes: "={{ $('LN sync users').all().map(item => item.json.email) }}",
 		},
 	});
-	w.connect('LN sync users', 'Prepare per-user run').connect('Prepare per-user run', 'Shards of users');
+	w.connect('LN sync users', 'Prepare per-user run').connect('Prepare per-user run', 'Shards on workers?');
+	w.connect('Shards on workers?', 'Shards for workers', 0).connect('Shards on workers?', 'Shards of users', 1);
+	w.connect('Shards for workers', 'One item per shard').connect('One item per shard', 'Calendars on workers');
+	w.connect('Calendars on workers', 'All passes', 0, 0).connect('Calendars on workers', 'Check again?');
 	w.connect('Shards of users', 'Calendars of a shard', 1).connect('Calendars of a shard', 'Shards of users');
 	w.connect('Shards of users', 'All passes', 0, 0).connect('Shards of users', 'Check again?', 0);
 	w.connect('Calendars checked again', 'All passes', 0, 1).connect('Calendars checked again', 'Check once more?');
@@ -173,14 +212,26 @@ export function pullSyncWorkflow(): Workflow {
 	// ---------- The per-shard run (called by "Calendars of a shard") ----------
 	w.add(sticky('Per-shard area', [
 		'## Per-shard run',
-		'Called once per shard of sync users by **Calendars of a shard**, each shard in its own execution; every node works *Mailboxes at a time* mailboxes at once, and a failing mailbox is reported while the others go on.',
+		'Called once per shard of sync users by **Calendars of a shard** (**Shard called**), each shard in its own execution — or, with *shardsOnWorkers* (n8n queue mode), posted by **Calendars on workers** to **Shard posted** (Header Auth: *Shard webhook key*), a job any worker takes; every node works *Mailboxes at a time* mailboxes at once, and a failing mailbox is reported while the others go on.',
 		'**Left:** the lease of each mailbox (Data Table *LN Exchange Sync mailboxes*): a mailbox another execution is syncing is left to it; the cursors and notes of our writes come from the row and go back into it at the end (*leaseMinutes*).',
 		'Runs top to bottom: Exchange first, so that LN holds what Exchange brought before LN is compared with Exchange.',
 		'**Top:** new events in Exchange → LN appointments, linked back; occurrences of series followed one by one.',
 		'**Middle:** LN activities → Exchange events (created, updated, cancelled), then what LN must get back: attendee flags, responses, changes made in Exchange; linked events whose activity was not read are checked in LN one by one.',
 		'**Bottom:** one report per user.',
-	].join('\n'), [-740, 460], 1120, 260, 4));
-	w.add({ name: SHARD_START, type: 'n8n-nodes-base.executeWorkflowTrigger', typeVersion: 1.1, position: [-700, 900], parameters: { inputSource: 'passthrough' } });
+	].join('\n'), [-1220, 460], 1600, 260, 4));
+	w.add({ name: 'Shard called', type: 'n8n-nodes-base.executeWorkflowTrigger', typeVersion: 1.1, position: [-1180, 820], parameters: { inputSource: 'passthrough' } });
+	w.add({
+		name: 'Shard posted',
+		type: 'n8n-nodes-base.webhook',
+		typeVersion: 2,
+		position: [-1180, 1000],
+		webhookId: '2b7e9d41-6c3a-4f0e-8d25-9a1c7e4b3f06',
+		credentials: CREDENTIALS.shardKey,
+		parameters: { httpMethod: 'POST', path: SHARD_WEBHOOK_PATH, authentication: 'headerAuth', responseMode: 'lastNode', responseData: 'allEntries', options: {} },
+	});
+	w.add(splitOut('Users of the shard', [-940, 1000], 'body.users'));
+	w.add({ name: SHARD_START, type: 'n8n-nodes-base.noOp', typeVersion: 1, position: [-700, 900], parameters: {} });
+	w.connect('Shard called', SHARD_START).connect('Shard posted', 'Users of the shard').connect('Users of the shard', SHARD_START);
 	addMailboxLeases(w, { start: SHARD_START, at: [-460, 900], leaseMinutes: `$('${SHARD_START}').first().json.settings.leaseMinutes` });
 
 	w.add({

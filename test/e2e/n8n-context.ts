@@ -14,6 +14,7 @@ import { ensureN8n, PROJECT_DIR, type N8nTarget } from '../../scripts/n8n/instal
 import { freePort, N8nInstance, sleep, type Owner } from '../../scripts/n8n/instance';
 import { tarballPath } from '../../scripts/n8n/package';
 import { provision } from '../../scripts/n8n/provision';
+import { ensureQueuePackages, N8nWorker, QueueBackends } from '../../scripts/n8n/queue';
 
 export const ARTIFACTS_DIR = path.join(PROJECT_DIR, 'artifacts');
 export const E2E_OWNER: Owner = { email: 'e2e@example.com', password: 'E2e-Passw0rd', firstName: 'End', lastName: 'ToEnd' };
@@ -27,6 +28,9 @@ export interface N8nContext {
 	lnWebhookSecret: string;
 	/** Seconds the n8n install took in this run (0 = reused from .cache/). */
 	installSeconds: number;
+	/** Queue mode: Redis and Postgres, and the workers (started by the suite, stopped with n8n). */
+	backends?: QueueBackends;
+	workers: N8nWorker[];
 }
 
 const log = (line: string) => process.stdout.write(`[e2e] ${line}\n`);
@@ -64,8 +68,9 @@ export async function dataTableRows(instance: N8nInstance, name: string): Promis
 	return rows.data;
 }
 
-export function useN8n(target: N8nTarget): N8nContext {
-	const context = { target } as N8nContext;
+/** `queue`: n8n in queue mode (Redis, Postgres, `workers` workers made here; the suite starts them after n8n). */
+export function useN8n(target: N8nTarget, options: { queue?: { workers: number; concurrency: number } } = {}): N8nContext {
+	const context = { target, workers: [] as N8nWorker[] } as N8nContext;
 	beforeAll(async () => {
 		const started = Date.now();
 		const install = await ensureN8n(target, log);
@@ -87,21 +92,40 @@ export function useN8n(target: N8nTarget): N8nContext {
 		};
 
 		const [port, broker, cliBroker] = [await freePort(), await freePort(), await freePort()];
-		context.instance = new N8nInstance({ install, name: 'e2e', port, brokerPorts: [broker, cliBroker], fresh: true });
+		let env: Record<string, string> | undefined;
+		if (options.queue) {
+			ensureQueuePackages(log);
+			context.backends = new QueueBackends(path.join(install.dir, 'instances', 'e2e-queue-backends'), { redis: await freePort(), postgres: await freePort() });
+			await context.backends.start();
+			env = context.backends.n8nEnv;
+			log(`Redis on ${context.backends.ports.redis}, Postgres on ${context.backends.ports.postgres}`);
+		}
+		context.instance = new N8nInstance({ install, name: options.queue ? 'e2e-queue' : 'e2e', port, brokerPorts: [broker, cliBroker], fresh: true, env });
+		for (let i = 1; i <= (options.queue?.workers ?? 0); i++) {
+			context.workers.push(new N8nWorker(context.instance, `worker-${i}`, { health: await freePort(), broker: await freePort() }, options.queue!.concurrency));
+		}
 		context.lnWebhookSecret = await provision(context.instance, { tarball: tarballPath(), env: context.env, log });
 		log(`n8n ${target.n8n} provisioned in ${Math.round((Date.now() - started) / 1000)} s`);
 	}, 30 * 60_000);
 
 	afterAll(async () => {
 		const { instance, emulators } = context;
+		for (const worker of context.workers) {
+			await worker.stop();
+			if (fs.existsSync(worker.logFile)) {
+				fs.mkdirSync(ARTIFACTS_DIR, { recursive: true });
+				fs.copyFileSync(worker.logFile, path.join(ARTIFACTS_DIR, `n8n-${target.n8n}-queue-${worker.name}.log`));
+			}
+		}
 		if (instance) {
 			const output = instance.output;
 			await instance.stop();
 			if (output) {
 				fs.mkdirSync(ARTIFACTS_DIR, { recursive: true });
-				fs.writeFileSync(path.join(ARTIFACTS_DIR, `n8n-${target.n8n}.log`), output);
+				fs.writeFileSync(path.join(ARTIFACTS_DIR, `n8n-${target.n8n}${options.queue ? '-queue' : ''}.log`), output);
 			}
 		}
+		await context.backends?.stop();
 		await emulators?.stop();
 	}, 60_000);
 	return context;

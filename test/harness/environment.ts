@@ -38,6 +38,7 @@ const STOCK_NODES: Record<string, string> = {
 	stickyNote: 'StickyNote/StickyNote.node.js',
 	splitInBatches: 'SplitInBatches/SplitInBatches.node.js',
 	aggregate: 'Transform/Aggregate/Aggregate.node.js',
+	httpRequest: 'HttpRequest/HttpRequest.node.js',
 	stopAndError: 'StopAndError/StopAndError.node.js',
 	errorTrigger: 'ErrorTrigger/ErrorTrigger.node.js',
 	// This n8n-nodes-base (1.121) has no table operations and the harness no Data Table service: the

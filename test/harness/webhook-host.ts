@@ -238,8 +238,9 @@ export class WebhookHost {
 		// As n8n's webhook service: class-based nodes get the context as argument, others as `this`.
 		const result = type instanceof Node ? await type.webhook!(context) : await type.webhook!.call(context);
 		this.runner.saveStaticData(workflow);
-		const respondsFromNode = workflow.expression.getSimpleParameterValue(node, node.parameters.responseMode as string, 'webhook', {}) === 'responseNode';
-		if (!result.noWebhookResponse && !respondsFromNode && !response.headersSent) response.status(200).json({ message: 'Workflow was started' });
+		const responseMode = workflow.expression.getSimpleParameterValue(node, node.parameters.responseMode as string, 'webhook', {});
+		const respondsLater = responseMode === 'responseNode' || responseMode === 'lastNode';
+		if (!result.noWebhookResponse && !respondsLater && !response.headersSent) response.status(200).json({ message: 'Workflow was started' });
 		const emitted = result.workflowData?.[0] ?? [];
 		const call: WebhookCall = { path: url.pathname, status: res.statusCode, emitted, ms: Date.now() - started };
 		this.calls.push(call);
@@ -253,6 +254,14 @@ export class WebhookHost {
 					response.status(sent.statusCode ?? 200).send(typeof sent.body === 'string' ? sent.body : JSON.stringify(sent.body ?? ''));
 				},
 			});
+		}
+		// "When last node finishes": the output of the node that ran last (n8n answers 500 when the execution failed).
+		if (responseMode === 'lastNode' && call.run && !response.headersSent) {
+			const { run } = call;
+			const last = run.run.data.resultData.lastNodeExecuted;
+			const items = last ? run.output(last).map((item) => item.json) : [];
+			if (run.error) response.status(500).json({ message: 'Error in workflow', error: run.error.message });
+			else response.status(200).json(node.parameters.responseData === 'allEntries' ? items : (items[0] ?? {}));
 		}
 		// A workflow that should have answered but did not.
 		if (!response.headersSent) response.status(500).json({ message: 'The workflow did not answer', error: call.run?.error?.message });

@@ -1,5 +1,7 @@
 import type { Environment } from '../harness/environment';
+import { WebhookHost } from '../harness/webhook-host';
 import type { RunResult } from '../harness/workflow-runner';
+import { SHARD_WEBHOOK_PATH } from '../../scripts/workflows/pull-sync';
 import { endState, runPullExpectingFailures, scenarioEnvironment, shipped, withSettings } from './workflow-helpers';
 
 // Several mailboxes at a time, in shards: the pull's parallel shape (issue 16, point 1).
@@ -78,5 +80,42 @@ describe('pull sync, several mailboxes at a time', () => {
 		expect(env.graph.events('bob@contoso.com').map((e) => `${e.subject}|${e.isCancelled ?? false}`).sort()).toEqual(bobBefore);
 		expect(report(result).find((r) => r.mailbox === 'ann@contoso.com')!.errors).toEqual([]);
 		expect(env.graph.events('ann@contoso.com').some((e) => e.subject === 'Call with Ann')).toBe(false);
+	});
+});
+
+describe('pull sync with its shards posted to the shard webhook (as on n8n\'s queue-mode workers)', () => {
+	let env: Awaited<ReturnType<typeof scenarioEnvironment>>;
+	afterEach(() => env.stop());
+
+	it('posts every shard at once, gathers every user\'s report from the answers, and ends in the state of a pull in one process', async () => {
+		env = await scenarioEnvironment([pull]);
+		const userLines = (result: RunResult) => report(result).filter((r) => r.kind === 'user').map((r) => [r.mailbox, r.status]);
+		const linesInOneProcess = userLines(await runPull(env));
+		const inOneProcess = endState(env);
+		await env.stop();
+
+		const onWorkers = withSettings(pull, { shardsOnWorkers: true, usersPerShard: 1 });
+		env = await scenarioEnvironment([onWorkers]);
+		env.credentials.set('shardWebhookKey1', 'httpHeaderAuth', { name: 'X-Shard-Key', value: 'shard-key-of-this-test' });
+		const host = new WebhookHost(env.runner, onWorkers);
+		await host.start();
+		try {
+			const result = await runPull(env, onWorkers);
+			const shards = host.calls.filter((call) => call.path === `/webhook/${SHARD_WEBHOOK_PATH}`);
+			expect(shards.map((call) => call.status)).toEqual([200, 200, 200]);
+			expect(shards.map((call) => call.emitted[0].json.body)).toEqual(expect.arrayContaining([expect.objectContaining({ users: [expect.objectContaining({ email: 'ann@contoso.com' })] })]));
+			expect(result.output('Calendars of a shard')).toEqual([]);
+			expect(userLines(result)).toEqual(linesInOneProcess);
+			expect(linesInOneProcess.map(([mailbox]) => mailbox)).toEqual(['ann@contoso.com', 'bob@contoso.com', 'cat@contoso.com']);
+			expect(endState(env)).toEqual(inOneProcess);
+			// Without the key, or with another, the webhook refuses the post and starts nothing.
+			const post = (headers: Record<string, string>) =>
+				fetch(`${host.url}webhook/${SHARD_WEBHOOK_PATH}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ users: [{ email: 'ann@contoso.com' }] }) });
+			expect((await post({})).status).toBe(403);
+			expect((await post({ 'X-Shard-Key': 'a-wrong-key' })).status).toBe(403);
+			expect(host.calls.slice(-2).map((call) => call.emitted.length)).toEqual([0, 0]);
+		} finally {
+			await host.stop();
+		}
 	});
 });

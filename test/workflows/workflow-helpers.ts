@@ -6,6 +6,7 @@ import type { Event } from '@microsoft/microsoft-graph-types';
 import { startEnvironment, type Environment } from '../harness/environment';
 import { WebhookHost } from '../harness/webhook-host';
 import type { RunResult, WorkflowJson } from '../harness/workflow-runner';
+import { withSettings } from '../../scripts/workflows/builder';
 import { USERS_FAILED_NODE } from '../../scripts/workflows/pull-sync';
 import { scenario } from './scenario';
 
@@ -17,17 +18,7 @@ export function shipped(file: string): WorkflowJson & { id: string } {
 }
 
 /** The same workflow with values changed in its Settings node, as a user would in the editor. */
-export function withSettings<T extends WorkflowJson>(workflow: T, values: Record<string, unknown>): T {
-	const copy = JSON.parse(JSON.stringify(workflow)) as T;
-	const settings = copy.nodes.find((n) => n.name === 'Settings')!;
-	const assignments = (settings.parameters.assignments as { assignments: Array<{ name: string; value: unknown }> }).assignments;
-	for (const [name, value] of Object.entries(values)) {
-		const assignment = assignments.find((a) => a.name === name);
-		if (!assignment) throw new Error(`No setting ${name}`);
-		assignment.value = value;
-	}
-	return copy;
-}
+export { withSettings };
 
 /**
  * The push workflow active as a user runs it: its webhooks served, activated, and **Run now** once so
