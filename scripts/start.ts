@@ -14,6 +14,11 @@
  *   7. runs the push workflow's maintenance path ("Run now": Graph subscriptions for the sync
  *      users), prints the editor URL and the login, the status page URL and its login, and stays up
  *      until Ctrl-C.
+ *
+ * `npm start -- --queue`: the same in n8n's queue mode — Redis and Postgres (installed from Debian's
+ * packages when missing, run on loopback ports in the instance's folder), n8n main plus 2 workers;
+ * the pull posts its shards (one per sync user here) to its shard webhook, and the output says which
+ * worker ran which shard. Ctrl-C stops all of it.
  */
 import * as path from 'node:path';
 
@@ -21,7 +26,8 @@ import { startEmulators, type RunningEmulators } from '../test/emulators/cli';
 import { ensureN8n, N8N_2, PROJECT_DIR } from './n8n/install';
 import { freePort, N8nInstance, portIsFree, type Owner } from './n8n/instance';
 import { buildAndPack } from './n8n/package';
-import { ALERT_ID, LN_WEBHOOK_HEADER, LN_WEBHOOK_PATH, provision, PULL_ID, PUSH_ID, STATUS_PAGE_PATH, statusLogin } from './n8n/provision';
+import { ALERT_ID, importPullWith, LN_WEBHOOK_HEADER, LN_WEBHOOK_PATH, provision, PULL_ID, PUSH_ID, STATUS_PAGE_PATH, statusLogin } from './n8n/provision';
+import { ensureQueuePackages, N8nWorker, QueueBackends } from './n8n/queue';
 import { formatReport, type ReportItem } from './n8n/report';
 import { runPullInN8n, subscribeSyncUsers } from './n8n/sync';
 
@@ -32,16 +38,23 @@ export const DEMO_OWNER: Owner = { email: 'admin@example.com', password: 'LnExch
 const say = (line: string) => process.stdout.write(`${line}\n`);
 const step = (line: string) => say(`▸ ${line}`);
 
+const QUEUE = process.argv.includes('--queue');
+const WORKERS = 2;
+
 async function main(): Promise<void> {
 	const started = Date.now();
 	let emulators: RunningEmulators | undefined;
 	let instance: N8nInstance | undefined;
+	let backends: QueueBackends | undefined;
+	const workers: N8nWorker[] = [];
 	let stopping = false;
 	const stopAll = async (code: number) => {
 		if (stopping) return;
 		stopping = true;
-		say('\n▸ stopping n8n and the emulators');
+		say(`\n▸ stopping n8n${QUEUE ? ', its workers, Redis, Postgres' : ''} and the emulators`);
+		for (const worker of workers) await worker.stop().catch(() => {});
 		await instance?.stop().catch(() => {});
+		await backends?.stop().catch(() => {});
 		await emulators?.stop().catch(() => {});
 		process.exit(code);
 	};
@@ -65,11 +78,25 @@ async function main(): Promise<void> {
 		const install = await ensureN8n(N8N_2, (line) => say(`  ${line}`));
 		if (!install.installSeconds) say(`  reusing ${path.relative(PROJECT_DIR, install.dir)}`);
 		const port = (await portIsFree(PREFERRED_PORT)) ? PREFERRED_PORT : await freePort();
-		instance = new N8nInstance({ install, name: 'start', port, brokerPorts: [await freePort(), await freePort()] });
+		let env: Record<string, string> | undefined;
+		if (QUEUE) {
+			step('queue mode: Redis and Postgres');
+			ensureQueuePackages((line) => say(`  ${line}`));
+			backends = new QueueBackends(path.join(install.dir, 'instances', 'start-queue-backends'), { redis: await freePort(), postgres: await freePort() });
+			await backends.start();
+			env = backends.n8nEnv;
+			say(`  Redis on 127.0.0.1:${backends.ports.redis}, Postgres on 127.0.0.1:${backends.ports.postgres} (${path.relative(PROJECT_DIR, backends.dir)})`);
+		}
+		// Queue mode keeps its data in Postgres: a user folder of its own (fresh, like its database).
+		instance = new N8nInstance({ install, name: QUEUE ? 'start-queue' : 'start', port, brokerPorts: [await freePort(), await freePort()], env, fresh: QUEUE });
 		say(`  user folder ${path.relative(PROJECT_DIR, instance.userFolder)}`);
 
 		step('installing the package, importing credentials and workflows');
 		const secret = await provision(instance, { tarball, env: emulators.env, log: (line) => say(`  ${line}`) });
+		if (QUEUE) {
+			await importPullWith(instance, { shardsOnWorkers: true, usersPerShard: 1 });
+			say('  pull settings: shardsOnWorkers = true, usersPerShard = 1 (one job per sync user)');
+		}
 
 		// Both workflows are activated (published) before n8n starts, as a user activates them. The
 		// pull runs each user's calendar as a sub-execution of itself (Execute Workflow by
@@ -82,6 +109,12 @@ async function main(): Promise<void> {
 		// n8n 2.x runs an error workflow only from its published version.
 		await instance.activateWorkflow(ALERT_ID);
 		await instance.start();
+		for (let i = 1; QUEUE && i <= WORKERS; i++) {
+			const worker = new N8nWorker(instance, `worker-${i}`, { health: await freePort(), broker: await freePort() });
+			workers.push(worker);
+			await worker.start();
+			say(`  ${worker.name} ready (log ${path.relative(PROJECT_DIR, worker.logFile)})`);
+		}
 		const owner = await instance.ensureOwner(DEMO_OWNER);
 
 		// Inside n8n, as the schedule runs it ("Run now"), so that its history is kept for the status page.
@@ -90,6 +123,10 @@ async function main(): Promise<void> {
 		const pull = await runPullInN8n(instance);
 		say(formatReport(pull.report as ReportItem[]));
 		say(pull.failed ? `pull sync done; the execution ended in error, as it does when a user failed: ${pull.failed}` : 'pull sync done');
+		if (QUEUE) {
+			say(`  ${pull.execution.output('One item per shard').length} shards posted to the shard webhook; n8n's workers took them:`);
+			await sayShardsOfWorkers(instance, workers);
+		}
 
 		step(`push: Graph subscriptions for the sync users (n8n execute --id ${PUSH_ID}, "Run now")`);
 		const subscriptions = await subscribeSyncUsers(instance);
@@ -101,10 +138,20 @@ async function main(): Promise<void> {
 		const login = statusLogin(instance);
 		say(`  status page: ${instance.url}/webhook/${STATUS_PAGE_PATH} (login ${login.user} / ${login.password}; add ?plan=1 for the plan of the next run)`);
 		say(`  LN push: POST ${instance.url}/webhook/${LN_WEBHOOK_PATH} with ${LN_WEBHOOK_HEADER}: ${secret}`);
-		say(`  n8n's log: ${path.relative(PROJECT_DIR, instance.logFile)}; Ctrl-C stops n8n and the emulators.`);
+		say(`  n8n's log: ${path.relative(PROJECT_DIR, instance.logFile)}; Ctrl-C stops n8n${QUEUE ? ', its workers, Redis, Postgres' : ''} and the emulators.`);
 	} catch (error) {
 		process.stderr.write(`\nnpm start failed: ${(error as Error)?.message ?? error}\n`);
 		await stopAll(1);
+	}
+}
+
+/** Which worker ran which shard: each worker's executions that the shard webhook started, with their users. */
+async function sayShardsOfWorkers(instance: N8nInstance, workers: N8nWorker[]): Promise<void> {
+	for (const worker of workers) {
+		for (const id of worker.executions()) {
+			const users = (await instance.finishedExecution(id).catch(() => undefined))?.output('Users of the shard').map((user) => String(user.email));
+			if (users?.length) say(`  ${worker.name} ran the shard of ${users.join(', ')} (execution ${id})`);
+		}
 	}
 }
 

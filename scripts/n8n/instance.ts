@@ -226,22 +226,28 @@ export class N8nInstance {
 		const { executionId } = await this.rest<{ executionId?: string }>('POST', `/workflows/${id}/run`, { triggerToStartFrom: { name: trigger } });
 		if (!executionId) throw new Error(`n8n ${this.version} started no execution of workflow ${id} from "${trigger}"`);
 		const deadline = Date.now() + (options.timeoutMs ?? 600_000);
-		// n8n stores run data in the "flatted" format; n8n's own copy reads it.
-		// eslint-disable-next-line @typescript-eslint/no-require-imports
-		const flatted = require(path.join(this.install.dir, 'node_modules', 'flatted')) as { parse(text: string): unknown };
 		for (;;) {
-			const execution = await this.rest<{ status?: string; finished?: boolean; data?: string }>('GET', `/executions/${executionId}`);
-			if (execution.status && !['new', 'running', 'waiting'].includes(execution.status) && execution.data) {
-				const run = new CliExecution({ status: execution.status, finished: execution.finished, data: flatted.parse(execution.data) as CliExecution['data']['data'] });
+			const run = await this.finishedExecution(executionId);
+			if (run) {
 				const { lastNodeExecuted } = run.data.data.resultData;
 				if (run.error && !(lastNodeExecuted && options.endsInErrorAt?.includes(lastNodeExecuted))) {
 					throw new Error(`execution ${executionId} of workflow ${id} (n8n ${this.version}) failed in node "${lastNodeExecuted}": ${run.error}; nodes run: ${run.nodesRun.join(', ')}`);
 				}
 				return run;
 			}
-			if (Date.now() > deadline) throw new Error(`execution ${executionId} of workflow ${id} did not finish in time (status ${execution.status})`);
+			if (Date.now() > deadline) throw new Error(`execution ${executionId} of workflow ${id} did not finish in time`);
 			await new Promise((resolve) => setTimeout(resolve, 500));
 		}
+	}
+
+	/** An execution with its run data once it has ended (after login()); undefined while it runs. */
+	async finishedExecution(executionId: string): Promise<CliExecution | undefined> {
+		const execution = await this.rest<{ status?: string; finished?: boolean; data?: string }>('GET', `/executions/${executionId}`);
+		if (!execution.status || ['new', 'running', 'waiting'].includes(execution.status) || !execution.data) return undefined;
+		// n8n stores run data in the "flatted" format; n8n's own copy reads it.
+		// eslint-disable-next-line @typescript-eslint/no-require-imports
+		const flatted = require(path.join(this.install.dir, 'node_modules', 'flatted')) as { parse(text: string): unknown };
+		return new CliExecution({ status: execution.status, finished: execution.finished, data: flatted.parse(execution.data) as CliExecution['data']['data'] });
 	}
 
 	/** Starts `n8n start` and waits until it answers /healthz and its workflows are active. */
