@@ -310,6 +310,11 @@ export class N8nInstance {
 		return this.server !== undefined;
 	}
 
+	/** The process id of `n8n start` while it runs. */
+	get pid(): number | undefined {
+		return this.server?.pid;
+	}
+
 	/** Stops `n8n start` and running CLI commands (SIGTERM, then SIGKILL after a grace period). */
 	async stop(graceMs = 20_000): Promise<void> {
 		for (const command of this.commands) command.kill('SIGTERM');

@@ -140,6 +140,10 @@ export class N8nWorker {
 		return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
 	}
 
+	get pid(): number | undefined {
+		return this.running ? this.child!.pid : undefined;
+	}
+
 	async start(timeoutMs = 120_000): Promise<void> {
 		const { install } = this.instance;
 		this.output = '';

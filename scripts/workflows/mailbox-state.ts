@@ -9,20 +9,27 @@ import { MAILBOX_COLUMNS, MAILBOX_TABLE } from '../../lib/graph/sync-state';
 import { CREDENTIALS, DATA_TABLE, dataTableCreateNode, ifNode, ours, type WorkflowBuilder } from './builder';
 
 export const USERS_TO_SYNC = 'Users to sync';
+export const TAKE_LEASE = 'Take lease';
+export const DATA_TABLES_HERE = 'Data Tables here?';
 const tableId = { __rl: true, mode: 'id', value: "={{ $('Mailbox table').first().json.id }}" };
 const condition = (keyName: string, op: string, keyValue: string) => ({ keyName, condition: op, keyValue });
 const values = (value: Record<string, unknown>) => ({ mappingMode: 'defineBelow', value, matchingColumns: [], schema: [], attemptToConvertTypes: false, convertFieldsToString: false });
 
 /**
- * After `start` (one item per sync user, with `email`): the leases, then "Users to sync" (one item per
- * user whose mailbox this execution holds). Returns that node's name: the per-user work follows it.
+ * After `start` (one item per mailbox): the mailbox table, the rows made, the leases taken, and the
+ * state of the leased mailboxes loaded (`load`, which also reports the mailboxes another execution
+ * holds). The caller connects what follows: "Take lease" (one row per leased mailbox, paired to its
+ * item) and output 1 of "Data Tables here?" (no Data Tables: every item, the state in static data).
  */
-export function addMailboxLeases(w: WorkflowBuilder, options: { start: string; at: [number, number]; leaseMinutes: string }): string {
+export function addMailboxLeases(
+	w: WorkflowBuilder,
+	options: { start: string; at: [number, number]; leaseMinutes: string; mailbox: string; users: string; load: string },
+): void {
 	const [x, y] = options.at;
-	const email = `$('${options.start}').item.json.email.toLowerCase()`;
+	const email = `${options.mailbox}.toLowerCase()`;
 	// Where the node cannot work (n8n 1.x has no table operations) its input passes on unchanged.
 	w.add({ ...dataTableCreateNode('Mailbox table', [x, y], MAILBOX_TABLE, MAILBOX_COLUMNS), onError: 'continueRegularOutput' });
-	w.add(ifNode('Data Tables here?', [x + 200, y], `={{ $('Mailbox table').all().every(item => item.json.name === ${JSON.stringify(MAILBOX_TABLE)} && item.json.id !== undefined) }}`));
+	w.add(ifNode(DATA_TABLES_HERE, [x + 200, y], `={{ $('Mailbox table').all().every(item => item.json.name === ${JSON.stringify(MAILBOX_TABLE)} && item.json.id !== undefined) }}`));
 	// Rows are made before anyone contends for them; the lease is then a compare-and-set on the row.
 	w.add({
 		name: 'New mailbox?',
@@ -38,8 +45,25 @@ export function addMailboxLeases(w: WorkflowBuilder, options: { start: string; a
 		position: [x + 680, y - 120],
 		parameters: { resource: 'row', operation: 'insert', dataTableId: tableId, columns: values({ mailbox: `={{ ${email} }}`, leaseUntil: 0, leaseHolder: '', state: '' }), options: {} },
 	});
+	// n8n runs a queue job again when its worker died (same execution): it gets back what it held.
 	w.add({
-		name: 'Take lease',
+		name: 'Take own lease',
+		type: DATA_TABLE,
+		typeVersion: 1,
+		position: [x + 440, y - 20],
+		alwaysOutputData: true,
+		parameters: {
+			resource: 'row',
+			operation: 'update',
+			dataTableId: tableId,
+			matchType: 'allConditions',
+			filters: { conditions: [condition('mailbox', 'eq', `={{ ${email} }}`), condition('leaseHolder', 'eq', '={{ $execution.id }}')] },
+			columns: values({ leaseUntil: `={{ $now.plus(Number(${options.leaseMinutes}) || 30, 'minutes').toMillis() }}` }),
+			options: {},
+		},
+	});
+	w.add({
+		name: TAKE_LEASE,
 		type: DATA_TABLE,
 		typeVersion: 1,
 		position: [x + 440, y + 60],
@@ -55,7 +79,7 @@ export function addMailboxLeases(w: WorkflowBuilder, options: { start: string; a
 		},
 	});
 	w.add({
-		name: USERS_TO_SYNC,
+		name: options.load,
 		type: ours('microsoftExchange'),
 		typeVersion: 1,
 		position: [x + 680, y + 180],
@@ -64,21 +88,18 @@ export function addMailboxLeases(w: WorkflowBuilder, options: { start: string; a
 		parameters: {
 			resource: 'mailboxState',
 			operation: 'load',
-			users: `={{ $('${options.start}').all().map(item => item.json) }}`,
-			store: "={{ $('Take lease').isExecuted ? 'table' : 'workflow' }}",
-			leasedRows: "={{ $('Take lease').isExecuted ? $('Take lease').all().map(item => item.json) : [] }}",
+			users: options.users,
+			store: `={{ $('${TAKE_LEASE}').isExecuted ? 'table' : 'workflow' }}`,
+			leasedRows: `={{ $('${TAKE_LEASE}').isExecuted ? [...$('Take own lease').all(), ...$('${TAKE_LEASE}').all()].map(item => item.json) : [] }}`,
 		},
 	});
-	w.connect(options.start, 'Mailbox table').connect('Mailbox table', 'Data Tables here?');
-	w.connect('Data Tables here?', 'New mailbox?', 0).connect('New mailbox?', 'Add mailbox row');
-	w.connect('Data Tables here?', 'Take lease', 0).connect('Take lease', USERS_TO_SYNC);
-	// No Data Tables: the state stays in the workflow's static data.
-	w.connect('Data Tables here?', USERS_TO_SYNC, 1);
-	return USERS_TO_SYNC;
+	w.connect(options.start, 'Mailbox table').connect('Mailbox table', DATA_TABLES_HERE);
+	w.connect(DATA_TABLES_HERE, 'New mailbox?', 0).connect('New mailbox?', 'Add mailbox row');
+	w.connect(DATA_TABLES_HERE, 'Take own lease', 0).connect(DATA_TABLES_HERE, TAKE_LEASE, 0).connect(TAKE_LEASE, options.load);
 }
 
-/** Last of what follows "Users to sync": the new state written back, the leases released. */
-export function addMailboxRelease(w: WorkflowBuilder, at: [number, number]): void {
+/** Last of what follows `after`: the new state written back, the leases released. */
+export function addMailboxRelease(w: WorkflowBuilder, at: [number, number], after: string): void {
 	const [x, y] = at;
 	w.add({
 		name: 'Mailbox states',
@@ -106,5 +127,5 @@ export function addMailboxRelease(w: WorkflowBuilder, at: [number, number]): voi
 			options: {},
 		},
 	});
-	w.connect(USERS_TO_SYNC, 'Mailbox states').connect('Mailbox states', 'Keep state, release lease');
+	w.connect(after, 'Mailbox states').connect('Mailbox states', 'Keep state, release lease');
 }

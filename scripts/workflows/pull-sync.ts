@@ -1,7 +1,7 @@
 import { CREDENTIALS, filterNode, ifNode, ours, setNode, splitOut, sticky, stopNode, switchNode, WorkflowBuilder, type Workflow } from './builder';
 import { ALERT_WORKFLOW_ID } from './error-alert';
 import { addHistory, addStatusPage, STATUS_WEBHOOK } from './history';
-import { addMailboxLeases, addMailboxRelease, USERS_TO_SYNC } from './mailbox-state';
+import { addMailboxLeases, addMailboxRelease, DATA_TABLES_HERE, USERS_TO_SYNC } from './mailbox-state';
 
 export const PULL_WORKFLOW_ID = 'lnExchangePull01';
 /** The webhook a shard is posted to when shards run on n8n's queue-mode workers. */
@@ -232,7 +232,16 @@ export function pullSyncWorkflow(): Workflow {
 	w.add(splitOut('Users of the shard', [-940, 1000], 'body.users'));
 	w.add({ name: SHARD_START, type: 'n8n-nodes-base.noOp', typeVersion: 1, position: [-700, 900], parameters: {} });
 	w.connect('Shard called', SHARD_START).connect('Shard posted', 'Users of the shard').connect('Users of the shard', SHARD_START);
-	addMailboxLeases(w, { start: SHARD_START, at: [-460, 900], leaseMinutes: `$('${SHARD_START}').first().json.settings.leaseMinutes` });
+	addMailboxLeases(w, {
+		start: SHARD_START,
+		at: [-460, 900],
+		leaseMinutes: `$('${SHARD_START}').first().json.settings.leaseMinutes`,
+		mailbox: `$('${SHARD_START}').item.json.email`,
+		users: `={{ $('${SHARD_START}').all().map(item => item.json) }}`,
+		load: USERS_TO_SYNC,
+	});
+	// No Data Tables: every user goes on, the state in the workflow's static data.
+	w.connect(DATA_TABLES_HERE, USERS_TO_SYNC, 1);
 
 	w.add({
 		name: 'LN activities of users',
@@ -302,7 +311,7 @@ export function pullSyncWorkflow(): Workflow {
 		},
 	});
 	w.connect(USERS_TO_SYNC, 'Exchange changes of users');
-	addMailboxRelease(w, [460, 1480]);
+	addMailboxRelease(w, [460, 1480], USERS_TO_SYNC);
 	addExchangeChangesToLn(w, 'Exchange changes of users', [720, 760], setting('dryRun'), syncUsersOfRun, '={{ $json.mailbox }}');
 
 	w.add({

@@ -1,6 +1,7 @@
-import { CREDENTIALS, ifNode, ours, setNode, sticky, switchNode, WorkflowBuilder, type Workflow } from './builder';
+import { CREDENTIALS, filterNode, ifNode, ours, setNode, sticky, switchNode, WorkflowBuilder, type Workflow } from './builder';
 import { ALERT_WORKFLOW_ID } from './error-alert';
 import { addHistory } from './history';
+import { addMailboxLeases, addMailboxRelease, TAKE_LEASE } from './mailbox-state';
 import { addExchangeChangesToLn, addFailWhenUsersFail, addLnCheck, addLnWriteBack } from './pull-sync';
 
 export const PUSH_WORKFLOW_ID = 'lnExchangePush01';
@@ -22,6 +23,7 @@ export function pushSyncWorkflow(): Workflow {
 		'- **Exchange changes**: Microsoft Graph notifies **Exchange changed**; the event is synchronized with LN.',
 		'- **LN messages**: LN posts `{company, activityId, changeType}` to **LN changed** with a header secret or an HMAC signature; that activity is synchronized.',
 		'- **Keep subscriptions** (every 6 hours, and **Run now** once after activating) subscribes the LN sync users\' calendars and renews them.',
+		'- **Leases**: a change in a mailbox that a pull (or another push) is syncing at that moment is left to it, with a warning (Data Table *LN Exchange Sync mailboxes*, n8n 2.x); the next pull brings it.',
 		'- **Push report** ends each execution; one in which a user failed ends in error, and the alert workflow mails the administrators.',
 		'',
 		'**Credentials:** *Infor LN ION API*, *Microsoft Graph (app-only)*, and *Infor LN Webhook* (the secret LN sends in `X-LN-Webhook-Secret`, or signs with in `X-LN-Signature` and `X-LN-Timestamp`).',
@@ -43,6 +45,7 @@ export function pushSyncWorkflow(): Workflow {
 		failWhenUsersFail: true,
 		keepHistory: true,
 		historyDays: 365,
+		leaseMinutes: 30,
 	}, true));
 	for (const trigger of ['Exchange changed', 'LN changed', 'Every 6 hours', 'Run now']) w.connect(trigger, 'Settings');
 	w.add(switchNode('What happened?', [460, 200], "={{ $json.kind ?? 'schedule' }}", [
@@ -56,8 +59,22 @@ export function pushSyncWorkflow(): Workflow {
 	// ---------- An event changed in Exchange (or notifications were missed) ----------
 	w.add({ name: 'Add sync users', type: ours('inforLn'), typeVersion: 1, position: [760, -200], credentials: CREDENTIALS.ln, parameters: { resource: 'syncUser', operation: 'getMany', source: 'api', output: 'attach' } });
 	w.connect('What happened?', 'Add sync users', 0).connect('What happened?', 'Add sync users', 1);
+	// The mailbox's lease first, as the pull takes it: a mailbox a pull (or another push) is syncing
+	// now is left to it, with a warning; that run, or the next pull's delta read, brings the change.
+	addMailboxLeases(w, {
+		start: 'Add sync users',
+		at: [760, -1160],
+		leaseMinutes: "$('Settings').first().json.leaseMinutes",
+		mailbox: "$('Add sync users').item.json.mailbox",
+		users: "={{ [...new Set($('Add sync users').all().map(item => String(item.json.mailbox).toLowerCase()))].map(email => ({ email })) }}",
+		load: 'Load mailbox state',
+	});
+	// Below the lease steps, so that n8n's order runs it after them; without Data Tables (n8n 1.x) every change goes on.
+	w.add(filterNode('Mailbox leased?', [900, -120], `={{ !$('${TAKE_LEASE}').isExecuted || [...$('Take own lease').all(), ...$('${TAKE_LEASE}').all()].some(row => row.json.mailbox === String($json.mailbox).toLowerCase()) }}`));
 	w.add(ifNode('One event?', [1020, -200], "={{ $json.kind === 'change' }}"));
-	w.connect('Add sync users', 'One event?');
+	w.connect('Add sync users', 'Mailbox leased?').connect('Mailbox leased?', 'One event?');
+	// Last after the change: its mailbox's state written back, its lease released.
+	addMailboxRelease(w, [900, 100], 'Add sync users');
 	w.add({
 		name: 'Exchange: changed event',
 		type: ours('microsoftExchange'),

@@ -1,12 +1,14 @@
 /**
  * The mailbox Data Table in a real n8n 2.x, after the administrator's view (whose pulls ran inside
  * n8n, where Data Tables are): one row per sync user with its lease and state; two pulls at once
- * never sync a mailbox side by side, lose no cursor, and make nothing twice.
+ * never sync a mailbox side by side, lose no cursor, and make nothing twice; a pushed change of a
+ * mailbox another execution holds is left to the next pull.
  */
 import { MAILBOX_TABLE } from '../../lib/graph/sync-state';
 import { writtenOf } from '../../lib/status/history';
+import { PUSH_ID } from '../../scripts/n8n/provision';
 import { runPullInN8n, type PullRun } from '../../scripts/n8n/sync';
-import { dataTableRows, type N8nContext } from './n8n-context';
+import { dataTableRows, executionsOf, updateDataTableRows, waitFor, type N8nContext } from './n8n-context';
 
 type Line = { ref: string; message: string };
 const usersOf = (run: PullRun) => run.report.filter((line) => line.kind === 'user') as Array<{ mailbox: string; warnings?: Line[]; counts: Record<string, number> }>;
@@ -47,5 +49,29 @@ export function describeMailboxState(context: N8nContext): void {
 			expect(fullReads.map((user) => user.mailbox)).toEqual([]);
 			expect(usersOf(next).map((user) => [user.mailbox, writtenOf(user.counts)])).toEqual(usersOf(next).map((user) => [user.mailbox, 0]));
 		}, 900_000);
+
+		it('leaves a pushed change of a mailbox another execution holds, with a warning, and the next pull brings it', async () => {
+			const { graph, ln } = context.emulators;
+			// Ann's meeting that came from Exchange (the sync suite's push test moves it too).
+			const linked = graph.events('ann@contoso.com').find((e) => e.subject === 'Customer workshop')!;
+			const activity = String(ln.list('100', 'activities').find((a) => a.subject === 'Customer workshop')!.id);
+			const ann = { column: 'mailbox', value: 'ann@contoso.com' };
+			await updateDataTableRows(context.instance, MAILBOX_TABLE, ann, { leaseUntil: Date.now() + 10 * 60_000, leaseHolder: 'e2e' });
+			const pushesBefore = (await executionsOf(context.instance, PUSH_ID)).map((e) => e.id);
+			graph.updateEvent('ann@contoso.com', linked.id!, { location: { displayName: 'Room 77 (pushed)' } });
+			await graph.flushNotifications();
+			const push = await waitFor('the push execution of the change', async () => {
+				const done = (await executionsOf(context.instance, PUSH_ID)).filter((e) => !pushesBefore.includes(e.id) && e.status !== 'running' && e.status !== 'new');
+				return done.length ? done : undefined;
+			}, { instance: context.instance });
+			const report = (await context.instance.finishedExecution(push[0].id))!.output('Push report');
+			expect(JSON.stringify(report)).toMatch(/another execution is syncing this mailbox/);
+			expect(ln.get('100', 'activities', { id: activity })?.location).not.toBe('Room 77 (pushed)');
+			// The holder is gone (its lease released): the next pull reads the change from the cursor the rows keep.
+			await updateDataTableRows(context.instance, MAILBOX_TABLE, ann, { leaseUntil: 0, leaseHolder: '' });
+			const next = await runPullInN8n(context.instance);
+			expect(ln.get('100', 'activities', { id: activity })?.location).toBe('Room 77 (pushed)');
+			expect(usersOf(next).filter((user) => (user.warnings ?? []).some((w) => /read the whole window/.test(w.message)))).toEqual([]);
+		}, 600_000);
 	});
 }

@@ -58,14 +58,24 @@ export async function executionsOf(instance: N8nInstance, workflowId: string): P
  * Registers beforeAll/afterAll that set the fixture up and tear it down; returns an object that is
  * filled in by beforeAll (read it inside tests only).
  */
-/** The rows of an n8n Data Table, by its name (n8n 2.x REST API, as the editor reads them). */
-export async function dataTableRows(instance: N8nInstance, name: string): Promise<Array<Record<string, unknown>>> {
+/** The REST route of an n8n Data Table, by its name (n8n 2.x REST API, as the editor uses it). */
+async function dataTableRoute(instance: N8nInstance, name: string): Promise<string> {
 	type Table = { id: string; name: string; projectId: string };
 	const tables = await instance.rest<{ data?: Table[] } | Table[]>('GET', '/data-tables-global?take=50');
 	const table = (Array.isArray(tables) ? tables : (tables.data ?? [])).find((t) => t.name === name);
 	if (!table) throw new Error(`no Data Table named ${name}`);
-	const rows = await instance.rest<{ data: Array<Record<string, unknown>> }>('GET', `/projects/${table.projectId}/data-tables/${table.id}/rows?take=1000`);
+	return `/projects/${table.projectId}/data-tables/${table.id}`;
+}
+
+export async function dataTableRows(instance: N8nInstance, name: string): Promise<Array<Record<string, unknown>>> {
+	const rows = await instance.rest<{ data: Array<Record<string, unknown>> }>('GET', `${await dataTableRoute(instance, name)}/rows?take=1000`);
 	return rows.data;
+}
+
+/** Sets columns of the rows whose `column` equals `value`, as an administrator would in the editor. */
+export async function updateDataTableRows(instance: N8nInstance, name: string, where: { column: string; value: string }, data: Record<string, unknown>): Promise<void> {
+	const filter = { type: 'and', filters: [{ columnName: where.column, condition: 'eq', value: where.value }] };
+	await instance.rest('PATCH', `${await dataTableRoute(instance, name)}/rows`, { filter, data });
 }
 
 /** `queue`: n8n in queue mode (Redis, Postgres, `workers` workers made here; the suite starts them after n8n). */
