@@ -1,6 +1,7 @@
 /**
  * `npm run bench -- [--size s|m|l] [--users U --contacts C --activities A --events E] [--attendees N]
- *                   [--latency-ms L] [--peer-sample N|all] [--no-peer] [--seed N] [--concurrency K] [--compare]`
+ *                   [--latency-ms L] [--peer-sample N|all] [--no-peer] [--seed N] [--concurrency K] [--compare]
+ *                   [--queue [--workers N] [--worker-concurrency J] [--users-per-shard U]]`
  *
  * Runs the SHIPPED pull workflow (workflows/pull-sync.json, start node "Run now") on a generated
  * tenant, against the LN and Graph emulators with L ms added to every request, three times: the
@@ -26,6 +27,7 @@ import type { LoggedRequest } from '../test/emulators/common/request-log';
 import type { ChildJob, ChildResult } from './bench/child';
 import { indexLnEmulator } from './bench/emulator-index';
 import { measurePushLatency } from './bench/push-latency';
+import { measureQueue } from './bench/queue';
 import type { EmulatorAccess } from './bench/runtime';
 import { startTenant, type TenantOptions } from './bench/tenant';
 
@@ -69,6 +71,11 @@ interface Options extends TenantOptions {
 	concurrency?: number;
 	/** Also run the product one mailbox and one LN request at a time, on the same data, and compare. */
 	compare: boolean;
+	/** Real n8n queue mode (scripts/bench/queue.ts): `workers` workers with `workerConcurrency` job slots each. */
+	queue: boolean;
+	workers: number;
+	workerConcurrency: number;
+	usersPerShard?: number;
 }
 
 class UsageError extends Error {}
@@ -94,7 +101,12 @@ const USAGE = `Usage: npm run bench -- [options]
   --compare            first run the product one mailbox and one LN request at a time (the
                        sequential baseline) on the same data, then as asked, and print the speed-up
   --push-latency       instead: push latency in a real n8n 2.x (scripts/n8n), from a change in the
-                       Graph emulator to the LN write, p50/p95 over --changes N (default 200)`;
+                       Graph emulator to the LN write, p50/p95 over --changes N (default 200)
+  --queue              instead: the pull in real n8n 2.x queue mode (Redis, Postgres, a main and
+                       --workers N workers, default 2, each taking --worker-concurrency J jobs,
+                       default 5); shards of --users-per-shard U (default: users spread over all
+                       job slots); with --compare first the sequential baseline (shards in the
+                       pull's own process, one mailbox at a time) on the same data`;
 
 function describe(size: SizeName): string {
 	const s = BENCH_SIZES[size];
@@ -115,11 +127,11 @@ export function parseArgs(argv: string[]): Options & { help?: boolean } {
 			raw.help = true;
 			continue;
 		}
-		if (flag === '--no-peer' || flag === '--raw-emulators' || flag === '--settled' || flag === '--push-latency' || flag === '--compare') {
+		if (flag === '--no-peer' || flag === '--raw-emulators' || flag === '--settled' || flag === '--push-latency' || flag === '--compare' || flag === '--queue') {
 			raw[flag.slice(2)] = true;
 			continue;
 		}
-		const known = ['--size', '--users', '--contacts', '--activities', '--events', '--attendees', '--latency-ms', '--seed', '--peer-sample', '--changes', '--emulator-keepalive-ms', '--workflow-heap-mb', '--concurrency'];
+		const known = ['--size', '--users', '--contacts', '--activities', '--events', '--attendees', '--latency-ms', '--seed', '--peer-sample', '--changes', '--emulator-keepalive-ms', '--workflow-heap-mb', '--concurrency', '--workers', '--worker-concurrency', '--users-per-shard'];
 		if (!known.includes(flag)) throw new UsageError(`Unknown option "${flag}"`);
 		const v = value ?? argv[++i];
 		if (v === undefined) throw new UsageError(`${flag} needs a value`);
@@ -153,6 +165,10 @@ export function parseArgs(argv: string[]): Options & { help?: boolean } {
 		workflowHeapMb: raw['workflow-heap-mb'] === undefined ? undefined : whole('workflow-heap-mb', 0),
 		concurrency: raw.concurrency === undefined ? undefined : whole('concurrency', 8),
 		compare: raw.compare === true,
+		queue: raw.queue === true,
+		workers: whole('workers', 2),
+		workerConcurrency: whole('worker-concurrency', 5),
+		usersPerShard: raw['users-per-shard'] === undefined ? undefined : whole('users-per-shard', 1),
 		help: raw.help === true,
 	};
 	if (['users', 'contacts', 'activities', 'events', 'attendees'].some((k) => raw[k] !== undefined)) options.size = undefined;
@@ -165,6 +181,8 @@ export function parseArgs(argv: string[]): Options & { help?: boolean } {
 	if (options.users < 1) throw new UsageError('--users needs 1 or more');
 	if (options.workflowHeapMb !== undefined && options.workflowHeapMb < 64) throw new UsageError('--workflow-heap-mb needs 64 or more');
 	if (options.concurrency !== undefined && (options.concurrency < 1 || options.concurrency > 64)) throw new UsageError('--concurrency needs 1 to 64');
+	if (options.workers < 1 || options.workerConcurrency < 1) throw new UsageError('--workers and --worker-concurrency need 1 or more');
+	if (options.usersPerShard !== undefined && options.usersPerShard < 1) throw new UsageError('--users-per-shard needs 1 or more');
 	return options;
 }
 
@@ -593,6 +611,21 @@ async function main(): Promise<void> {
 			`  [${result.ms.p95 < 2000 && result.lost === 0 ? 'met' : 'MISSED'}] push latency p95 < 2 s`,
 			JSON.stringify({ bench: 'push-latency', size: options.size ?? null, tenant: { users: options.users, contacts: options.contacts, activities: options.activities, events: options.events }, machine: { cpus: os.cpus().length, node: process.version }, ...result }),
 		];
+		process.stdout.write(`${lines.join('\n')}\n`);
+		return;
+	}
+	if (options.queue) {
+		const result = await measureQueue({ ...options, mailboxesAtATime: options.concurrency, log: progress });
+		const first = (mode: string) => result.runs.find((r) => r.mode === mode && r.phase === 'first');
+		const lines = [`Queue mode — n8n ${result.n8n}, a main and ${result.workers} workers (${result.workerConcurrency} jobs each), ${result.usersPerShard} users per shard; ${options.users} sync users, ${options.latencyMs} ms added per request; ${os.cpus().length} CPUs`];
+		for (const run of result.runs) {
+			lines.push(`  ${run.mode.padEnd(8)} ${run.phase.padEnd(8)} ${(run.wallMs / 1000).toFixed(1).padStart(7)} s  written ${String(run.written).padStart(6)}  Graph ${String(run.graphRequests).padStart(6)}  LN ${String(run.lnRequests).padStart(6)}  429 ${run.mailboxConcurrency429}  CPU ${run.processes.map((p) => `${p.name} ${(p.cpuMs / 1000).toFixed(1)} s/${p.peakRssMb} MB`).join(', ')}; emulators ${(run.emulatorCpuMs / 1000).toFixed(1)} s; jobs ${Object.entries(run.executionsByWorker).map(([w, n]) => `${w} ${n}`).join(', ')}`);
+		}
+		const baseline = first('baseline');
+		const queued = first('queue');
+		const speedUp = baseline && queued ? round(baseline.wallMs / queued.wallMs, 2) : null;
+		if (speedUp !== null) lines.push(`  first sync: ${speedUp}× the sequential baseline`);
+		lines.push(JSON.stringify({ bench: 'queue', mode: 'queue', size: options.size ?? null, tenant: { users: options.users, contacts: options.contacts, activities: options.activities, events: options.events }, machine: { cpus: os.cpus().length, node: process.version }, concurrency: options.concurrency ?? null, speedUp, ...result }));
 		process.stdout.write(`${lines.join('\n')}\n`);
 		return;
 	}
