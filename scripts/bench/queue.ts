@@ -96,23 +96,24 @@ export async function measureQueue(options: QueueBenchOptions): Promise<{ n8n: s
 		instance = new N8nInstance({ install, name: 'bench-queue', port: await freePort(), brokerPorts: [await freePort(), await freePort()], fresh: true, env: backends.n8nEnv });
 		await provision(instance, { tarball, env: emulators.env, log });
 		await instance.activateWorkflow(ALERT_ID);
-		await instance.start();
-		for (let i = 1; i <= options.workers; i++) {
-			const worker = new N8nWorker(instance, `worker-${i}`, { health: await freePort(), broker: await freePort() }, options.workerConcurrency);
-			workers.push(worker);
-			await worker.start();
-		}
 		const owner = { email: 'bench@example.com', password: 'Bench-Passw0rd', firstName: 'Bench', lastName: 'Queue' };
-		await instance.ensureOwner(owner);
-		await instance.login(owner);
 
 		const runs: QueueRunFigures[] = [];
 		const series = async (mode: QueueRunFigures['mode']) => {
 			const settings: Record<string, unknown> = mode === 'queue' ? { shardsOnWorkers: true, usersPerShard } : { shardsOnWorkers: false, mailboxesAtATime: 1 };
 			if (mode === 'queue' && options.mailboxesAtATime !== undefined) settings.mailboxesAtATime = options.mailboxesAtATime;
-			// A published version is what runs: import, then publish again.
+			// n8n registers the shard webhook of the version published when it starts: import, publish, (re)start.
+			await instance!.stop();
 			await importPullWith(instance!, settings);
 			await instance!.activateWorkflow(PULL_ID);
+			await instance!.start();
+			await instance!.ensureOwner(owner);
+			await instance!.login(owner);
+			for (let i = workers.length + 1; i <= options.workers; i++) {
+				const worker = new N8nWorker(instance!, `worker-${i}`, { health: await freePort(), broker: await freePort() }, options.workerConcurrency);
+				workers.push(worker);
+				await worker.start();
+			}
 			for (const phase of ['first', 'noChange', 'change'] as const) {
 				if (phase === 'change') {
 					mutateTenant(emulators.ln, emulators.graph, { share: 0.01, seed: options.seed, company: emulators.env.LN_COMPANY, now: new Date().toISOString(), horizonDays: emulators.tenant.summary.horizonDays });

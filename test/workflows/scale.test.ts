@@ -118,4 +118,28 @@ describe('pull sync with its shards posted to the shard webhook (as on n8n\'s qu
 			await host.stop();
 		}
 	});
+
+	it('reports every user of a shard whose post got no answer (the webhook is not registered: the pull is not active)', async () => {
+		const onWorkers = withSettings(pull, { shardsOnWorkers: true, usersPerShard: 2 });
+		env = await scenarioEnvironment([onWorkers]);
+		env.credentials.set('shardWebhookKey1', 'httpHeaderAuth', { name: 'X-Shard-Key', value: 'shard-key-of-this-test' });
+		// A server that answers as n8n does for a webhook of a workflow that is not active.
+		const host = new WebhookHost(env.runner, { ...onWorkers, nodes: onWorkers.nodes.filter((node) => node.name !== 'Shard posted') });
+		await host.start();
+		try {
+			const result = await runPullExpectingFailures(env, onWorkers);
+			const users = report(result).filter((r) => r.kind === 'user');
+			expect(users.map((r) => [r.mailbox, r.status])).toEqual([
+				['ann@contoso.com', 'errors'],
+				['bob@contoso.com', 'errors'],
+				['cat@contoso.com', 'errors'],
+			]);
+			for (const user of users) expect(user.errors.map((e: { message: string }) => e.message)).toContain('no report came back for this user: its calendar run did not finish (see the execution of the pull)');
+			// Why, outside any user: the answer to each shard's post.
+			const why = report(result).find((r) => r.kind === 'total')!.errors.filter((e: { message: string }) => /404 .*The requested webhook is not registered/.test(e.message));
+			expect(why).toHaveLength(2);
+		} finally {
+			await host.stop();
+		}
+	});
 });

@@ -107,16 +107,18 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 		}
 	} else {
 		items.forEach((item, i) => {
-			if (item.json.kind === undefined && typeof item.json.error === 'string') {
-				// A per-user run that stopped (e.g. the mailbox may not be accessed): the user is skipped and reported.
+			const failure = item.json.kind === undefined ? failureOf(item.json.error) : undefined;
+			if (failure) {
+				// A per-user run that stopped (e.g. the mailbox may not be accessed), or a shard whose post got no answer.
 				const mailbox = String(this.getNodeParameter('failedMailbox', i, '') ?? '').toLowerCase();
-				ledger.error(mailbox, 'per-user run', classify(item.json.error), item.json.error);
+				ledger.error(mailbox, 'per-user run', classify(failure), failure);
 			}
 		});
 		const incoming = items.map((item) => item.json as Partial<RunReport>).filter((json) => json && json.kind === 'user');
 		const users = incoming.filter((r) => r.mailbox !== '').map((r) => ({ mailbox: String(r.mailbox), user: r.user }));
 		const expected = listParameter<unknown>(this, 'expectedMailboxes', 'Every Sync User', 'mailboxes') ?? [];
-		const reported = new Set([...users.map((u) => u.mailbox.toLowerCase()), ...ledger.all().map((r) => r.mailbox)]);
+		// Only a per-user run's own report counts: the pull's ledger knows every user from the contacts step.
+		const reported = new Set(users.map((u) => u.mailbox.toLowerCase()));
 		for (const mailbox of expected.map((m) => String(m).toLowerCase())) {
 			if (!reported.has(mailbox)) ledger.error(mailbox, 'per-user run', 'other', 'no report came back for this user: its calendar run did not finish (see the execution of the pull)');
 		}
@@ -125,4 +127,13 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 	dropLedger(executionId);
 	const pairedItem = items.map((_, index) => ({ item: index }));
 	return reports.map((report) => ({ json: report as unknown as IDataObject, pairedItem }));
+}
+
+/** The message of an error item: Execute Workflow gives a string, HTTP Request (a shard's post) an error object. */
+function failureOf(error: unknown): string | undefined {
+	if (typeof error === 'string') return error;
+	if (!error || typeof error !== 'object') return undefined;
+	const { message, description } = error as { message?: unknown; description?: unknown };
+	if (typeof message !== 'string') return undefined;
+	return typeof description === 'string' && description && !message.includes(description) ? `${message}: ${description}` : message;
 }
