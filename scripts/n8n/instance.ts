@@ -368,10 +368,17 @@ export class N8nInstance {
 	/** An authenticated call of n8n's internal REST API (after login()); returns `data`. */
 	async rest<T = unknown>(method: string, route: string, body?: unknown): Promise<T> {
 		if (!this.cookie) throw new Error('rest() needs login() first');
-		const response = await fetch(`${this.url}/rest${route}`, {
-			method,
-			headers: { cookie: this.cookie, 'content-type': 'application/json', 'browser-id': 'ln-exchange-sync-scripts' },
-			body: body === undefined ? undefined : JSON.stringify(body),
+		const send = () =>
+			fetch(`${this.url}/rest${route}`, {
+				method,
+				headers: { cookie: this.cookie!, 'content-type': 'application/json', 'browser-id': 'ln-exchange-sync-scripts' },
+				body: body === undefined ? undefined : JSON.stringify(body),
+			});
+		// A kept-alive connection n8n closed as it was reused fails the request ("fetch failed"): a read is sent again.
+		const response = await send().catch(async (error: Error) => {
+			if (method !== 'GET') throw error;
+			await sleep(500);
+			return await send();
 		});
 		const text = await response.text();
 		if (!response.ok) throw new Error(`${method} /rest${route} answered ${response.status}: ${text.slice(0, 2000)}`);
