@@ -6,7 +6,7 @@
  * `n8n execute`) the table step fails softly and the state stays in the workflow's static data.
  */
 import { MAILBOX_COLUMNS, MAILBOX_TABLE } from '../../lib/graph/sync-state';
-import { CREDENTIALS, DATA_TABLE, dataTableCreateNode, ifNode, ours, type WorkflowBuilder } from './builder';
+import { CREDENTIALS, DATA_TABLE, dataTableCreateNode, ifNode, ours, type WorkflowBuilder, type WorkflowNode } from './builder';
 
 export const USERS_TO_SYNC = 'Users to sync';
 export const TAKE_LEASE = 'Take lease';
@@ -14,6 +14,17 @@ export const DATA_TABLES_HERE = 'Data Tables here?';
 const tableId = { __rl: true, mode: 'id', value: "={{ $('Mailbox table').first().json.id }}" };
 const condition = (keyName: string, op: string, keyValue: string) => ({ keyName, condition: op, keyValue });
 const values = (value: Record<string, unknown>) => ({ mappingMode: 'defineBelow', value, matchingColumns: [], schema: [], attemptToConvertTypes: false, convertFieldsToString: false });
+
+/** n8n's Data Table node setting `columns` on the rows that meet every condition (one UPDATE … WHERE). */
+function rowUpdate(name: string, position: [number, number], conditions: Array<ReturnType<typeof condition>>, columns: Record<string, unknown>): Omit<WorkflowNode, 'id'> {
+	return {
+		name,
+		type: DATA_TABLE,
+		typeVersion: 1,
+		position,
+		parameters: { resource: 'row', operation: 'update', dataTableId: tableId, matchType: 'allConditions', filters: { conditions }, columns: values(columns), options: {} },
+	};
+}
 
 /**
  * After `start` (one item per mailbox): the mailbox table, the rows made, the leases taken, and the
@@ -45,39 +56,10 @@ export function addMailboxLeases(
 		position: [x + 680, y - 120],
 		parameters: { resource: 'row', operation: 'insert', dataTableId: tableId, columns: values({ mailbox: `={{ ${email} }}`, leaseUntil: 0, leaseHolder: '', state: '' }), options: {} },
 	});
+	const leaseUntil = `={{ $now.plus(Number(${options.leaseMinutes}) || 30, 'minutes').toMillis() }}`;
 	// n8n runs a queue job again when its worker died (same execution): it gets back what it held.
-	w.add({
-		name: 'Take own lease',
-		type: DATA_TABLE,
-		typeVersion: 1,
-		position: [x + 440, y - 20],
-		alwaysOutputData: true,
-		parameters: {
-			resource: 'row',
-			operation: 'update',
-			dataTableId: tableId,
-			matchType: 'allConditions',
-			filters: { conditions: [condition('mailbox', 'eq', `={{ ${email} }}`), condition('leaseHolder', 'eq', '={{ $execution.id }}')] },
-			columns: values({ leaseUntil: `={{ $now.plus(Number(${options.leaseMinutes}) || 30, 'minutes').toMillis() }}` }),
-			options: {},
-		},
-	});
-	w.add({
-		name: TAKE_LEASE,
-		type: DATA_TABLE,
-		typeVersion: 1,
-		position: [x + 440, y + 60],
-		alwaysOutputData: true,
-		parameters: {
-			resource: 'row',
-			operation: 'update',
-			dataTableId: tableId,
-			matchType: 'allConditions',
-			filters: { conditions: [condition('mailbox', 'eq', `={{ ${email} }}`), condition('leaseUntil', 'lt', '={{ $now.toMillis() }}')] },
-			columns: values({ leaseUntil: `={{ $now.plus(Number(${options.leaseMinutes}) || 30, 'minutes').toMillis() }}`, leaseHolder: '={{ $execution.id }}' }),
-			options: {},
-		},
-	});
+	w.add({ ...rowUpdate('Take own lease', [x + 440, y - 20], [condition('mailbox', 'eq', `={{ ${email} }}`), condition('leaseHolder', 'eq', '={{ $execution.id }}')], { leaseUntil }), alwaysOutputData: true });
+	w.add({ ...rowUpdate(TAKE_LEASE, [x + 440, y + 60], [condition('mailbox', 'eq', `={{ ${email} }}`), condition('leaseUntil', 'lt', '={{ $now.toMillis() }}')], { leaseUntil, leaseHolder: '={{ $execution.id }}' }), alwaysOutputData: true });
 	w.add({
 		name: options.load,
 		type: ours('microsoftExchange'),
@@ -110,22 +92,10 @@ export function addMailboxRelease(w: WorkflowBuilder, at: [number, number], afte
 		executeOnce: true,
 		parameters: { resource: 'mailboxState', operation: 'save' },
 	});
+	// Only while this execution still holds the lease: one that ran out may be another's now.
 	w.add({
-		name: 'Keep state, release lease',
-		type: DATA_TABLE,
-		typeVersion: 1,
-		position: [x + 240, y],
-		// Only while this execution still holds the lease: one that ran out may be another's now.
+		...rowUpdate('Keep state, release lease', [x + 240, y], [condition('mailbox', 'eq', '={{ $json.mailbox }}'), condition('leaseHolder', 'eq', '={{ $execution.id }}')], { state: '={{ $json.state }}', leaseUntil: 0, leaseHolder: '' }),
 		onError: 'continueRegularOutput',
-		parameters: {
-			resource: 'row',
-			operation: 'update',
-			dataTableId: tableId,
-			matchType: 'allConditions',
-			filters: { conditions: [condition('mailbox', 'eq', '={{ $json.mailbox }}'), condition('leaseHolder', 'eq', '={{ $execution.id }}')] },
-			columns: values({ state: '={{ $json.state }}', leaseUntil: 0, leaseHolder: '' }),
-			options: {},
-		},
 	});
 	w.connect(after, 'Mailbox states').connect('Mailbox states', 'Keep state, release lease');
 }

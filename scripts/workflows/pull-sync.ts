@@ -88,7 +88,7 @@ export function pullSyncWorkflow(): Workflow {
 	});
 	w.connect('LN sync users', 'LN contacts').connect('LN contacts', 'Contacts → Exchange folders');
 
-	// Calendars: one execution per shard of sync users, one shard after another.
+	// Calendars: one execution per shard of sync users, one shard after another in this process (or all at once on queue-mode workers).
 	w.add(setNode('Prepare per-user run', [720, 260], { settings: `={{ { ...$('Settings').first().json, dryRun: ${DRY_RUN} } }}` }, true, { settings: 'object' }));
 	// Queue mode: every shard is posted to this workflow's shard webhook at once; n8n makes each post a
 	// job that any worker takes, and the answer is the shard's user reports.
