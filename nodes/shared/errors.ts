@@ -73,6 +73,14 @@ export function parseJsonParameter<T>(value: unknown, name: string): T | undefin
 	return parsed.value as T;
 }
 
+/** A JSON parameter (of the first item) that must be a list; empty: undefined. `what` names its entries in the error. */
+export function listParameter<T>(context: IExecuteFunctions, name: string, label: string, what?: string): T[] | undefined {
+	const value = parseJsonParameter<unknown>(context.getNodeParameter(name, 0, ''), label);
+	if (value === undefined) return undefined;
+	if (!Array.isArray(value)) throw new NodeOperationError(context.getNode(), `${label} must be a list${what ? ` of ${what}` : ''}`);
+	return value as T[];
+}
+
 /** JSON text parsed, or why not. */
 export function jsonOf(text: string): { ok: true; value: unknown } | { ok: false } {
 	try {

@@ -1,9 +1,8 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
-import { NodeOperationError } from 'n8n-workflow';
 
 import { LnApiError, LnAuthError } from '../../../lib/ln/transport';
 import type { ErrorClass } from '../../../lib/sync/report';
-import { errorClassFor, isEmptyItem, nodeErrorOf, parseJsonParameter, type ApiFailures } from '../../shared/errors';
+import { errorClassFor, isEmptyItem, listParameter, nodeErrorOf, parseJsonParameter, type ApiFailures } from '../../shared/errors';
 import { forEachItem as forEachItemOf, type ItemConcurrency } from '../../shared/items';
 
 export const LN_FAILURES: ApiFailures = {
@@ -33,12 +32,4 @@ export function forEachItem(
 	return forEachItemOf(LN_FAILURES, context, describe, handle, concurrency);
 }
 
-export { isEmptyItem, parseJsonParameter };
-
-/** A JSON parameter (of the first item) that must be a list; empty: undefined. `what` names its entries in the error. */
-export function listParameter<T>(context: IExecuteFunctions, name: string, label: string, what?: string): T[] | undefined {
-	const value = parseJsonParameter<unknown>(context.getNodeParameter(name, 0, ''), label);
-	if (value === undefined) return undefined;
-	if (!Array.isArray(value)) throw new NodeOperationError(context.getNode(), `${label} must be a list${what ? ` of ${what}` : ''}`);
-	return value as T[];
-}
+export { isEmptyItem, listParameter, parseJsonParameter };

@@ -4,7 +4,7 @@ import { mapLimit } from '../../../lib/http/semaphore';
 import { GraphApiError, GraphAuthError } from '../../../lib/graph/transport';
 import { workflowStateStore, type SyncStateStore } from '../../../lib/graph/sync-state';
 import { ledgerFor, type ErrorClass } from '../../../lib/sync/report';
-import { concurrencySetting, errorClassFor, isEmptyItem, nodeErrorOf, parseJsonParameter, type ApiFailures } from '../../shared/errors';
+import { concurrencySetting, errorClassFor, isEmptyItem, listParameter, nodeErrorOf, parseJsonParameter, type ApiFailures } from '../../shared/errors';
 import { DEFAULT_MAILBOXES_AT_A_TIME } from '../descriptions/common';
 
 export const GRAPH_FAILURES: ApiFailures = {
@@ -23,7 +23,7 @@ export function errorClassOf(error: unknown): ErrorClass {
 	return errorClassFor(GRAPH_FAILURES, error);
 }
 
-export { isEmptyItem, parseJsonParameter as parseJson };
+export { isEmptyItem, listParameter, parseJsonParameter as parseJson };
 
 /** A mailbox parameter: one address, a comma/semicolon separated list, or a list from an expression. */
 export function mailboxList(value: unknown): string[] {

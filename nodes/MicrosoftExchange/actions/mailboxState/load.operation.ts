@@ -3,7 +3,7 @@ import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodePropertie
 import { LeasedStateStore } from '../../../../lib/graph/sync-state';
 import { ledgerFor } from '../../../../lib/sync/report';
 import { show } from '../../descriptions/common';
-import { output, parseJson } from '../../helpers/execute';
+import { listParameter, output } from '../../helpers/execute';
 
 const where = show('mailboxState', ['load']);
 
@@ -49,16 +49,14 @@ interface LeasedRow {
  * is reported and left to that one and the next run.
  */
 export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {
-	const users = parseJson<IDataObject[]>(this.getNodeParameter('users', 0), 'Users') ?? [];
-	if (!Array.isArray(users)) throw new Error('Users is not a JSON list of sync users');
+	const users = listParameter<IDataObject>(this, 'users', 'Users', 'sync users') ?? [];
 	users.forEach((user, index) => {
 		if (typeof user?.email !== 'string' || !user.email.trim()) throw new Error(`Users: entry ${index + 1} has no field "email"`);
 	});
 	const ledger = ledgerFor(this.getExecutionId());
 	if (this.getNodeParameter('store', 0) === 'workflow') return users.map((user) => output(user, 0));
 
-	const rows = parseJson<LeasedRow[]>(this.getNodeParameter('leasedRows', 0, '[]'), 'Leased Rows') ?? [];
-	if (!Array.isArray(rows)) throw new Error('Leased Rows is not a JSON list of rows');
+	const rows = listParameter<LeasedRow>(this, 'leasedRows', 'Leased Rows', 'rows') ?? [];
 	const store = (ledger.leasedState ??= new LeasedStateStore());
 	for (const [index, row] of rows.entries()) {
 		// An empty item stands for "no lease taken" (the lease step always outputs something).
