@@ -11,6 +11,8 @@ import { CREDENTIALS, DATA_TABLE, dataTableCreateNode, ifNode, ours, type Workfl
 export const USERS_TO_SYNC = 'Users to sync';
 export const TAKE_LEASE = 'Take lease';
 export const DATA_TABLES_HERE = 'Data Tables here?';
+/** The rows whose lease this execution holds (an expression; items, some empty where no lease came back). */
+export const LEASED_ROWS = `[...$('Take own lease').all(), ...$('${TAKE_LEASE}').all()]`;
 const tableId = { __rl: true, mode: 'id', value: "={{ $('Mailbox table').first().json.id }}" };
 const condition = (keyName: string, op: string, keyValue: string) => ({ keyName, condition: op, keyValue });
 const values = (value: Record<string, unknown>) => ({ mappingMode: 'defineBelow', value, matchingColumns: [], schema: [], attemptToConvertTypes: false, convertFieldsToString: false });
@@ -27,7 +29,7 @@ function rowUpdate(name: string, position: [number, number], conditions: Array<R
 }
 
 /**
- * After `start` (one item per mailbox): the mailbox table, the rows made, the leases taken, and the
+ * After `start` (one item per mailbox): the mailbox table (found or made once), the rows made, the leases taken, and the
  * state of the leased mailboxes loaded (`load`, which also reports the mailboxes another execution
  * holds). The caller connects what follows: "Take lease" (one row per leased mailbox, paired to its
  * item) and output 1 of "Data Tables here?" (no Data Tables: every item, the state in static data).
@@ -38,9 +40,10 @@ export function addMailboxLeases(
 ): void {
 	const [x, y] = options.at;
 	const email = `${options.mailbox}.toLowerCase()`;
-	// Where the node cannot work (n8n 1.x has no table operations) its input passes on unchanged.
-	w.add({ ...dataTableCreateNode('Mailbox table', [x, y], MAILBOX_TABLE, MAILBOX_COLUMNS), onError: 'continueRegularOutput' });
-	w.add(ifNode(DATA_TABLES_HERE, [x + 200, y], `={{ $('Mailbox table').all().every(item => item.json.name === ${JSON.stringify(MAILBOX_TABLE)} && item.json.id !== undefined) }}`));
+	// Once per execution, above the rest so that n8n's order runs it first. Where the node cannot work
+	// (n8n 1.x has no table operations) its input passes on unchanged, and no table comes out.
+	w.add({ ...dataTableCreateNode('Mailbox table', [x, y], MAILBOX_TABLE, MAILBOX_COLUMNS), executeOnce: true, onError: 'continueRegularOutput' });
+	w.add(ifNode(DATA_TABLES_HERE, [x + 200, y + 40], `={{ $('Mailbox table').first().json.name === ${JSON.stringify(MAILBOX_TABLE)} && $('Mailbox table').first().json.id !== undefined }}`));
 	// Rows are made before anyone contends for them; the lease is then a compare-and-set on the row.
 	w.add({
 		name: 'New mailbox?',
@@ -72,10 +75,10 @@ export function addMailboxLeases(
 			operation: 'load',
 			users: options.users,
 			store: `={{ $('${TAKE_LEASE}').isExecuted ? 'table' : 'workflow' }}`,
-			leasedRows: `={{ $('${TAKE_LEASE}').isExecuted ? [...$('Take own lease').all(), ...$('${TAKE_LEASE}').all()].map(item => item.json) : [] }}`,
+			leasedRows: `={{ $('${TAKE_LEASE}').isExecuted ? ${LEASED_ROWS}.map(item => item.json) : [] }}`,
 		},
 	});
-	w.connect(options.start, 'Mailbox table').connect('Mailbox table', DATA_TABLES_HERE);
+	w.connect(options.start, 'Mailbox table').connect(options.start, DATA_TABLES_HERE);
 	w.connect(DATA_TABLES_HERE, 'New mailbox?', 0).connect('New mailbox?', 'Add mailbox row');
 	w.connect(DATA_TABLES_HERE, 'Take own lease', 0).connect(DATA_TABLES_HERE, TAKE_LEASE, 0).connect(TAKE_LEASE, options.load);
 }

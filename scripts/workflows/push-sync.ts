@@ -1,7 +1,7 @@
 import { CREDENTIALS, filterNode, ifNode, ours, setNode, sticky, switchNode, WorkflowBuilder, type Workflow } from './builder';
 import { ALERT_WORKFLOW_ID } from './error-alert';
 import { addHistory } from './history';
-import { addMailboxLeases, addMailboxRelease, TAKE_LEASE } from './mailbox-state';
+import { addMailboxLeases, addMailboxRelease, LEASED_ROWS, TAKE_LEASE } from './mailbox-state';
 import { addExchangeChangesToLn, addFailWhenUsersFail, addLnCheck, addLnWriteBack } from './pull-sync';
 
 export const PUSH_WORKFLOW_ID = 'lnExchangePush01';
@@ -70,7 +70,7 @@ export function pushSyncWorkflow(): Workflow {
 		load: 'Load mailbox state',
 	});
 	// Below the lease steps, so that n8n's order runs it after them; without Data Tables (n8n 1.x) every change goes on.
-	w.add(filterNode('Mailbox leased?', [900, -120], `={{ !$('${TAKE_LEASE}').isExecuted || [...$('Take own lease').all(), ...$('${TAKE_LEASE}').all()].some(row => row.json.mailbox === String($json.mailbox).toLowerCase()) }}`));
+	w.add(filterNode('Mailbox leased?', [900, -120], `={{ !$('${TAKE_LEASE}').isExecuted || ${LEASED_ROWS}.some(row => row.json.mailbox === String($json.mailbox).toLowerCase()) }}`));
 	w.add(ifNode('One event?', [1020, -200], "={{ $json.kind === 'change' }}"));
 	w.connect('Add sync users', 'Mailbox leased?').connect('Mailbox leased?', 'One event?');
 	// Last after the change: its mailbox's state written back, its lease released.
