@@ -27,7 +27,7 @@ import { ensureN8n, N8N_2, PROJECT_DIR } from './n8n/install';
 import { freePort, N8nInstance, portIsFree, type Owner } from './n8n/instance';
 import { buildAndPack } from './n8n/package';
 import { ALERT_ID, importPullWith, LN_WEBHOOK_HEADER, LN_WEBHOOK_PATH, provision, PULL_ID, PUSH_ID, STATUS_PAGE_PATH, statusLogin } from './n8n/provision';
-import { ensureQueuePackages, N8nWorker, QueueBackends } from './n8n/queue';
+import { startQueueBackends, workersOf, type N8nWorker, type QueueBackends } from './n8n/queue';
 import { formatReport, type ReportItem } from './n8n/report';
 import { runPullInN8n, subscribeSyncUsers } from './n8n/sync';
 
@@ -81,9 +81,7 @@ async function main(): Promise<void> {
 		let env: Record<string, string> | undefined;
 		if (QUEUE) {
 			step('queue mode: Redis and Postgres');
-			ensureQueuePackages((line) => say(`  ${line}`));
-			backends = new QueueBackends(path.join(install.dir, 'instances', 'start-queue-backends'), { redis: await freePort(), postgres: await freePort() });
-			await backends.start();
+			backends = await startQueueBackends(path.join(install.dir, 'instances', 'start-queue-backends'), (line) => say(`  ${line}`));
 			env = backends.n8nEnv;
 			say(`  Redis on 127.0.0.1:${backends.ports.redis}, Postgres on 127.0.0.1:${backends.ports.postgres} (${path.relative(PROJECT_DIR, backends.dir)})`);
 		}
@@ -109,9 +107,8 @@ async function main(): Promise<void> {
 		// n8n 2.x runs an error workflow only from its published version.
 		await instance.activateWorkflow(ALERT_ID);
 		await instance.start();
-		for (let i = 1; QUEUE && i <= WORKERS; i++) {
-			const worker = new N8nWorker(instance, `worker-${i}`, { health: await freePort(), broker: await freePort() });
-			workers.push(worker);
+		if (QUEUE) workers.push(...(await workersOf(instance, WORKERS)));
+		for (const worker of workers) {
 			await worker.start();
 			say(`  ${worker.name} ready (log ${path.relative(PROJECT_DIR, worker.logFile)})`);
 		}

@@ -13,7 +13,7 @@ import { ensureN8n, N8N_2 } from '../n8n/install';
 import { freePort, N8nInstance } from '../n8n/instance';
 import { buildAndPack } from '../n8n/package';
 import { ALERT_ID, importPullWith, provision, PULL_ID } from '../n8n/provision';
-import { ensureQueuePackages, N8nWorker, QueueBackends } from '../n8n/queue';
+import { startQueueBackends, workersOf, type N8nWorker, type QueueBackends } from '../n8n/queue';
 import { runPullInN8n } from '../n8n/sync';
 import { startTenant, type TenantOptions } from './tenant';
 
@@ -82,17 +82,16 @@ const concurrency429 = (emulators: RunningEmulators) => (emulators.graph.state()
 
 export async function measureQueue(options: QueueBenchOptions): Promise<{ n8n: string; workers: number; workerConcurrency: number; usersPerShard: number; mailboxesAtATime?: number; runs: QueueRunFigures[] }> {
 	const { log } = options;
-	ensureQueuePackages(log);
 	log('packing the package (dist/ as built)');
 	const tarball = await buildAndPack({ build: false });
 	const emulators = await startTenant(options);
 	const install = await ensureN8n(N8N_2, log);
-	const backends = new QueueBackends(`${install.dir}/instances/bench-queue-backends`, { redis: await freePort(), postgres: await freePort() });
+	let backends: QueueBackends | undefined;
 	let instance: N8nInstance | undefined;
-	const workers: N8nWorker[] = [];
+	let workers: N8nWorker[] = [];
 	const usersPerShard = options.usersPerShard ?? Math.max(1, Math.ceil(options.users / (options.workers * options.workerConcurrency)));
 	try {
-		await backends.start();
+		backends = await startQueueBackends(`${install.dir}/instances/bench-queue-backends`, log);
 		instance = new N8nInstance({ install, name: 'bench-queue', port: await freePort(), brokerPorts: [await freePort(), await freePort()], fresh: true, env: backends.n8nEnv });
 		await provision(instance, { tarball, env: emulators.env, log });
 		await instance.activateWorkflow(ALERT_ID);
@@ -109,10 +108,9 @@ export async function measureQueue(options: QueueBenchOptions): Promise<{ n8n: s
 			await instance!.start();
 			await instance!.ensureOwner(owner);
 			await instance!.login(owner);
-			for (let i = workers.length + 1; i <= options.workers; i++) {
-				const worker = new N8nWorker(instance!, `worker-${i}`, { health: await freePort(), broker: await freePort() }, options.workerConcurrency);
-				workers.push(worker);
-				await worker.start();
+			if (!workers.length) {
+				workers = await workersOf(instance!, options.workers, options.workerConcurrency);
+				for (const worker of workers) await worker.start();
 			}
 			for (const phase of ['first', 'noChange', 'change'] as const) {
 				if (phase === 'change') {
@@ -161,7 +159,7 @@ export async function measureQueue(options: QueueBenchOptions): Promise<{ n8n: s
 	} finally {
 		for (const worker of workers) await worker.stop().catch(() => {});
 		await instance?.stop().catch(() => {});
-		await backends.stop().catch(() => {});
+		await backends?.stop().catch(() => {});
 		await emulators.stop();
 	}
 }

@@ -54,9 +54,9 @@ export class N8nInstance {
 	readonly url: string;
 	private readonly brokerPorts: [number, number];
 	private readonly extraEnv: Record<string, string>;
-	private server?: ChildProcess;
-	private serverExit?: Promise<number | null>;
-	private serverOutput = '';
+	private server?: N8nProcess;
+	/** What the last `n8n start` printed, after it stopped. */
+	private lastOutput = '';
 	private cookie?: string;
 	/** CLI commands running now (stopped with the server). */
 	private readonly commands = new Set<ChildProcess>();
@@ -253,38 +253,21 @@ export class N8nInstance {
 	/** Starts `n8n start` and waits until it answers /healthz and its workflows are active. */
 	async start(options: { timeoutMs?: number; env?: Record<string, string> } = {}): Promise<void> {
 		if (this.server) return;
-		this.serverOutput = '';
-		const child = spawn(this.install.nodeBin, [this.install.n8nBin, 'start'], {
-			cwd: this.userFolder,
-			env: this.env({ ...options.env, N8N_LOG_LEVEL: 'info' }),
-			stdio: ['ignore', 'pipe', 'pipe'],
-			detached: false,
-		});
-		this.server = child;
-		const log = fs.createWriteStream(this.logFile);
-		child.on('exit', () => log.end());
-		const collect = (chunk: Buffer) => {
-			log.write(chunk);
-			this.serverOutput += chunk.toString();
-			if (this.serverOutput.length > 400_000) this.serverOutput = this.serverOutput.slice(-200_000);
-		};
-		child.stdout!.on('data', collect);
-		child.stderr!.on('data', collect);
-		this.serverExit = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
+		const server = new N8nProcess(this, ['start'], this.logFile, options.env);
+		this.server = server;
 		const deadline = Date.now() + (options.timeoutMs ?? 120_000);
-		let exited: number | null | undefined;
-		void this.serverExit.then((code) => (exited = code));
 		for (;;) {
-			if (exited !== undefined) {
+			if (!server.running) {
 				this.server = undefined;
-				throw new Error(`n8n start (n8n ${this.version}) exited with ${exited}:\n${tail(this.serverOutput, 6000)}`);
+				this.lastOutput = server.output;
+				throw new Error(`n8n start (n8n ${this.version}) exited with ${server.exitCode}:\n${tail(server.output, 6000)}`);
 			}
 			if (Date.now() > deadline) {
 				await this.stop();
-				throw new Error(`n8n start (n8n ${this.version}) did not become ready:\n${tail(this.serverOutput, 6000)}`);
+				throw new Error(`n8n start (n8n ${this.version}) did not become ready:\n${tail(server.output, 6000)}`);
 			}
 			// Ready = the HTTP server answers and the editor is being served ("Editor is now accessible").
-			if (/Editor is now accessible/.test(this.serverOutput)) {
+			if (/Editor is now accessible/.test(server.output)) {
 				try {
 					const response = await fetch(`${this.url}/healthz`);
 					if (response.ok) return;
@@ -303,7 +286,7 @@ export class N8nInstance {
 
 	/** What `n8n start` printed so far. */
 	get output(): string {
-		return this.serverOutput;
+		return this.server?.output ?? this.lastOutput;
 	}
 
 	get running(): boolean {
@@ -318,16 +301,12 @@ export class N8nInstance {
 	/** Stops `n8n start` and running CLI commands (SIGTERM, then SIGKILL after a grace period). */
 	async stop(graceMs = 20_000): Promise<void> {
 		for (const command of this.commands) command.kill('SIGTERM');
-		const child = this.server;
-		if (!child) return;
+		const server = this.server;
+		if (!server) return;
 		this.server = undefined;
 		this.cookie = undefined;
-		if (child.exitCode === null && child.signalCode === null) {
-			child.kill('SIGTERM');
-			const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-			await this.serverExit;
-			clearTimeout(timer);
-		}
+		this.lastOutput = server.output;
+		await server.stop(graceMs);
 	}
 
 	/** Creates the owner account when the instance has none yet (the setup form of a new n8n). */
@@ -499,4 +478,60 @@ export function portIsFree(port: number): Promise<boolean> {
 		server.on('error', () => resolve(false));
 		server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
 	});
+}
+
+/**
+ * A long-running n8n command of an instance (`n8n start`, `n8n worker`): what it prints goes to its
+ * log file and, the recent part, to memory; stop() sends SIGTERM, then SIGKILL after a grace period.
+ */
+export class N8nProcess {
+	private readonly child: ChildProcess;
+	private readonly exited: Promise<void>;
+	private text = '';
+
+	constructor(instance: N8nInstance, args: string[], logFile: string, env: Record<string, string> = {}) {
+		this.child = spawn(instance.install.nodeBin, [instance.install.n8nBin, ...args], {
+			cwd: instance.userFolder,
+			env: instance.env({ ...env, N8N_LOG_LEVEL: 'info' }),
+			stdio: ['ignore', 'pipe', 'pipe'],
+		});
+		const log = fs.createWriteStream(logFile);
+		const collect = (chunk: Buffer) => {
+			log.write(chunk);
+			this.text += chunk.toString();
+			if (this.text.length > 400_000) this.text = this.text.slice(-200_000);
+		};
+		this.child.stdout!.on('data', collect);
+		this.child.stderr!.on('data', collect);
+		this.exited = new Promise((resolve) => this.child.on('exit', () => resolve()));
+		void this.exited.then(() => log.end());
+	}
+
+	get output(): string {
+		return this.text;
+	}
+
+	get running(): boolean {
+		return this.child.exitCode === null && this.child.signalCode === null;
+	}
+
+	get exitCode(): number | null {
+		return this.child.exitCode;
+	}
+
+	get pid(): number | undefined {
+		return this.child.pid;
+	}
+
+	kill(): void {
+		this.child.kill('SIGKILL');
+	}
+
+	async stop(graceMs = 20_000): Promise<void> {
+		if (!this.running) return;
+		this.child.kill('SIGTERM');
+		const timer = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
+		await this.exited;
+		clearTimeout(timer);
+	}
 }

@@ -9,7 +9,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-import type { N8nInstance } from './instance';
+import { freePort, N8nProcess, type N8nInstance } from './instance';
 
 const POSTGRES_ROOT = '/usr/lib/postgresql';
 
@@ -115,10 +115,29 @@ export class QueueBackends {
 	}
 }
 
+/** Redis and Postgres on free loopback ports with their data in `dir`: installed when missing, started. */
+export async function startQueueBackends(dir: string, log: (line: string) => void = () => {}): Promise<QueueBackends> {
+	ensureQueuePackages(log);
+	const backends = new QueueBackends(dir, { redis: await freePort(), postgres: await freePort() });
+	try {
+		await backends.start();
+	} catch (error) {
+		await backends.stop().catch(() => {});
+		throw error;
+	}
+	return backends;
+}
+
+/** `count` workers of a queue-mode instance, each with ports of its own (started by the caller, after n8n). */
+export async function workersOf(instance: N8nInstance, count: number, concurrency?: number): Promise<N8nWorker[]> {
+	const workers: N8nWorker[] = [];
+	for (let i = 1; i <= count; i++) workers.push(new N8nWorker(instance, `worker-${i}`, { health: await freePort(), broker: await freePort() }, concurrency));
+	return workers;
+}
+
 /** An n8n worker process of a queue-mode instance. */
 export class N8nWorker {
-	private child?: ChildProcess;
-	private output = '';
+	private process?: N8nProcess;
 
 	constructor(
 		private readonly instance: N8nInstance,
@@ -133,56 +152,39 @@ export class N8nWorker {
 
 	/** Executions this worker started (n8n logs "Worker started execution N"). */
 	executions(): string[] {
-		return [...this.output.matchAll(/Worker started execution (\d+)/g)].map((m) => m[1]);
+		return [...(this.process?.output ?? '').matchAll(/Worker started execution (\d+)/g)].map((m) => m[1]);
 	}
 
 	get running(): boolean {
-		return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+		return this.process?.running ?? false;
 	}
 
 	get pid(): number | undefined {
-		return this.running ? this.child!.pid : undefined;
+		return this.running ? this.process!.pid : undefined;
 	}
 
 	async start(timeoutMs = 120_000): Promise<void> {
-		const { install } = this.instance;
-		this.output = '';
-		const child = spawn(install.nodeBin, [install.n8nBin, 'worker', `--concurrency=${this.concurrency}`], {
-			cwd: this.instance.userFolder,
-			env: this.instance.env({ N8N_LOG_LEVEL: 'info', QUEUE_HEALTH_CHECK_ACTIVE: 'true', QUEUE_HEALTH_CHECK_PORT: String(this.ports.health), N8N_RUNNERS_BROKER_PORT: String(this.ports.broker) }),
-			stdio: ['ignore', 'pipe', 'pipe'],
+		const worker = new N8nProcess(this.instance, ['worker', `--concurrency=${this.concurrency}`], this.logFile, {
+			QUEUE_HEALTH_CHECK_ACTIVE: 'true',
+			QUEUE_HEALTH_CHECK_PORT: String(this.ports.health),
+			N8N_RUNNERS_BROKER_PORT: String(this.ports.broker),
 		});
-		this.child = child;
-		const log = fs.createWriteStream(this.logFile);
-		const collect = (chunk: Buffer) => {
-			log.write(chunk);
-			this.output += chunk.toString();
-			if (this.output.length > 400_000) this.output = this.output.slice(-200_000);
-		};
-		child.stdout!.on('data', collect);
-		child.stderr!.on('data', collect);
-		child.on('exit', () => log.end());
+		this.process = worker;
 		const deadline = Date.now() + timeoutMs;
-		while (!/worker is now ready/i.test(this.output)) {
-			if (!this.running) throw new Error(`n8n worker ${this.name} exited:\n${this.output.slice(-4000)}`);
-			if (Date.now() > deadline) throw new Error(`n8n worker ${this.name} did not become ready:\n${this.output.slice(-4000)}`);
+		while (!/worker is now ready/i.test(worker.output)) {
+			if (!worker.running) throw new Error(`n8n worker ${this.name} exited:\n${worker.output.slice(-4000)}`);
+			if (Date.now() > deadline) throw new Error(`n8n worker ${this.name} did not become ready:\n${worker.output.slice(-4000)}`);
 			await new Promise((resolve) => setTimeout(resolve, 250));
 		}
 	}
 
 	/** SIGKILL: a worker that dies in the middle of its work. */
 	kill(): void {
-		this.child?.kill('SIGKILL');
+		this.process?.kill();
 	}
 
 	async stop(graceMs = 20_000): Promise<void> {
-		const child = this.child;
-		if (!child || child.exitCode !== null || child.signalCode !== null) return;
-		const exited = new Promise((resolve) => child.once('exit', resolve));
-		child.kill('SIGTERM');
-		const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-		await exited;
-		clearTimeout(timer);
+		await this.process?.stop(graceMs);
 	}
 }
 

@@ -14,7 +14,7 @@ import { ensureN8n, PROJECT_DIR, type N8nTarget } from '../../scripts/n8n/instal
 import { freePort, N8nInstance, sleep, type Owner } from '../../scripts/n8n/instance';
 import { tarballPath } from '../../scripts/n8n/package';
 import { provision } from '../../scripts/n8n/provision';
-import { ensureQueuePackages, N8nWorker, QueueBackends } from '../../scripts/n8n/queue';
+import { startQueueBackends, workersOf, type N8nWorker, type QueueBackends } from '../../scripts/n8n/queue';
 
 export const ARTIFACTS_DIR = path.join(PROJECT_DIR, 'artifacts');
 export const E2E_OWNER: Owner = { email: 'e2e@example.com', password: 'E2e-Passw0rd', firstName: 'End', lastName: 'ToEnd' };
@@ -104,16 +104,12 @@ export function useN8n(target: N8nTarget, options: { queue?: { workers: number; 
 		const [port, broker, cliBroker] = [await freePort(), await freePort(), await freePort()];
 		let env: Record<string, string> | undefined;
 		if (options.queue) {
-			ensureQueuePackages(log);
-			context.backends = new QueueBackends(path.join(install.dir, 'instances', 'e2e-queue-backends'), { redis: await freePort(), postgres: await freePort() });
-			await context.backends.start();
+			context.backends = await startQueueBackends(path.join(install.dir, 'instances', 'e2e-queue-backends'), log);
 			env = context.backends.n8nEnv;
 			log(`Redis on ${context.backends.ports.redis}, Postgres on ${context.backends.ports.postgres}`);
 		}
 		context.instance = new N8nInstance({ install, name: options.queue ? 'e2e-queue' : 'e2e', port, brokerPorts: [broker, cliBroker], fresh: true, env });
-		for (let i = 1; i <= (options.queue?.workers ?? 0); i++) {
-			context.workers.push(new N8nWorker(context.instance, `worker-${i}`, { health: await freePort(), broker: await freePort() }, options.queue!.concurrency));
-		}
+		if (options.queue) context.workers = await workersOf(context.instance, options.queue.workers, options.queue.concurrency);
 		context.lnWebhookSecret = await provision(context.instance, { tarball: tarballPath(), env: context.env, log });
 		log(`n8n ${target.n8n} provisioned in ${Math.round((Date.now() - started) / 1000)} s`);
 	}, 30 * 60_000);
