@@ -2,13 +2,12 @@ import type { ContactFolder } from '@microsoft/microsoft-graph-types';
 
 import {
 	contactLinkProperties,
-	contactSetDigest,
-	mapContact,
 	planContacts,
 	type ContactPlan,
 	type ContactPlanOptions,
 	type FolderContact,
 	type MappedContact,
+	type WantedContacts,
 } from '../sync/contacts';
 import {
 	decodeState,
@@ -20,7 +19,6 @@ import {
 	propertyValue,
 	type ExtendedProperty,
 } from '../sync/link';
-import type { LnContact } from '../sync/model';
 import { retryDelay } from '../http/retry';
 import { userPath } from './calendar';
 import { describeBatchFailure, GraphApiError, MAX_BATCH_SIZE, type BatchRequest, type GraphTransport } from './transport';
@@ -41,7 +39,8 @@ export interface ContactResult {
 export interface FolderSyncRequest {
 	mailbox: string;
 	folderName: string;
-	contacts: LnContact[];
+	/** The same for every mailbox of a run: mapped once (wantedContacts). */
+	contacts: WantedContacts;
 	dryRun: boolean;
 	plan: ContactPlanOptions;
 	/** A folder whose stored digest matches is trusted this long; then it is compared in full again. */
@@ -104,27 +103,17 @@ export async function syncContactFolder(graph: GraphTransport, request: FolderSy
 	const { mailbox, dryRun } = request;
 	const result: FolderSyncResult = { mailbox, folderCreated: false, digestMatched: false, results: [], warnings: [], foreign: 0 };
 	let folder = await findFolder(graph, mailbox, request.folderName);
-	const wantedDigest = contactSetDigest(
-		request.contacts.filter((c) => c.synchronize && c.active).flatMap((c) => {
-			try {
-				const mapped = mapContact(c);
-				return [{ key: mapped.key, hash: mapped.hash }];
-			} catch {
-				return [];
-			}
-		}),
-	);
+	const wantedDigest = request.contacts.digest;
 	const stored = readDigest(folder);
 	// The digest stands for the whole set: a partial input neither trusts nor writes it.
 	const complete = request.plan.complete;
 	if (complete && folder && stored && stored.digest === wantedDigest && request.now - stored.at < request.verifyAfterHours * 3_600_000) {
 		result.folderId = folder.id ?? undefined;
 		result.digestMatched = true;
-		const plan = planContacts(request.contacts, [], request.plan);
 		// Same set as last time: every wanted contact is there unchanged.
-		for (const mapped of plan.creates) result.results.push({ mailbox, contact: mapped.contactId, key: mapped.key, action: 'unchanged' });
-		for (const failure of plan.failures) result.results.push({ mailbox, contact: failure.contactId, key: failure.key, action: 'failed', reason: failure.reason });
-		result.warnings = plan.warnings;
+		for (const mapped of request.contacts.desired.values()) result.results.push({ mailbox, contact: mapped.contactId, key: mapped.key, action: 'unchanged' });
+		for (const failure of request.contacts.failures) result.results.push({ mailbox, contact: failure.contactId, key: failure.key, action: 'failed', reason: failure.reason });
+		result.warnings = request.contacts.warnings;
 		return result;
 	}
 	if (!folder) {

@@ -135,27 +135,47 @@ export function contactSetDigest(contacts: Array<{ key: string; hash: string }>)
 }
 
 /**
+ * The LN contacts to synchronize, mapped once: every mailbox's folder gets the same set, so a run maps
+ * and hashes each contact once, not once per mailbox.
+ */
+export interface WantedContacts {
+	desired: Map<string, MappedContact>;
+	failures: ContactPlan['failures'];
+	warnings: ContactPlan['warnings'];
+	/** Digest of the set (see contactSetDigest). */
+	digest: string;
+}
+
+export function wantedContacts(contacts: LnContact[]): WantedContacts {
+	const wanted: WantedContacts = { desired: new Map(), failures: [], warnings: [], digest: '' };
+	for (const contact of contacts) {
+		if (!contact.synchronize || !contact.active) continue;
+		try {
+			const mapped = mapContact(contact);
+			if (wanted.desired.has(mapped.key)) {
+				wanted.warnings.push({ contactId: contact.id, message: `Contact ${contact.id} appears twice in the input; written once` });
+				continue;
+			}
+			wanted.desired.set(mapped.key, mapped);
+			for (const message of mapped.warnings) wanted.warnings.push({ contactId: contact.id, message });
+		} catch (error) {
+			wanted.failures.push({ key: contactKey(contact.company, contact.id), contactId: contact.id, reason: (error as Error).message });
+		}
+	}
+	wanted.digest = contactSetDigest([...wanted.desired.values()]);
+	return wanted;
+}
+
+/**
  * What to do so the folder holds exactly the LN contacts given: create missing ones, update those
  * whose content hash differs, remove linked contacts no longer wanted (subject to the brake), and
  * leave contacts we did not create alone.
  */
-export function planContacts(wanted: LnContact[], existing: FolderContact[], options: ContactPlanOptions): ContactPlan {
-	const plan: ContactPlan = { creates: [], updates: [], removes: [], unchanged: [], failures: [], foreign: 0, warnings: [], digest: '' };
-	const desired = new Map<string, MappedContact>();
-	for (const contact of wanted) {
-		if (!contact.synchronize || !contact.active) continue;
-		try {
-			const mapped = mapContact(contact);
-			if (desired.has(mapped.key)) {
-				plan.warnings.push({ contactId: contact.id, message: `Contact ${contact.id} appears twice in the input; written once` });
-				continue;
-			}
-			desired.set(mapped.key, mapped);
-			for (const message of mapped.warnings) plan.warnings.push({ contactId: contact.id, message });
-		} catch (error) {
-			plan.failures.push({ key: contactKey(contact.company, contact.id), contactId: contact.id, reason: (error as Error).message });
-		}
-	}
+export function planContacts(contacts: WantedContacts | LnContact[], existing: FolderContact[], options: ContactPlanOptions): ContactPlan {
+	const wanted = Array.isArray(contacts) ? wantedContacts(contacts) : contacts;
+	const desired = wanted.desired;
+	const plan: ContactPlan = { creates: [], updates: [], removes: [], unchanged: [], failures: [...wanted.failures], foreign: 0, warnings: [...wanted.warnings], digest: wanted.digest };
+	const failed = new Set(wanted.failures.map((f) => f.key));
 	const byKey = new Map<string, FolderContact[]>();
 	for (const item of existing) {
 		if (!item.key) {
@@ -172,7 +192,7 @@ export function planContacts(wanted: LnContact[], existing: FolderContact[], opt
 		for (const duplicate of duplicates) plan.removes.push({ id: duplicate.id, key, reason: 'duplicate of the same LN contact' });
 		if (!mapped) {
 			// A failed record stays as it is: bad data in LN never removes what Exchange has.
-			if (plan.failures.some((f) => f.key === key) || !options.complete) continue;
+			if (failed.has(key) || !options.complete) continue;
 			plan.removes.push({ id: first.id, key, reason: 'no longer marked Synchronize, inactive or deleted in LN' });
 		} else if (first.hash === mapped.hash) {
 			plan.unchanged.push({ id: first.id, key });
@@ -186,7 +206,6 @@ export function planContacts(wanted: LnContact[], existing: FolderContact[], opt
 		plan.brake = { removals: removals.length, linked, share: options.brakeShare };
 		plan.removes = plan.removes.filter((r) => r.reason === 'duplicate of the same LN contact');
 	}
-	plan.digest = contactSetDigest([...desired.values()]);
 	return plan;
 }
 

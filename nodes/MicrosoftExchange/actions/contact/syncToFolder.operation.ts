@@ -1,6 +1,7 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 
 import { syncContactFolder, type FolderSyncResult } from '../../../../lib/graph/contacts';
+import { wantedContacts } from '../../../../lib/sync/contacts';
 import type { LnContact } from '../../../../lib/sync/model';
 import { ledgerFor } from '../../../../lib/sync/report';
 import { dryRun, mailboxes, mailboxesAtATimeOption, show } from '../../descriptions/common';
@@ -92,6 +93,7 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 	const pairedWithAll = items.map((_, item) => ({ item }));
 	const graph = await graphTransport.call(this);
 	const now = Date.now();
+	const wanted = wantedContacts(contacts);
 	// Each mailbox's outcome is turned into its output as soon as it is known, so per-contact results
 	// of hundreds of mailboxes are never held at once.
 	const outputs = await mapLimit(mailboxes, atATime, async (mailbox): Promise<INodeExecutionData[] | Error> => {
@@ -100,7 +102,7 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 			result = await syncContactFolder(graph, {
 				mailbox,
 				folderName,
-				contacts,
+				contacts: wanted,
 				dryRun: isDryRun,
 				now,
 				verifyAfterHours: Number(options.verifyAfterHours ?? 24),
