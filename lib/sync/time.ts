@@ -49,12 +49,30 @@ export function isValidZone(name: string | undefined): boolean {
 	}
 }
 
+/** Instants already read: every run reads the same dates of the same events again (DateTime is immutable). */
+const readInstants = new Map<string, DateTime>();
+const READ_INSTANTS_MAX = 50_000;
+
+function remembered(key: string, read: () => DateTime): DateTime {
+	const known = readInstants.get(key);
+	if (known) return known;
+	const instant = read();
+	if (readInstants.size >= READ_INSTANTS_MAX) readInstants.clear();
+	readInstants.set(key, instant);
+	return instant;
+}
+
 /** Reads a Graph `dateTimeTimeZone` as an instant (luxon DateTime in UTC). */
 export function fromGraphDateTime(value: DateTimeTimeZone | null | undefined, fallbackZone = 'UTC'): DateTime {
 	if (!value?.dateTime) throw new TimeZoneError('missing date and time');
-	const zone = toIanaZone(value.timeZone || fallbackZone);
+	const { dateTime, timeZone } = value;
+	return remembered(`g|${dateTime}|${timeZone || fallbackZone}`, () => readGraphDateTime(dateTime, timeZone || fallbackZone, value));
+}
+
+function readGraphDateTime(dateTime: string, timeZone: string, value: DateTimeTimeZone): DateTime {
+	const zone = toIanaZone(timeZone);
 	// Graph gives wall-clock time without offset (e.g. 2026-03-01T09:00:00.0000000) in `timeZone`.
-	const text = value.dateTime.replace(/(\.\d{3})\d+/, '$1');
+	const text = dateTime.replace(/(\.\d{3})\d+/, '$1');
 	const parsed = /[zZ]|[+-]\d\d:?\d\d$/.test(text)
 		? DateTime.fromISO(text, { setZone: true })
 		: DateTime.fromISO(text, { zone });
@@ -77,14 +95,17 @@ export function toGraphDate(date: string, zone: string): DateTimeTimeZone {
 /** Parses an LN date (UTC ISO; LN sends `Z`) as an instant. */
 export function parseInstant(value: unknown, label = 'date'): DateTime {
 	if (typeof value !== 'string' || value.trim() === '') throw new TimeZoneError(`missing ${label}`);
-	const parsed = DateTime.fromISO(value.trim(), { zone: 'UTC', setZone: false });
-	if (!parsed.isValid) throw new TimeZoneError(`invalid ${label} "${value}"`);
-	return parsed.toUTC();
+	return remembered(`l|${value}`, () => {
+		const parsed = DateTime.fromISO(value.trim(), { zone: 'UTC', setZone: false });
+		if (!parsed.isValid) throw new TimeZoneError(`invalid ${label} "${value}"`);
+		return parsed.toUTC();
+	});
 }
 
 /** Canonical instant text: UTC to the minute, so sub-minute noise never counts as a change. */
 export function canonicalInstant(instant: DateTime): string {
-	return instant.toUTC().startOf('minute').toFormat("yyyy-MM-dd'T'HH:mm'Z'");
+	// The ISO text cut after the minutes is the instant floored to the minute (luxon's formatting is slow).
+	return `${new Date(instant.toMillis()).toISOString().slice(0, 16)}Z`;
 }
 
 /** LN date text: UTC without milliseconds. */
