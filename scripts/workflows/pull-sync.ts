@@ -273,6 +273,7 @@ export function pullSyncWorkflow(): Workflow {
 			timeZone: setting('timeZone'),
 			brakeShare: setting('brakeShare'),
 			mailboxesAtATime: setting('mailboxesAtATime'),
+			output: 'changes',
 			dryRun: setting('dryRun'),
 		},
 	});
@@ -371,6 +372,8 @@ export function addLnCheck(w: WorkflowBuilder, syncNode: string, at: [number, nu
 			target: 'mailbox',
 			mailbox: { __rl: true, mode: 'email', value: "={{ $('Check in LN?').item.json.mailbox }}" },
 			complete: false,
+			// The steps after it need only what changed (the report reads the run's ledger).
+			output: 'changes',
 			...parameters,
 		},
 	});

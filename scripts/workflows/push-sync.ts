@@ -170,6 +170,7 @@ export function pushSyncWorkflow(): Workflow {
 			horizonDays: setting('horizonDays'),
 			timeZone: setting('timeZone'),
 			brakeShare: setting('brakeShare'),
+			output: 'changes',
 			dryRun: setting('dryRun'),
 		},
 	});

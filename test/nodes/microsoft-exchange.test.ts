@@ -296,6 +296,27 @@ describe('Event → Sync From LN Activity', () => {
 		expect(decodeState(prop(ourEvents('ann@contoso.com')[0], LN_STATE_PROPERTY))?.hash).not.toBe(json.update?.link?.state.hash);
 	});
 
+	it('leaves out unchanged activities with Output "Changes Only": nothing for an unchanged activity, the change and the responses for a changed one', async () => {
+		const source = activity('A4');
+		const changesOnly = syncNode('ann@contoso.com', { output: 'changes' });
+		const first = await runNode(env, changesOnly, [source as unknown as IDataObject]);
+		const [event] = ourEvents('ann@contoso.com');
+		// As LN holds it once the first run's work is done: the event's iCalUId, and the attendee flags it asked for.
+		const flags = (first.items[0].json as { flags: Array<{ sequence: number; sentToSynchronizer?: boolean; synchronized?: boolean }> }).flags;
+		const attendees = source.attendees.map((a) => ({ ...a, ...(flags.find((f) => f.sequence === a.sequence) ?? {}) }));
+		const asLnHoldsIt = { ...source, attendees, reference: event.iCalUId } as unknown as IDataObject;
+		const unchanged = await runNode(env, changesOnly, [asLnHoldsIt]);
+		expect(unchanged.error).toBeUndefined();
+		expect(unchanged.items).toEqual([]);
+		expect((await runNode(env, syncNode('ann@contoso.com'), [asLnHoldsIt])).items.map((item) => item.json.action)).toEqual(['unchanged']);
+
+		env.graph.updateEvent('ann@contoso.com', event.id!, { location: { displayName: 'Room 7' } });
+		env.graph.respond('bob@contoso.com', env.graph.events('bob@contoso.com')[0].id!, 'accept');
+		const changed = await runNode(env, changesOnly, [asLnHoldsIt]);
+		expect(changed.items).toHaveLength(1);
+		expect(changed.items[0].json).toMatchObject({ activity: 'A4', update: { fields: { location: 'Room 7' } }, attendance: [{ status: 'Accepted' }] });
+	});
+
 	it('does every write exactly once through a 429 MailboxConcurrency storm', async () => {
 		env.graph.faults.add({ kind: 'status', status: 429, times: 12, probability: 0.5, seed: 7, match: { mailbox: 'ann@contoso.com' }, headers: { 'Retry-After': '0' }, body: { error: { code: 'ApplicationThrottled', message: 'Application is over its MailboxConcurrency limit.' } } });
 		const sources = Array.from({ length: 30 }, (_, i) => activity(`S${i}`));

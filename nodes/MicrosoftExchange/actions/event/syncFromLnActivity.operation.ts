@@ -87,10 +87,29 @@ export const description: INodeProperties[] = [
 		description: 'The brake applies only from this many cancellations on',
 		displayOptions: where,
 	},
+	{
+		displayName: 'Output',
+		name: 'output',
+		type: 'options',
+		options: [
+			{ name: 'Every Activity', value: 'all', description: 'One item per activity and mailbox, with the action taken and the reason' },
+			{
+				name: 'Changes Only',
+				value: 'changes',
+				description: 'Leaves out the activities that are unchanged, with nothing for LN to do and nothing to report (a run without changes outputs nothing)',
+			},
+		],
+		default: 'all',
+		displayOptions: where,
+	},
 	mailboxesAtATime('event', operations),
 	dryRun('event', operations),
 ];
 
+/** Unchanged, nothing for LN to write, nothing to report: what "Changes Only" leaves out. */
+function isQuiet(item: ActivityPlanItem): boolean {
+	return item.action === 'unchanged' && !item.update && item.flags.length === 0 && item.attendance.length === 0 && item.warnings.length === 0 && !item.conflict;
+}
 /**
  * LN activities → Exchange events for a mailbox: create, update only what changed, cancel or
  * delete; Exchange-side changes and responses come back as LN updates, flags and statuses.
@@ -115,6 +134,7 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 		}
 	}
 	const out: INodeExecutionData[] = [];
+	const changesOnly = this.getNodeParameter('output', 0, 'all') === 'changes';
 	type Run =
 		| { kind: 'done'; items: Array<{ item: ActivityPlanItem; inputs: number[] }>; isDryRun: boolean; mailbox: string }
 		| { kind: 'failed'; error: Error; indexes: number[]; mailbox: string };
@@ -205,6 +225,7 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 		}
 		for (const { item, inputs } of run.items) {
 			record(ledger, item, run.isDryRun);
+			if (changesOnly && isQuiet(item)) continue;
 			out.push(output(toJson(item, run.isDryRun), inputs));
 		}
 	}
