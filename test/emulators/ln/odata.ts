@@ -308,7 +308,11 @@ class RequestHandler {
 		const options = this.options(def);
 		const stored = this.source(def, owner, nav);
 		const etags = new Map(stored.map((r) => [r.data, r.etag]));
-		const sorted = filterAndSort(def, stored.map((r) => r.data), options, this.navigate);
+		// The store's cache is keyed by everything the list depends on but the page (skip token, top, select, expand).
+		const params = parseRawQuery(this.req.url.search);
+		const listKey = owner ? undefined : JSON.stringify([this.company, def.kind, params.get('$filter') ?? '', params.get('$orderby') ?? '']);
+		const sortedList = () => filterAndSort(def, stored.map((r) => r.data), options, this.navigate);
+		const sorted = listKey ? this.ctx.store.cached(listKey, sortedList) : sortedList();
 		const pageLimit = Math.min(this.ctx.pageSize, this.prefs.maxPageSize ?? Infinity);
 		const page = takePage(def, sorted, options, pageLimit);
 		const body: Record<string, unknown> = { '@odata.context': this.contextUrl(def, options.select) };

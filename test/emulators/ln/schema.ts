@@ -220,7 +220,18 @@ export class Schema {
 const ISO_DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
 
 /** Epoch ms of an OData DateTimeOffset text, or undefined when it is not one. */
+/** Parsed dates by their text: a filter compares the same few dates with every record. */
+const parsedDates = new Map<string, number | undefined>();
+
 export function parseDateTimeOffset(text: string): number | undefined {
+	if (parsedDates.has(text)) return parsedDates.get(text);
+	if (parsedDates.size >= 100_000) parsedDates.clear();
+	const value = parseDateTimeOffsetOnce(text);
+	parsedDates.set(text, value);
+	return value;
+}
+
+function parseDateTimeOffsetOnce(text: string): number | undefined {
 	const m = ISO_DATE_TIME.exec(text);
 	if (!m) return undefined;
 	const [, y, mo, d, h, mi, s = '00', fraction = '', zone] = m;

@@ -38,7 +38,9 @@ export interface WriteOptions {
  */
 export class LnStore {
 	private companies = new Map<string, CompanyData>();
+	/** Counts every change (writes, deletes, companies added or cleared): ETags and cached reads go by it. */
 	private changes = 0;
+	private readonly results = new Map<string, { at: number; value: unknown }>();
 
 	constructor(
 		private readonly schema: Schema,
@@ -47,10 +49,26 @@ export class LnStore {
 
 	clear(): void {
 		this.companies.clear();
+		this.changes++;
 	}
 
 	addCompany(company: string): void {
 		if (!this.companies.has(company)) this.companies.set(company, new CompanyData());
+		this.changes++;
+	}
+
+	/**
+	 * A result computed from the store's content, kept until the store next changes: the pages of one
+	 * read (the same filter and order, a skip token apart) filter and sort the records once, not once
+	 * per page. The emulator's speed only; answers are the same.
+	 */
+	cached<T>(key: string, compute: () => T): T {
+		const kept = this.results.get(key);
+		if (kept && kept.at === this.changes) return kept.value as T;
+		const value = compute();
+		if (this.results.size >= 256) this.results.clear();
+		this.results.set(key, { at: this.changes, value });
+		return value;
 	}
 
 	hasCompany(company: string): boolean {
@@ -161,6 +179,7 @@ export class LnStore {
 		const current = data.tables[kind].get(k);
 		if (!current) throw notFound(`${def.entitySet}${describeKey(def, key)} does not exist in company ${company}`);
 		data.tables[kind].delete(k);
+		this.changes++;
 		if (kind === 'activities') {
 			for (const attendee of this.attendeesOf(company, current.data.id)) {
 				data.tables.attendees.delete(keyString(this.schema.entities.attendees, attendee.data));
