@@ -4,31 +4,59 @@
  * job, the workers take them; the run report still has every user, and the end state is the one a
  * pull in one process leaves.
  */
+import { MAILBOX_TABLE } from '../../lib/graph/sync-state';
+import { writtenOf } from '../../lib/status/history';
 import { N8N_2 } from '../../scripts/n8n/install';
-import { ALERT_ID, importPullWith, PULL_ID } from '../../scripts/n8n/provision';
-import { runPullInN8n, type PullRun } from '../../scripts/n8n/sync';
+import { ALERT_ID, importPullWith, PULL_ID, PUSH_ID } from '../../scripts/n8n/provision';
+import { runPullInN8n, subscribeSyncUsers, type PullRun } from '../../scripts/n8n/sync';
+import type { RunningEmulators } from '../emulators/cli';
 import { endState, scenarioEnvironment, shipped } from '../workflows/workflow-helpers';
-import { E2E_OWNER, freshTenant, useN8n } from './n8n-context';
+import { dataTableRows, E2E_OWNER, executionsOf, freshTenant, updateDataTableRows, useN8n, waitFor } from './n8n-context';
 
-const users = (run: PullRun) => run.report.filter((line) => line.kind === 'user') as Array<{ mailbox: string; status: string; errors?: unknown[] }>;
+const users = (run: PullRun) =>
+	run.report.filter((line) => line.kind === 'user') as Array<{ mailbox: string; status: string; errors?: unknown[]; warnings?: Array<{ ref: string; message: string }>; counts: Record<string, number> }>;
+const fullReads = (run: PullRun) => users(run).filter((user) => (user.warnings ?? []).some((w) => /read the whole window/.test(w.message))).map((user) => user.mailbox);
+const leftForLease = (run: PullRun) => users(run).filter((user) => (user.warnings ?? []).some((w) => w.ref === 'lease')).map((user) => user.mailbox);
+
+/** Edits made while pulls run: LN moves a meeting's room (the pull carries it), Ann renames her meeting in Outlook (its notification comes during the pulls). */
+const LN_EDIT = { id: 'ACT000002', location: 'Room 9' };
+const RENAMED = { from: 'Customer workshop', to: 'Customer workshop (renamed in Outlook)' };
+function editInLn(emulators: Pick<RunningEmulators, 'ln'>): void {
+	emulators.ln.update('100', 'activities', { id: LN_EDIT.id }, { location: LN_EDIT.location });
+}
+function renameInOutlook(emulators: Pick<RunningEmulators, 'graph'>): void {
+	const meeting = emulators.graph.events('ann@contoso.com').find((e) => e.subject === RENAMED.from)!;
+	emulators.graph.updateEvent('ann@contoso.com', meeting.id!, { subject: RENAMED.to });
+}
 
 describe(`n8n ${N8N_2.n8n} on Node ${N8N_2.node} in queue mode: a main and two workers`, () => {
 	// One job at a time per worker: three shards land on both.
 	const context = useN8n(N8N_2, { queue: { workers: 2, concurrency: 1 } });
 	let inOneProcess: unknown;
+	let editedInOneProcess: unknown;
 
 	beforeAll(async () => {
-		// The same tenant synchronized by the shipped pull in one process (the workflow tests' harness).
+		// The same tenant synchronized by the shipped pull in one process (the workflow tests' harness),
+		// then the same edits and two more pulls.
 		const single = await scenarioEnvironment([shipped('pull-sync.json')]);
 		try {
-			const run = await single.runner.run(shipped('pull-sync.json'), { startNode: 'Run now' });
-			if (run.error) throw run.error;
+			const pull = async () => {
+				const run = await single.runner.run(shipped('pull-sync.json'), { startNode: 'Run now' });
+				if (run.error) throw run.error;
+			};
+			await pull();
 			inOneProcess = endState(single);
+			editInLn(single);
+			renameInOutlook(single);
+			await pull();
+			await pull();
+			editedInOneProcess = endState(single);
 		} finally {
 			await single.stop();
 		}
 		await importPullWith(context.instance, { shardsOnWorkers: true, usersPerShard: 1, leaseMinutes: 1 });
 		await context.instance.activateWorkflow(PULL_ID);
+		await context.instance.activateWorkflow(PUSH_ID);
 		await context.instance.activateWorkflow(ALERT_ID);
 		await context.instance.start();
 		await Promise.all(context.workers.map((worker) => worker.start()));
@@ -66,4 +94,65 @@ describe(`n8n ${N8N_2.n8n} on Node ${N8N_2.node} in queue mode: a main and two w
 		expect(users(next).flatMap((user) => user.errors ?? [])).toEqual([]);
 		expect(endState(context.emulators as never)).toEqual(inOneProcess);
 	}, 900_000);
+
+	it('runs two pulls at once with push notifications arriving during them and a mailbox held: no duplicate, every lease released, no cursor lost, the end state of the same edits in one process', async () => {
+		const { graph } = context.emulators;
+		const kept = await subscribeSyncUsers(context.instance);
+		expect(kept.map((k) => k.action)).toEqual(kept.map(() => 'created'));
+		editInLn(context.emulators);
+		// Ann's mailbox is held, as by a run that outlasts the interval: both pulls and her push must leave it.
+		const ann = { column: 'mailbox', value: 'ann@contoso.com' };
+		await updateDataTableRows(context.instance, MAILBOX_TABLE, ann, { leaseUntil: Date.now() + 10 * 60_000, leaseHolder: 'e2e' });
+		const started = context.workers.map((worker) => worker.executions().length);
+		const pulls = Promise.all([runPullInN8n(context.instance), runPullInN8n(context.instance)]);
+		// Ann renames her meeting once shards are running: its notification reaches the push workflow (a job in queue mode) during the pulls.
+		await waitFor('a shard job to start', () => context.workers.some((worker, i) => worker.executions().length > started[i]), { instance: context.instance, timeoutMs: 120_000 });
+		const pushesBefore = (await executionsOf(context.instance, PUSH_ID)).length;
+		renameInOutlook(context.emulators);
+		await graph.flushNotifications();
+		const [first, second] = await pulls;
+		const pushes = (await executionsOf(context.instance, PUSH_ID)).length - pushesBefore;
+		process.stdout.write(
+			`[e2e] queue mode, two pulls at once, ${pushes} push executions: left for a lease by the first ${leftForLease(first).join(', ') || 'none'}, by the second ${leftForLease(second).join(', ') || 'none'}\n`,
+		);
+		expect(pushes).toBeGreaterThan(0);
+		for (const run of [first, second]) {
+			expect(users(run).flatMap((user) => user.errors ?? [])).toEqual([]);
+			expect(leftForLease(run)).toContain('ann@contoso.com');
+		}
+		for (const user of users(first)) {
+			const events = graph.events(user.mailbox);
+			expect(events.length).toBe(new Set(events.map((e) => e.iCalUId)).size);
+		}
+		await pushSettled();
+		expect((await dataTableRows(context.instance, MAILBOX_TABLE)).filter((row) => row.leaseUntil !== 0 || row.leaseHolder !== '').map((row) => row.mailbox)).toEqual(['ann@contoso.com']);
+		expect(context.emulators.ln.list('100', 'activities').filter((a) => a.subject === RENAMED.to)).toHaveLength(0);
+		// The holder is done: its lease released (with the state it read, here the one the table kept).
+		await updateDataTableRows(context.instance, MAILBOX_TABLE, ann, { leaseUntil: 0, leaseHolder: '' });
+		// Whatever a lease left waits in the cursors: the next pull brings it without reading a calendar in full, and the one after has nothing to do.
+		const next = await runPullInN8n(context.instance);
+		expect(fullReads(next)).toEqual([]);
+		await pushSettled();
+		const settled = await runPullInN8n(context.instance);
+		expect(fullReads(settled)).toEqual([]);
+		expect(users(settled).map((user) => [user.mailbox, writtenOf(user.counts)])).toEqual(users(settled).map((user) => [user.mailbox, 0]));
+		expect(endState(context.emulators as never)).toEqual(editedInOneProcess);
+		// endState has no rooms: LN's new room is on every copy of its meeting, and the rename reached LN.
+		const copies = users(settled).flatMap((user) => graph.events(user.mailbox)).filter((e) => (e as { singleValueExtendedProperties?: Array<{ value: string }> }).singleValueExtendedProperties?.some((p) => p.value === `ln:100:activity:${LN_EDIT.id}`));
+		expect(copies.length).toBeGreaterThan(0);
+		expect(copies.map((e) => e.location?.displayName)).toEqual(copies.map(() => LN_EDIT.location));
+		expect(context.emulators.ln.list('100', 'activities').filter((a) => a.subject === RENAMED.to)).toHaveLength(1);
+	}, 900_000);
+
+	/** Waits until no push execution (our own writes come back as notifications) is running or queued. */
+	async function pushSettled(): Promise<void> {
+		let quiet = 0;
+		await waitFor('the push workflow to settle', async () => {
+			await context.emulators.graph.flushNotifications();
+			const running = (await executionsOf(context.instance, PUSH_ID)).some((e) => ['running', 'new', 'waiting'].includes(String(e.status)));
+			quiet = running ? 0 : quiet + 1;
+			if (quiet < 3) await new Promise((resolve) => setTimeout(resolve, 500));
+			return quiet >= 3;
+		}, { instance: context.instance, timeoutMs: 180_000 });
+	}
 });
