@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomFillSync } from 'node:crypto';
 
 /**
  * Identifiers in the shapes Exchange uses. Item ids are opaque to clients but decodable here: the
@@ -20,6 +20,24 @@ const KIND_BYTE: Record<RefKind, number> = { event: 1, occurrence: 2, contact: 3
 const BYTE_KIND = new Map<number, RefKind>(Object.entries(KIND_BYTE).map(([k, v]) => [v, k as RefKind]));
 const REGULAR_PREFIX = 'AAMkA';
 const IMMUTABLE_PREFIX = 'AAkALg';
+
+/**
+ * Random bytes from a pool filled 4 KB at a time: the emulator makes an id, a change key or two for
+ * every item written (hundreds of thousands in a benchmark), and one system call each was seconds of CPU.
+ */
+const pool = Buffer.alloc(4096);
+let poolUsed = pool.length;
+
+function randomBytes(size: number): Buffer {
+	if (poolUsed + size > pool.length) {
+		randomFillSync(pool);
+		poolUsed = 0;
+	}
+	// A copy: callers may keep the bytes, and the pool is filled again.
+	const bytes = Buffer.from(pool.subarray(poolUsed, poolUsed + size));
+	poolUsed += size;
+	return bytes;
+}
 
 export function newKey(): string {
 	return randomBytes(16).toString('hex');

@@ -240,8 +240,10 @@ export class LnStore {
 				throw unprocessable(`Activity ${record.activity} does not exist in company ${company}`, 'tccom.ActivityNotFound');
 			}
 			if (record.sequence === undefined) {
-				const sequences = this.attendeesOf(company, record.activity).map((a) => a.data.sequence as number);
-				record.sequence = Math.max(0, ...sequences) + 1;
+				// The next after the highest; one pass without a copy (an activity's attendees are inserted one by one).
+				let highest = 0;
+				for (const attendee of table.values()) if (attendee.data.activity === record.activity) highest = Math.max(highest, attendee.data.sequence as number);
+				record.sequence = highest + 1;
 			}
 		}
 		for (const key of def.keys) {
