@@ -1,5 +1,5 @@
 import { isValidEmail, normalizeEmail } from './canonical';
-import type { LnAttendee, SyncUser } from './model';
+import type { LnActivity, LnAttendee, LnDeletedActivity, SyncUser } from './model';
 
 /**
  * The active sync users (MS Exchange Synchronization Users, ttaad2141m000), looked up by mailbox
@@ -79,4 +79,17 @@ export class SyncUserIndex {
 	employeeOfMailbox(email: string): string | undefined {
 		return this.byMailbox(email)?.employee;
 	}
+}
+
+/**
+ * The mailboxes an LN activity concerns: its organizer's and its attendees' who are sync users. A
+ * deleted activity names no one any more, so its event is looked for in every sync user's calendar.
+ */
+export function involvedMailboxes(activity: LnActivity | LnDeletedActivity, index: SyncUserIndex): string[] {
+	if ((activity as LnDeletedActivity).deleted) return index.all().map((user) => normalizeEmail(user.email));
+	const mailboxes = ((activity as LnActivity).attendees ?? [])
+		.map((attendee) => index.forAttendee(attendee)?.email)
+		.filter((email): email is string => Boolean(email))
+		.map((email) => normalizeEmail(email));
+	return [...new Set(mailboxes)];
 }

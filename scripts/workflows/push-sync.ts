@@ -7,6 +7,7 @@ import { addExchangeChangesToLn, addFailWhenUsersFail, addLnCheck, addLnWriteBac
 export const PUSH_WORKFLOW_ID = 'lnExchangePush01';
 export const GRAPH_TRIGGER_PATH = 'ln-exchange-sync/graph';
 export const LN_WEBHOOK_PATH = 'ln-exchange-sync/ln';
+const MAILBOXES_TO_SYNC = 'Mailboxes to sync';
 
 const setting = (name: string) => `={{ $('Settings').first().json.${name} }}`;
 
@@ -57,24 +58,31 @@ export function pushSyncWorkflow(): Workflow {
 	w.connect('Settings', 'What happened?');
 
 	// ---------- An event changed in Exchange (or notifications were missed) ----------
-	w.add({ name: 'Add sync users', type: ours('inforLn'), typeVersion: 1, position: [760, -200], credentials: CREDENTIALS.ln, parameters: { resource: 'syncUser', operation: 'getMany', source: 'api', output: 'attach' } });
+	w.add({ name: 'Add sync users', type: ours('inforLn'), typeVersion: 1, position: [600, -200], credentials: CREDENTIALS.ln, parameters: { resource: 'syncUser', operation: 'getMany', source: 'api', output: 'attach' } });
 	w.connect('What happened?', 'Add sync users', 0).connect('What happened?', 'Add sync users', 1);
+	// Both paths meet here with one item per mailbox (a notification's, or each one an LN change concerns).
+	w.add({ name: MAILBOXES_TO_SYNC, type: 'n8n-nodes-base.noOp', typeVersion: 1, position: [760, -200], parameters: {} });
+	w.connect('Add sync users', MAILBOXES_TO_SYNC);
 	// The mailbox's lease first, as the pull takes it: a mailbox a pull (or another push) is syncing
 	// now is left to it, with a warning; that run, or the next pull's delta read, brings the change.
 	addMailboxLeases(w, {
-		start: 'Add sync users',
+		start: MAILBOXES_TO_SYNC,
 		at: [760, -1160],
 		leaseMinutes: "$('Settings').first().json.leaseMinutes",
-		mailbox: "$('Add sync users').item.json.mailbox",
-		users: "={{ [...new Set($('Add sync users').all().map(item => String(item.json.mailbox).toLowerCase()))].map(email => ({ email })) }}",
+		mailbox: `$('${MAILBOXES_TO_SYNC}').item.json.mailbox`,
+		users: `={{ [...new Set($('${MAILBOXES_TO_SYNC}').all().map(item => String(item.json.mailbox).toLowerCase()))].map(email => ({ email })) }}`,
 		load: 'Load mailbox state',
 	});
 	// Below the lease steps, so that n8n's order runs it after them; without Data Tables (n8n 1.x) every change goes on.
 	w.add(filterNode('Mailbox leased?', [900, -120], `={{ !$('${TAKE_LEASE}').isExecuted || ${LEASED_ROWS}.some(row => row.json.mailbox === String($json.mailbox).toLowerCase()) }}`));
-	w.add(ifNode('One event?', [1020, -200], "={{ $json.kind === 'change' }}"));
-	w.connect('Add sync users', 'Mailbox leased?').connect('Mailbox leased?', 'One event?');
+	w.add(switchNode('What to sync?', [1020, -200], '={{ $json.kind }}', [
+		{ value: 'change', output: 'One event' },
+		{ value: 'resync', output: 'Whole mailbox' },
+		{ value: 'ln', output: 'LN activity' },
+	]));
+	w.connect(MAILBOXES_TO_SYNC, 'Mailbox leased?').connect('Mailbox leased?', 'What to sync?');
 	// Last after the change: its mailbox's state written back, its lease released.
-	addMailboxRelease(w, [900, 100], 'Add sync users');
+	addMailboxRelease(w, [900, 100], MAILBOXES_TO_SYNC);
 	w.add({
 		name: 'Exchange: changed event',
 		type: ours('microsoftExchange'),
@@ -93,7 +101,7 @@ export function pushSyncWorkflow(): Workflow {
 			allowPrivate: setting('privateEvents'),
 		},
 	});
-	w.connect('One event?', 'Exchange: changed event', 0);
+	w.connect('What to sync?', 'Exchange: changed event', 0);
 	w.add(switchNode('Kind of change', [1540, -280], "={{ ['createInLn', 'updateLn', 'cancelInLn'].includes($json.action) ? 'other' : $json.linkedKey ? 'linked' : ($json.removedReason === 'deleted' ? 'deleted' : 'other') }}", [
 		{ value: 'linked', output: 'Linked to LN' },
 		{ value: 'deleted', output: 'Deleted' },
@@ -117,7 +125,7 @@ export function pushSyncWorkflow(): Workflow {
 		company: "={{ $('Add sync users').item.json.company }}",
 		syncUsers: "={{ $('Add sync users').item.json.syncUsers }}",
 	}, false, { syncUsers: 'array' }));
-	w.connect('Kind of change', 'Whole mailbox', 1).connect('One event?', 'Whole mailbox', 1);
+	w.connect('Kind of change', 'Whole mailbox', 1).connect('What to sync?', 'Whole mailbox', 1);
 	w.add({
 		name: 'LN: activities of mailbox',
 		type: ours('inforLn'),
@@ -137,18 +145,30 @@ export function pushSyncWorkflow(): Workflow {
 	w.connect('Whole mailbox', 'LN: activities of mailbox').connect('LN: activities of mailbox', 'All of this mailbox');
 
 	// ---------- A message from LN ----------
-	w.add({ name: 'Add sync users (LN)', type: ours('inforLn'), typeVersion: 1, position: [1020, 260], credentials: CREDENTIALS.ln, parameters: { resource: 'syncUser', operation: 'getMany', source: 'api', output: 'attach' } });
-	w.add(ifNode('Our LN company?', [1280, 260], "={{ String($('Settings').item.json.company) === String($json.company) }}"));
-	w.add({ name: 'LN: the activity', type: ours('inforLn'), typeVersion: 1, position: [1800, 240], credentials: CREDENTIALS.ln, parameters: { resource: 'activity', operation: 'get', activityId: "={{ $('Settings').item.json.activityId }}", notFound: 'marker' } });
-	w.add(setNode('Everyone involved', [2060, 240], {
-		syncMailbox: '',
-		syncComplete: false,
-		syncTarget: 'involved',
-		company: "={{ $('Add sync users (LN)').item.json.company }}",
-		syncUsers: "={{ $('Add sync users (LN)').item.json.syncUsers }}",
-	}, true, { syncUsers: 'array' }));
+	// The activity is read, then synchronized mailbox by mailbox (each one's lease taken above), as a pull would.
+	w.add({ name: 'Add sync users (LN)', type: ours('inforLn'), typeVersion: 1, position: [600, 260], credentials: CREDENTIALS.ln, parameters: { resource: 'syncUser', operation: 'getMany', source: 'api', output: 'attach' } });
+	w.add(ifNode('Our LN company?', [600, 420], "={{ String($('Settings').item.json.company) === String($json.company) }}"));
+	w.add({ name: 'LN: the activity', type: ours('inforLn'), typeVersion: 1, position: [600, 580], credentials: CREDENTIALS.ln, parameters: { resource: 'activity', operation: 'get', activityId: "={{ $('Settings').item.json.activityId }}", notFound: 'marker' } });
+	w.add({
+		name: 'Sync users involved',
+		type: ours('inforLn'),
+		typeVersion: 1,
+		position: [600, 740],
+		credentials: CREDENTIALS.ln,
+		parameters: { resource: 'syncUser', operation: 'getInvolved', syncUsers: "={{ $('Add sync users (LN)').first().json.syncUsers }}" },
+	});
+	w.add(setNode('Mark LN activity', [760, 740], { kind: 'ln' }, true));
 	// The Infor LN Trigger has checked the secret and the message, and answered LN.
-	w.connect('What happened?', 'Add sync users (LN)', 2).connect('Add sync users (LN)', 'Our LN company?').connect('Our LN company?', 'LN: the activity').connect('LN: the activity', 'Everyone involved');
+	w.connect('What happened?', 'Add sync users (LN)', 2).connect('Add sync users (LN)', 'Our LN company?').connect('Our LN company?', 'LN: the activity').connect('LN: the activity', 'Sync users involved');
+	w.connect('Sync users involved', 'Mark LN activity').connect('Mark LN activity', MAILBOXES_TO_SYNC);
+	w.add(setNode('This activity', [2060, 240], {
+		syncMailbox: '={{ $json.mailbox }}',
+		syncComplete: false,
+		syncTarget: 'mailbox',
+		company: "={{ $('Add sync users (LN)').first().json.company }}",
+		syncUsers: "={{ $('Add sync users (LN)').first().json.syncUsers }}",
+	}, true, { syncUsers: 'array' }));
+	w.connect('What to sync?', 'This activity', 2);
 
 	// ---------- One node synchronizes for all three paths ----------
 	w.add({
@@ -174,7 +194,7 @@ export function pushSyncWorkflow(): Workflow {
 			dryRun: setting('dryRun'),
 		},
 	});
-	w.connect('Just this event', 'LN activity → Exchange').connect('All of this mailbox', 'LN activity → Exchange').connect('Everyone involved', 'LN activity → Exchange');
+	w.connect('Just this event', 'LN activity → Exchange').connect('All of this mailbox', 'LN activity → Exchange').connect('This activity', 'LN activity → Exchange');
 	const checked = addLnCheck(w, 'LN activity → Exchange', [2840, 420], {
 		company: "={{ $('Check in LN?').item.json.company }}",
 		syncUsers: "={{ ($('Add sync users').isExecuted ? $('Add sync users') : $('Add sync users (LN)')).first().json.syncUsers }}",

@@ -6,7 +6,7 @@
  */
 import { MAILBOX_TABLE } from '../../lib/graph/sync-state';
 import { writtenOf } from '../../lib/status/history';
-import { PUSH_ID } from '../../scripts/n8n/provision';
+import { LN_WEBHOOK_HEADER, LN_WEBHOOK_PATH, PUSH_ID } from '../../scripts/n8n/provision';
 import { runPullInN8n, type PullRun } from '../../scripts/n8n/sync';
 import { dataTableRows, executionsOf, updateDataTableRows, waitFor, type N8nContext } from './n8n-context';
 
@@ -89,6 +89,32 @@ export function describeMailboxState(context: N8nContext): void {
 			const next = await runPullInN8n(context.instance);
 			expect(ln.get('100', 'activities', { id: activity })?.location).toBe('Room 77 (pushed)');
 			expect(usersOf(next).filter((user) => (user.warnings ?? []).some((w) => /read the whole window/.test(w.message)))).toEqual([]);
+		}, 600_000);
+
+		it('leaves an LN message for a mailbox another execution holds, with a warning, and the next pull brings it', async () => {
+			const { graph, ln } = context.emulators;
+			const ann = { column: 'mailbox', value: 'ann@contoso.com' };
+			const meeting = () => graph.events('ann@contoso.com').find((e) => (e as { singleValueExtendedProperties?: Array<{ value: string }> }).singleValueExtendedProperties?.some((p) => p.value === 'ln:100:activity:ACT000001'));
+			ln.update('100', 'activities', { id: 'ACT000001' }, { subject: 'Quarterly review (held)' });
+			await updateDataTableRows(context.instance, MAILBOX_TABLE, ann, { leaseUntil: Date.now() + 10 * 60_000, leaseHolder: 'e2e' });
+			const pushesBefore = (await executionsOf(context.instance, PUSH_ID)).map((e) => e.id);
+			const response = await fetch(`${context.instance.url}/webhook/${LN_WEBHOOK_PATH}`, {
+				method: 'POST',
+				headers: { 'content-type': 'application/json', [LN_WEBHOOK_HEADER]: context.lnWebhookSecret },
+				body: JSON.stringify({ company: '100', activityId: 'ACT000001', changeType: 'updated' }),
+			});
+			expect(response.status).toBe(202);
+			const push = await waitFor('the push execution of the LN message', async () => {
+				const done = (await executionsOf(context.instance, PUSH_ID)).filter((e) => !pushesBefore.includes(e.id) && e.status !== 'running' && e.status !== 'new');
+				return done.length ? done : undefined;
+			}, { instance: context.instance });
+			const reports = await Promise.all(push.map(async (e) => JSON.stringify((await context.instance.finishedExecution(e.id))!.output('Push report'))));
+			expect(reports.join('\n')).toMatch(/ann@contoso\.com.*another execution is syncing this mailbox/);
+			expect(meeting()?.subject).not.toBe('Quarterly review (held)');
+			await updateDataTableRows(context.instance, MAILBOX_TABLE, ann, { leaseUntil: 0, leaseHolder: '' });
+			await runPullInN8n(context.instance);
+			expect(meeting()?.subject).toBe('Quarterly review (held)');
+			await pushSettled();
 		}, 600_000);
 	});
 }

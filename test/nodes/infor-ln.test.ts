@@ -101,6 +101,24 @@ describe('Sync User → Get Many', () => {
 	});
 });
 
+describe('Sync User → Get Involved', () => {
+	it('gives one item per sync user an activity concerns, every sync user for a deleted one, and none for an activity no sync user takes part in', async () => {
+		const users = (await runNode(env, ln({ resource: 'syncUser', operation: 'getMany', source: 'api' }))).items.map((item) => item.json);
+		const read = await runNode(env, ln({ resource: 'activity', operation: 'get', activityId: '={{ $json.id }}', notFound: 'marker' }), [{ id: 'ACT000001' }, { id: 'ACT000006' }, { id: 'ACT000099' }]);
+		const meeting = { ...read.items[0].json, attendees: [...(read.items[0].json.attendees as IDataObject[]), { activity: 'ACT000001', sequence: 3, role: 'Required', type: 'Employee', code: 'E002', email: 'bob@contoso.com', invite: true }] };
+		const nobodys = { ...read.items[1].json, attendees: [{ activity: 'ACT000006', sequence: 1, role: 'MeetingOrganizer', type: 'Employee', code: 'E009', email: 'gone@contoso.com', invite: false }] };
+		const involved = await runNode(env, ln({ resource: 'syncUser', operation: 'getInvolved', syncUsers: JSON.stringify(users) }), [meeting, nobodys, read.items[2].json]);
+		expect(involved.error).toBeUndefined();
+		expect(involved.items.map((item) => [item.json.id, item.json.mailbox, item.pairedItem])).toEqual([
+			['ACT000001', 'ann@contoso.com', { item: 0 }],
+			['ACT000001', 'bob@contoso.com', { item: 0 }],
+			['ACT000099', 'ann@contoso.com', { item: 2 }],
+			['ACT000099', 'bob@contoso.com', { item: 2 }],
+		]);
+		expect(involved.items[0].json).toMatchObject({ subject: 'Review with Fabrikam' });
+	});
+});
+
 describe('Contact → Get Many for Sync', () => {
 	it('reads every page of the contacts marked Synchronize, with partner name and work address', async () => {
 		const result = await runNode(env, ln({ resource: 'contact', operation: 'getManyForSync' }));

@@ -10,10 +10,11 @@ import * as contactGetManyForSync from './contact/getManyForSync.operation';
 import * as reportBuild from './report/build.operation';
 import * as reportHistory from './report/history.operation';
 import * as reportStatusPage from './report/statusPage.operation';
+import * as syncUserGetInvolved from './syncUser/getInvolved.operation';
 import * as syncUserGetMany from './syncUser/getMany.operation';
 
 export const operations: Record<string, Record<string, Operation>> = {
-	syncUser: { getMany: syncUserGetMany },
+	syncUser: { getMany: syncUserGetMany, getInvolved: syncUserGetInvolved },
 	contact: { getManyForSync: contactGetManyForSync },
 	activity: { getManyForSync: activityGetManyForSync, get: activityGet, update: activityUpdate },
 	appointment: { create: appointmentCreate },

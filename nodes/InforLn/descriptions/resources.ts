@@ -10,6 +10,7 @@ import * as contactGetManyForSync from '../actions/contact/getManyForSync.operat
 import * as reportBuild from '../actions/report/build.operation';
 import * as reportHistory from '../actions/report/history.operation';
 import * as reportStatusPage from '../actions/report/statusPage.operation';
+import * as syncUserGetInvolved from '../actions/syncUser/getInvolved.operation';
 import * as syncUserGetMany from '../actions/syncUser/getMany.operation';
 import { apiMappingProperty } from './common';
 
@@ -120,10 +121,19 @@ export const properties: INodeProperties[] = [
 		type: 'options',
 		noDataExpression: true,
 		displayOptions: { show: { resource: ['syncUser'] } },
-		options: [{ name: 'Get Many', value: 'getMany', description: 'Get the active sync users', action: 'Get sync users' }],
+		options: [
+			{ name: 'Get Many', value: 'getMany', description: 'Get the active sync users', action: 'Get sync users' },
+			{
+				name: 'Get Involved',
+				value: 'getInvolved',
+				description: 'One item per sync user an activity concerns (its organizer and attendees; every sync user for a deleted one)',
+				action: 'Get the sync users an activity concerns',
+			},
+		],
 		default: 'getMany',
 	},
 	...syncUserGetMany.description,
+	...syncUserGetInvolved.description,
 	...contactGetManyForSync.description,
 	...activityGetManyForSync.description,
 	...activityGet.description,

@@ -7,7 +7,7 @@ import type { ActivityPlanItem } from '../../../../lib/sync/event-plan';
 import { CONFLICT_POLICIES, type ConflictPolicy, type LnActivity, type LnDeletedActivity, type SyncUser } from '../../../../lib/sync/model';
 import { ledgerFor, type RunLedger } from '../../../../lib/sync/report';
 import { mailboxesToCheckAgain } from '../../../../lib/sync/settle';
-import { SyncUserIndex } from '../../../../lib/sync/sync-users';
+import { involvedMailboxes, SyncUserIndex } from '../../../../lib/sync/sync-users';
 import { isValidZone, syncWindow } from '../../../../lib/sync/time';
 import { company, dryRun, horizon, mailbox, mailboxesAtATime, mailboxValue, show, syncUsers } from '../../descriptions/common';
 import { errorClassOf, isEmptyItem, mailboxesAtATimeOf, mapLimit, output, parseJson, syncStateOf, toNodeError } from '../../helpers/execute';
@@ -126,7 +126,7 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 		const complete = this.getNodeParameter('complete', index, false) ? 'all' : 'some';
 		const mailboxes =
 			this.getNodeParameter('target', index, 'mailbox') === 'involved'
-				? involvedMailboxes(items[index].json, parseJson<SyncUser[]>(this.getNodeParameter('syncUsers', index, '[]'), 'Sync Users') ?? [])
+				? involvedIn(items[index].json, parseJson<SyncUser[]>(this.getNodeParameter('syncUsers', index, '[]'), 'Sync Users') ?? [])
 				: [mailboxValue(this.getNodeParameter('mailbox', index))];
 		for (const mailbox of mailboxes) {
 			const key = `${mailbox}|${lnCompany}|${complete}`;
@@ -241,15 +241,8 @@ class UpstreamFailure extends Error {
 }
 
 /** The sync users an activity concerns: its organizer and attendees; for a deleted one, everyone. */
-function involvedMailboxes(json: IDataObject, users: SyncUser[]): string[] {
-	const index = new SyncUserIndex(users);
-	if (isEmptyItem(json)) return [];
-	if ((json as unknown as LnDeletedActivity).deleted) return index.all().map((u) => u.email.toLowerCase());
-	const activity = json as unknown as LnActivity;
-	const mailboxes = (activity.attendees ?? [])
-		.map((attendee) => index.forAttendee(attendee)?.email.toLowerCase())
-		.filter((email): email is string => Boolean(email));
-	return [...new Set(mailboxes)];
+function involvedIn(json: IDataObject, users: SyncUser[]): string[] {
+	return isEmptyItem(json) ? [] : involvedMailboxes(json as unknown as LnActivity | LnDeletedActivity, new SyncUserIndex(users));
 }
 
 function toJson(item: ActivityPlanItem, isDryRun: boolean): IDataObject {
