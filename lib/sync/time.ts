@@ -66,17 +66,17 @@ function remembered(key: string, read: () => DateTime): DateTime {
 export function fromGraphDateTime(value: DateTimeTimeZone | null | undefined, fallbackZone = 'UTC'): DateTime {
 	if (!value?.dateTime) throw new TimeZoneError('missing date and time');
 	const { dateTime, timeZone } = value;
-	return remembered(`g|${dateTime}|${timeZone || fallbackZone}`, () => readGraphDateTime(dateTime, timeZone || fallbackZone, value));
+	return remembered(`g|${dateTime}|${timeZone || fallbackZone}`, () => readGraphDateTime(dateTime, timeZone || fallbackZone));
 }
 
-function readGraphDateTime(dateTime: string, timeZone: string, value: DateTimeTimeZone): DateTime {
+function readGraphDateTime(dateTime: string, timeZone: string): DateTime {
 	const zone = toIanaZone(timeZone);
 	// Graph gives wall-clock time without offset (e.g. 2026-03-01T09:00:00.0000000) in `timeZone`.
 	const text = dateTime.replace(/(\.\d{3})\d+/, '$1');
 	const parsed = /[zZ]|[+-]\d\d:?\d\d$/.test(text)
 		? DateTime.fromISO(text, { setZone: true })
 		: DateTime.fromISO(text, { zone });
-	if (!parsed.isValid) throw new TimeZoneError(`invalid date and time "${value.dateTime}"`);
+	if (!parsed.isValid) throw new TimeZoneError(`invalid date and time "${dateTime}"`);
 	return parsed.toUTC();
 }
 
