@@ -5,10 +5,9 @@
  * mailbox another execution holds is left to the next pull.
  */
 import { MAILBOX_TABLE } from '../../lib/graph/sync-state';
-import { writtenOf } from '../../lib/status/history';
 import { LN_WEBHOOK_HEADER, LN_WEBHOOK_PATH, PUSH_ID } from '../../scripts/n8n/provision';
 import { runPullInN8n, type PullRun } from '../../scripts/n8n/sync';
-import { dataTableRows, executionsOf, updateDataTableRows, waitFor, type N8nContext } from './n8n-context';
+import { dataTableRows, executionsOf, expectSettlesFromCursors, pushSettled as pushSettledIn, updateDataTableRows, waitFor, type N8nContext } from './n8n-context';
 
 type Line = { ref: string; message: string };
 const usersOf = (run: PullRun) => run.report.filter((line) => line.kind === 'user') as Array<{ mailbox: string; warnings?: Line[]; counts: Record<string, number> }>;
@@ -18,16 +17,7 @@ export function describeMailboxState(context: N8nContext): void {
 	describe('one execution per mailbox at a time (the mailbox Data Table)', () => {
 		const rows = () => dataTableRows(context.instance, MAILBOX_TABLE);
 
-		/** Waits until the push workflow (active here: our own writes come back to it as notifications) runs nothing. */
-		async function pushSettled(): Promise<void> {
-			let quiet = 0;
-			await waitFor('the push workflow to settle', async () => {
-				await context.emulators.graph.flushNotifications();
-				const running = (await executionsOf(context.instance, PUSH_ID)).some((e) => ['running', 'new', 'waiting'].includes(String(e.status)));
-				quiet = running ? 0 : quiet + 1;
-				return quiet >= 3;
-			}, { instance: context.instance, timeoutMs: 120_000 });
-		}
+		const pushSettled = () => pushSettledIn(context);
 
 		it('keeps one row per sync user, its lease released, with the cursor and the notes of the last run', async () => {
 			const run = await runPullInN8n(context.instance);
@@ -55,13 +45,7 @@ export function describeMailboxState(context: N8nContext): void {
 			await pushSettled();
 			expect((await rows()).filter((row) => row.leaseUntil !== 0 || row.leaseHolder !== '')).toEqual([]);
 			// The next pulls start from the cursors all of them left: no full read; the second has nothing left to do.
-			const fullReads = (run: PullRun) => usersOf(run).filter((user) => (user.warnings ?? []).some((w) => /read the whole window/.test(w.message))).map((user) => user.mailbox);
-			const next = await runPullInN8n(context.instance);
-			expect(fullReads(next)).toEqual([]);
-			await pushSettled();
-			const settled = await runPullInN8n(context.instance);
-			expect(fullReads(settled)).toEqual([]);
-			expect(usersOf(settled).map((user) => [user.mailbox, writtenOf(user.counts)])).toEqual(usersOf(settled).map((user) => [user.mailbox, 0]));
+			const settled = await expectSettlesFromCursors(context);
 			const copies = usersOf(settled).flatMap((user) => graph.events(user.mailbox)).filter((e) => (e as { singleValueExtendedProperties?: Array<{ value: string }> }).singleValueExtendedProperties?.some((p) => p.value === 'ln:100:activity:ACT000002'));
 			expect(copies.length).toBeGreaterThan(0);
 			expect(copies.map((e) => e.location?.displayName)).toEqual(copies.map(() => 'Room 9'));

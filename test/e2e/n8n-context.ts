@@ -13,7 +13,9 @@ import { scenario } from '../workflows/scenario';
 import { ensureN8n, PROJECT_DIR, type N8nTarget } from '../../scripts/n8n/install';
 import { freePort, N8nInstance, sleep, type Owner } from '../../scripts/n8n/instance';
 import { tarballPath } from '../../scripts/n8n/package';
-import { provision } from '../../scripts/n8n/provision';
+import { provision, PUSH_ID } from '../../scripts/n8n/provision';
+import { runPullInN8n, type PullRun } from '../../scripts/n8n/sync';
+import { writtenOf } from '../../lib/status/history';
 import { startQueueBackends, workersOf, type N8nWorker, type QueueBackends } from '../../scripts/n8n/queue';
 
 export const ARTIFACTS_DIR = path.join(PROJECT_DIR, 'artifacts');
@@ -165,4 +167,30 @@ export async function waitFor<T>(what: string, check: () => T | Falsy | Promise<
 		}
 		await sleep(250);
 	}
+}
+
+/** Waits until the push workflow (our own writes come back to it as notifications) runs nothing, three looks in a row. */
+export async function pushSettled(context: N8nContext): Promise<void> {
+	let quiet = 0;
+	await waitFor('the push workflow to settle', async () => {
+		await context.emulators.graph.flushNotifications();
+		const running = (await executionsOf(context.instance, PUSH_ID)).some((e) => ['running', 'new', 'waiting'].includes(String(e.status)));
+		quiet = running ? 0 : quiet + 1;
+		return quiet >= 3;
+	}, { instance: context.instance, timeoutMs: 180_000 });
+}
+
+type UserLine = { mailbox: string; warnings?: Array<{ ref: string; message: string }>; counts: Record<string, number> };
+export const userLines = (run: PullRun) => run.report.filter((line) => line.kind === 'user') as UserLine[];
+const fullReads = (run: PullRun) => userLines(run).filter((user) => (user.warnings ?? []).some((w) => /read the whole window/.test(w.message))).map((user) => user.mailbox);
+
+/** After runs that left work behind (leases held, pushes skipped): the next pull reads no calendar in full, and the one after writes nothing. Returns that last pull. */
+export async function expectSettlesFromCursors(context: N8nContext): Promise<PullRun> {
+	const next = await runPullInN8n(context.instance);
+	expect(fullReads(next)).toEqual([]);
+	await pushSettled(context);
+	const settled = await runPullInN8n(context.instance);
+	expect(fullReads(settled)).toEqual([]);
+	expect(userLines(settled).map((user) => [user.mailbox, writtenOf(user.counts)])).toEqual(userLines(settled).map((user) => [user.mailbox, 0]));
+	return settled;
 }
