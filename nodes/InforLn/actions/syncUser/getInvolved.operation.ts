@@ -4,7 +4,7 @@ import type { LnActivity, LnDeletedActivity, SyncUser } from '../../../../lib/sy
 import { ledgerFor } from '../../../../lib/sync/report';
 import { involvedMailboxes, SyncUserIndex } from '../../../../lib/sync/sync-users';
 import { syncUsersProperty } from '../../descriptions/common';
-import { forEachItem, isEmptyItem, parseJsonParameter } from '../../helpers/execute';
+import { forEachItem, isEmptyItem, listParameter } from '../../helpers/execute';
 
 const operations = ['getInvolved'];
 
@@ -22,12 +22,12 @@ export const description: INodeProperties[] = [
  */
 export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {
 	const ledger = ledgerFor(this.getExecutionId());
+	// The sync users are the same for every activity: read and indexed once, not per item.
+	const index = new SyncUserIndex(listParameter<SyncUser>(this, 'syncUsers', 'Sync Users', 'sync users (the output of Sync User → Get Many)') ?? []);
 	return forEachItem(this, () => 'Sync users involved', async (i) => {
 		const json = this.getInputData()[i].json;
 		if (isEmptyItem(json) || json.id === undefined) return [];
-		const users = parseJsonParameter<SyncUser[]>(this.getNodeParameter('syncUsers', i, '[]'), 'Sync Users') ?? [];
-		if (!Array.isArray(users)) throw new Error('Sync Users must be a list of sync users (the output of Sync User → Get Many)');
-		const mailboxes = involvedMailboxes(json as unknown as LnActivity | LnDeletedActivity, new SyncUserIndex(users));
+		const mailboxes = involvedMailboxes(json as unknown as LnActivity | LnDeletedActivity, index);
 		if (mailboxes.length === 0) ledger.skip(undefined, `activity ${String(json.id)}`, 'no sync user organizes or attends it');
 		return mailboxes.map((mailbox): IDataObject => ({ ...json, mailbox }));
 	});
