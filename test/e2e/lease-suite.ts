@@ -6,12 +6,21 @@
  */
 import { MAILBOX_TABLE } from '../../lib/graph/sync-state';
 import { LN_WEBHOOK_HEADER, LN_WEBHOOK_PATH, PUSH_ID } from '../../scripts/n8n/provision';
-import { runPullInN8n, type PullRun } from '../../scripts/n8n/sync';
-import { dataTableRows, executionsOf, expectSettlesFromCursors, pushSettled as pushSettledIn, updateDataTableRows, waitFor, type N8nContext } from './n8n-context';
+import { runPullInN8n } from '../../scripts/n8n/sync';
+import {
+	dataTableRows,
+	executionsOf,
+	expectSettlesFromCursors,
+	fullReads,
+	leftForLease,
+	linkedTo,
+	pushSettled as pushSettledIn,
+	updateDataTableRows,
+	userLines,
+	waitFor,
+	type N8nContext,
+} from './n8n-context';
 
-type Line = { ref: string; message: string };
-const usersOf = (run: PullRun) => run.report.filter((line) => line.kind === 'user') as Array<{ mailbox: string; warnings?: Line[]; counts: Record<string, number> }>;
-const leaseWarned = (run: PullRun) => usersOf(run).filter((user) => (user.warnings ?? []).some((w) => w.ref === 'lease')).map((user) => user.mailbox);
 
 export function describeMailboxState(context: N8nContext): void {
 	describe('one execution per mailbox at a time (the mailbox Data Table)', () => {
@@ -22,7 +31,7 @@ export function describeMailboxState(context: N8nContext): void {
 		it('keeps one row per sync user, its lease released, with the cursor and the notes of the last run', async () => {
 			const run = await runPullInN8n(context.instance);
 			await pushSettled();
-			const mailboxes = usersOf(run).map((user) => user.mailbox).sort();
+			const mailboxes = userLines(run).map((user) => user.mailbox).sort();
 			const table = await rows();
 			expect(table.map((row) => row.mailbox).sort()).toEqual(mailboxes);
 			for (const row of table) {
@@ -36,9 +45,9 @@ export function describeMailboxState(context: N8nContext): void {
 			context.emulators.ln.update('100', 'activities', { id: 'ACT000002' }, { location: 'Room 9' });
 			const [first, second] = await Promise.all([runPullInN8n(context.instance), runPullInN8n(context.instance)]);
 			// A mailbox another execution held (the other pull, or a push of our own writes' notifications) was left, with a warning.
-			process.stdout.write(`[e2e] two pulls at once: left by the first ${leaseWarned(first).join(', ') || 'none'}; by the second ${leaseWarned(second).join(', ') || 'none'}\n`);
+			process.stdout.write(`[e2e] two pulls at once: left by the first ${leftForLease(first).join(', ') || 'none'}; by the second ${leftForLease(second).join(', ') || 'none'}\n`);
 			const graph = context.emulators.graph;
-			for (const user of usersOf(first)) {
+			for (const user of userLines(first)) {
 				const events = graph.events(user.mailbox);
 				expect(events.length).toBe(new Set(events.map((e) => e.iCalUId)).size);
 			}
@@ -46,7 +55,7 @@ export function describeMailboxState(context: N8nContext): void {
 			expect((await rows()).filter((row) => row.leaseUntil !== 0 || row.leaseHolder !== '')).toEqual([]);
 			// The next pulls start from the cursors all of them left: no full read; the second has nothing left to do.
 			const settled = await expectSettlesFromCursors(context);
-			const copies = usersOf(settled).flatMap((user) => graph.events(user.mailbox)).filter((e) => (e as { singleValueExtendedProperties?: Array<{ value: string }> }).singleValueExtendedProperties?.some((p) => p.value === 'ln:100:activity:ACT000002'));
+			const copies = userLines(settled).flatMap((user) => graph.events(user.mailbox)).filter((e) => linkedTo(e, 'ACT000002'));
 			expect(copies.length).toBeGreaterThan(0);
 			expect(copies.map((e) => e.location?.displayName)).toEqual(copies.map(() => 'Room 9'));
 		}, 900_000);
@@ -72,13 +81,13 @@ export function describeMailboxState(context: N8nContext): void {
 			await updateDataTableRows(context.instance, MAILBOX_TABLE, ann, { leaseUntil: 0, leaseHolder: '' });
 			const next = await runPullInN8n(context.instance);
 			expect(ln.get('100', 'activities', { id: activity })?.location).toBe('Room 77 (pushed)');
-			expect(usersOf(next).filter((user) => (user.warnings ?? []).some((w) => /read the whole window/.test(w.message)))).toEqual([]);
+			expect(fullReads(next)).toEqual([]);
 		}, 600_000);
 
 		it('leaves an LN message for a mailbox another execution holds, with a warning, and the next pull brings it', async () => {
 			const { graph, ln } = context.emulators;
 			const ann = { column: 'mailbox', value: 'ann@contoso.com' };
-			const meeting = () => graph.events('ann@contoso.com').find((e) => (e as { singleValueExtendedProperties?: Array<{ value: string }> }).singleValueExtendedProperties?.some((p) => p.value === 'ln:100:activity:ACT000001'));
+			const meeting = () => graph.events('ann@contoso.com').find((e) => linkedTo(e, 'ACT000001'));
 			ln.update('100', 'activities', { id: 'ACT000001' }, { subject: 'Quarterly review (held)' });
 			await updateDataTableRows(context.instance, MAILBOX_TABLE, ann, { leaseUntil: Date.now() + 10 * 60_000, leaseHolder: 'e2e' });
 			const pushesBefore = (await executionsOf(context.instance, PUSH_ID)).map((e) => e.id);

@@ -180,9 +180,17 @@ export async function pushSettled(context: N8nContext): Promise<void> {
 	}, { instance: context.instance, timeoutMs: 180_000 });
 }
 
-type UserLine = { mailbox: string; warnings?: Array<{ ref: string; message: string }>; counts: Record<string, number> };
+type ReportLine = { ref: string; message: string };
+type UserLine = { mailbox: string; status: string; errors?: ReportLine[]; warnings?: ReportLine[]; counts: Record<string, number> };
+/** The report lines of a pull's sync users. */
 export const userLines = (run: PullRun) => run.report.filter((line) => line.kind === 'user') as UserLine[];
-const fullReads = (run: PullRun) => userLines(run).filter((user) => (user.warnings ?? []).some((w) => /read the whole window/.test(w.message))).map((user) => user.mailbox);
+/** The mailboxes a pull left because another execution held their lease. */
+export const leftForLease = (run: PullRun) => userLines(run).filter((user) => (user.warnings ?? []).some((w) => w.ref === 'lease')).map((user) => user.mailbox);
+/** The mailboxes whose calendar a pull read in full (a lost cursor). */
+export const fullReads = (run: PullRun) => userLines(run).filter((user) => (user.warnings ?? []).some((w) => /read the whole window/.test(w.message))).map((user) => user.mailbox);
+/** Whether an Exchange event carries the link to LN activity `activityId` of company 100. */
+export const linkedTo = (event: unknown, activityId: string) =>
+	Boolean((event as { singleValueExtendedProperties?: Array<{ value: string }> }).singleValueExtendedProperties?.some((p) => p.value === `ln:100:activity:${activityId}`));
 
 /** After runs that left work behind (leases held, pushes skipped): the next pull reads no calendar in full, and the one after writes nothing. Returns that last pull. */
 export async function expectSettlesFromCursors(context: N8nContext): Promise<PullRun> {

@@ -7,14 +7,24 @@
 import { MAILBOX_TABLE } from '../../lib/graph/sync-state';
 import { N8N_2 } from '../../scripts/n8n/install';
 import { ALERT_ID, importPullWith, PULL_ID, PUSH_ID } from '../../scripts/n8n/provision';
-import { runPullInN8n, subscribeSyncUsers, type PullRun } from '../../scripts/n8n/sync';
+import { runPullInN8n, subscribeSyncUsers } from '../../scripts/n8n/sync';
 import type { RunningEmulators } from '../emulators/cli';
 import { endState, scenarioEnvironment, shipped } from '../workflows/workflow-helpers';
-import { dataTableRows, E2E_OWNER, executionsOf, expectSettlesFromCursors, freshTenant, pushSettled, updateDataTableRows, useN8n, waitFor } from './n8n-context';
+import {
+	dataTableRows,
+	E2E_OWNER,
+	executionsOf,
+	expectSettlesFromCursors,
+	freshTenant,
+	leftForLease,
+	linkedTo,
+	pushSettled,
+	updateDataTableRows,
+	useN8n,
+	userLines,
+	waitFor,
+} from './n8n-context';
 
-const users = (run: PullRun) =>
-	run.report.filter((line) => line.kind === 'user') as Array<{ mailbox: string; status: string; errors?: unknown[]; warnings?: Array<{ ref: string; message: string }>; counts: Record<string, number> }>;
-const leftForLease = (run: PullRun) => users(run).filter((user) => (user.warnings ?? []).some((w) => w.ref === 'lease')).map((user) => user.mailbox);
 
 /** Edits made while pulls run: LN moves a meeting's room (the pull carries it), Ann renames her meeting in Outlook (its notification comes during the pulls). */
 const LN_EDIT = { id: 'ACT000002', location: 'Room 9' };
@@ -66,7 +76,7 @@ describe(`n8n ${N8N_2.n8n} on Node ${N8N_2.node} in queue mode: a main and two w
 		const run = await runPullInN8n(context.instance);
 		const ran = context.workers.map((worker) => `${worker.name}: executions ${worker.executions().join(', ') || 'none'}`);
 		process.stdout.write(`[e2e] queue mode, pull in ${(run.ms / 1000).toFixed(1)} s; ${ran.join('; ')}\n`);
-		expect(users(run).map((user) => [user.mailbox, user.errors ?? []])).toEqual([
+		expect(userLines(run).map((user) => [user.mailbox, user.errors ?? []])).toEqual([
 			['ann@contoso.com', []],
 			['bob@contoso.com', []],
 			['cat@contoso.com', []],
@@ -84,12 +94,12 @@ describe(`n8n ${N8N_2.n8n} on Node ${N8N_2.node} in queue mode: a main and two w
 		while (victim.executions().length === before && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
 		victim.kill();
 		const interrupted = await pull;
-		process.stdout.write(`[e2e] queue mode, a worker killed: ${interrupted instanceof Error ? interrupted.message.slice(0, 300) : users(interrupted).map((u) => `${u.mailbox} ${u.status}`).join(', ')}\n`);
+		process.stdout.write(`[e2e] queue mode, a worker killed: ${interrupted instanceof Error ? interrupted.message.slice(0, 300) : userLines(interrupted).map((u) => `${u.mailbox} ${u.status}`).join(', ')}\n`);
 		await victim.start();
 		// The killed shard's leases end by themselves (leaseMinutes = 1 here).
 		await new Promise((resolve) => setTimeout(resolve, 61_000));
 		const next = await runPullInN8n(context.instance);
-		expect(users(next).flatMap((user) => user.errors ?? [])).toEqual([]);
+		expect(userLines(next).flatMap((user) => user.errors ?? [])).toEqual([]);
 		expect(endState(context.emulators as never)).toEqual(inOneProcess);
 	}, 900_000);
 
@@ -115,10 +125,10 @@ describe(`n8n ${N8N_2.n8n} on Node ${N8N_2.node} in queue mode: a main and two w
 		);
 		expect(pushes).toBeGreaterThan(0);
 		for (const run of [first, second]) {
-			expect(users(run).flatMap((user) => user.errors ?? [])).toEqual([]);
+			expect(userLines(run).flatMap((user) => user.errors ?? [])).toEqual([]);
 			expect(leftForLease(run)).toContain('ann@contoso.com');
 		}
-		for (const user of users(first)) {
+		for (const user of userLines(first)) {
 			const events = graph.events(user.mailbox);
 			expect(events.length).toBe(new Set(events.map((e) => e.iCalUId)).size);
 		}
@@ -131,7 +141,7 @@ describe(`n8n ${N8N_2.n8n} on Node ${N8N_2.node} in queue mode: a main and two w
 		const settled = await expectSettlesFromCursors(context);
 		expect(endState(context.emulators as never)).toEqual(editedInOneProcess);
 		// endState has no rooms: LN's new room is on every copy of its meeting, and the rename reached LN.
-		const copies = users(settled).flatMap((user) => graph.events(user.mailbox)).filter((e) => (e as { singleValueExtendedProperties?: Array<{ value: string }> }).singleValueExtendedProperties?.some((p) => p.value === `ln:100:activity:${LN_EDIT.id}`));
+		const copies = userLines(settled).flatMap((user) => graph.events(user.mailbox)).filter((e) => linkedTo(e, LN_EDIT.id));
 		expect(copies.length).toBeGreaterThan(0);
 		expect(copies.map((e) => e.location?.displayName)).toEqual(copies.map(() => LN_EDIT.location));
 		expect(context.emulators.ln.list('100', 'activities').filter((a) => a.subject === RENAMED.to)).toHaveLength(1);
