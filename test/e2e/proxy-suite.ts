@@ -14,7 +14,7 @@ import { freePort } from '../../scripts/n8n/instance';
 import { PULL_ID } from '../../scripts/n8n/provision';
 import { runPull } from '../../scripts/n8n/sync';
 import type { LoggedRequest } from '../emulators/common/request-log';
-import { freshTenant, type N8nContext } from './n8n-context';
+import { E2E_OWNER, freshTenant, type N8nContext } from './n8n-context';
 
 const TINYPROXY = '/usr/bin/tinyproxy';
 const PROXY_SOURCE = '127.0.0.3';
@@ -75,13 +75,22 @@ export function describeProxy(context: N8nContext): void {
 		const proxy = new Tinyproxy();
 		beforeAll(async () => {
 			await proxy.start();
-			// As the sync tests leave it (they may be filtered out): the pull published, n8n running.
+			// As the sync tests leave it (they may be filtered out): the pull published by a running n8n.
 			if (!context.instance.running) {
 				await context.instance.activateWorkflow(PULL_ID);
 				await context.instance.start();
 			}
+			// Then n8n stopped while the pulls run with `n8n execute`: its hourly schedule would otherwise
+			// start a pull of its own (without the proxy) now and then in the middle of this test (seen in CI).
+			await context.instance.stop();
 		}, 300_000);
-		afterAll(() => proxy.stop());
+		afterAll(async () => {
+			proxy.stop();
+			// As the next suites expect it: n8n running, the owner signed in.
+			await context.instance.start();
+			await context.instance.ensureOwner(E2E_OWNER);
+			await context.instance.login(E2E_OWNER);
+		}, 300_000);
 
 		const outerRequests = (): Array<LoggedRequest & { system: string }> => [
 			...context.emulators.graph.log.all().filter((r) => r.batchSeq === undefined).map((r) => ({ ...r, system: 'graph' })),
