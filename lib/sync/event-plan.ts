@@ -501,7 +501,7 @@ function planActivity(activity: LnActivity | LnDeletedActivity, linked: LinkedEv
 		// brake counts — braking it would leave two meetings for one activity.
 		if (activity.status !== 'Cancelled') item.removal = false;
 		if (activity.reference && activity.reference === candidate.event.iCalUId) {
-			item.update = { activity: activity.id, fields: { reference: '' }, etag: activity.etag };
+			item.update = { activity: activity.id, fields: { reference: '', ...editsOfFormerMeeting(activity, candidate, context, item) }, etag: activity.etag };
 		}
 	}
 	// The meeting LN followed was this mailbox's own, now cancelled: nobody who is a sync user
@@ -578,6 +578,31 @@ function withOthersOutOfScope(item: ActivityPlanItem, activity: LnActivity, mode
 		item.lines.push({ sequence: line.sequence, inScope: false, exists: false });
 	}
 	return item;
+}
+
+/**
+ * What the organizer changed in her meeting (subject, time, place, text) since the last sync, when LN
+ * gave the activity to another organizer meanwhile: LN gets those edits as the meeting leaves her
+ * calendar, and the new organizer's meeting follows LN. A field LN changed too keeps LN's value.
+ */
+function editsOfFormerMeeting(activity: LnActivity, former: Candidate, context: PlanContext, item: ActivityPlanItem): Record<string, unknown> {
+	const stored = former.state?.hash;
+	if (!stored || former.occurrence || activity.status === 'Cancelled' || isPastActivity(activity, context.options.now)) return {};
+	if (!involvementOf(activity, context.mailbox, context.input.syncUsers)) return {};
+	let exCanonical: CanonicalEvent;
+	try {
+		exCanonical = canonicalFromEvent(former.event, false);
+	} catch {
+		return {};
+	}
+	const byExchange = fieldsChangedSince(stored, exCanonical) ?? [];
+	const byLn = fieldsChangedSince(stored, canonicalFromActivity(activity, false)) ?? [];
+	const carried = RESENT_FIELDS.filter((field) => byExchange.includes(field) && !byLn.includes(field));
+	const kept = RESENT_FIELDS.filter((field) => byExchange.includes(field) && byLn.includes(field));
+	if (kept.length) item.warnings.push(`Conflict on activity ${activity.id}: ${kept.join(', ')} changed in LN and in ${context.mailbox}'s meeting, which LN gave to another organizer; LN wins`);
+	if (!carried.length) return {};
+	item.reason = `changed in Exchange: ${carried.join(', ')}, before the meeting went to its new organizer`;
+	return lnActivityFields(exCanonical, carried);
 }
 
 function orderCandidates(candidates: Candidate[]): Candidate[] {

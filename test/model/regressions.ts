@@ -231,4 +231,16 @@ export const REGRESSIONS: Array<{ name: string; sequence: [boolean, Step[]]; at?
 		],
 		at: '2027-03-11T19:21:34.293Z',
 	},
+	{
+		name: 'seed 49486264 path 230 (shrunk): LN gives a meeting to another organizer, then the old organizer renames it in Exchange (LN gets the rename as the meeting moves)',
+		sequence: [
+			false,
+			[
+				{ kind: 'lnOrganizer', a: 0, p: 2 },
+				{ kind: 'wait', minutes: 26 },
+				{ kind: 'exSubject', m: 0, e: 8 },
+			],
+		],
+		at: '2027-03-27T06:03:11.353Z',
+	},
 ];

@@ -279,6 +279,23 @@ describe('edits after a sync (issue 15), decided by the plan', () => {
 		expect(early.action).toBe('create');
 	});
 
+	it('a new organizer in LN while the old one renamed her meeting: LN gets the rename as the meeting leaves her calendar, unless LN renamed it too', () => {
+		const before = activity({ reference: 'uid-A1', attendees: [organizerLine('E001', 'ann@contoso.com'), employee('E002', 'bob@contoso.com', 'Required', synced)] });
+		const annsMeeting = eventFor(before, { changes: { subject: 'Renamed by Ann' } });
+		const handedOver = { ...before, attendees: [employee('E001', 'ann@contoso.com', 'Required', synced), employee('E002', 'bob@contoso.com', 'Required', synced), employee('E003', 'cat@contoso.com', 'MeetingOrganizer', { invite: false })] };
+		const gone = new Map([['uid-A1', null]]);
+		const [ann] = plan({ activities: [handedOver], linked: [annsMeeting], presence: gone }).items;
+		expect(ann.exchange).toEqual([{ op: 'cancel', eventId: 'ev-A1', comment: 'Cancelled in Infor LN' }]);
+		expect(ann.update?.fields).toEqual({ reference: '', subject: 'Renamed by Ann' });
+		const [both] = plan({ activities: [{ ...handedOver, subject: 'Renamed in LN' }], linked: [annsMeeting], presence: gone }).items;
+		expect(both.update?.fields).toEqual({ reference: '' });
+		expect(both.warnings.join('\n')).toMatch(/subject changed in LN and in ann@contoso.com's meeting, which LN gave to another organizer; LN wins/);
+		// Ann taken off the activity altogether: her meeting may not change it.
+		const without = { ...handedOver, attendees: handedOver.attendees.slice(1) };
+		const [away] = plan({ activities: [without], linked: [annsMeeting], presence: gone }).items;
+		expect(away.update?.fields ?? {}).not.toHaveProperty('subject');
+	});
+
 	it('an organizer who is not a sync user, on an activity made from an Exchange meeting: invited sync users follow the meeting, nothing is written to it', () => {
 		const outside = activity({ reference: 'uid-M', synchronize: false, attendees: [attendee({ role: 'Required', type: 'Other', email: 'walter@elsewhere.org', invite: false }), employee('E001', 'ann@contoso.com', 'Required', synced), employee('E002', 'bob@contoso.com', 'Required', synced)] });
 		const [bob] = plan({ activities: [outside], mailbox: 'bob@contoso.com', presence: new Map([['uid-M', { id: 'bob-copy', iCalUId: 'uid-M', isOrganizer: false }]]) }).items;
