@@ -12,7 +12,7 @@ import type { RunningEmulators } from '../../test/emulators/cli';
 import { ensureN8n, N8N_2 } from '../n8n/install';
 import { freePort, N8nInstance } from '../n8n/instance';
 import { buildAndPack } from '../n8n/package';
-import { ALERT_ID, importPullWith, provision, PULL_ID } from '../n8n/provision';
+import { ALERT_ID, importPullWith, minuteJustGone, provision, PULL_ID } from '../n8n/provision';
 import { startQueueBackends, workersOf, type N8nWorker, type QueueBackends } from '../n8n/queue';
 import { runPullInN8n } from '../n8n/sync';
 import { startTenant, type TenantOptions } from './tenant';
@@ -93,7 +93,9 @@ export async function measureQueue(options: QueueBenchOptions): Promise<{ n8n: s
 	try {
 		backends = await startQueueBackends(`${install.dir}/instances/bench-queue-backends`, log);
 		instance = new N8nInstance({ install, name: 'bench-queue', port: await freePort(), brokerPorts: [await freePort(), await freePort()], fresh: true, env: backends.n8nEnv });
-		await provision(instance, { tarball, env: emulators.env, log });
+		// No scheduled pull of n8n's own among the measured ones.
+		const schedulesAt = minuteJustGone();
+		await provision(instance, { tarball, env: emulators.env, log, schedulesAt });
 		await instance.activateWorkflow(ALERT_ID);
 		const owner = { email: 'bench@example.com', password: 'Bench-Passw0rd', firstName: 'Bench', lastName: 'Queue' };
 
@@ -103,7 +105,7 @@ export async function measureQueue(options: QueueBenchOptions): Promise<{ n8n: s
 			if (mode === 'queue' && options.mailboxesAtATime !== undefined) settings.mailboxesAtATime = options.mailboxesAtATime;
 			// n8n registers the shard webhook of the version published when it starts: import, publish, (re)start.
 			await instance!.stop();
-			await importPullWith(instance!, settings);
+			await importPullWith(instance!, settings, schedulesAt);
 			await instance!.activateWorkflow(PULL_ID);
 			await instance!.start();
 			await instance!.ensureOwner(owner);

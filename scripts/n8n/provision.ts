@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 
 import type { EmulatorEnv } from '../../test/emulators/cli';
@@ -92,11 +93,51 @@ export function statusLogin(instance: N8nInstance): StatusLogin {
 	return { user: 'ln-admin', password: keptSecret(instance, 'status-page-password') };
 }
 
+type WorkflowJson = { nodes: Array<{ name: string; type: string; parameters: Record<string, unknown> }> };
+
+/** The workflow's hourly schedules due at `minute` past the hour (n8n picks a random minute when none is set). */
+export function scheduledAt<T extends WorkflowJson>(workflow: T, minute: number): T {
+	const due = (interval: Record<string, unknown>) => (interval.field === 'hours' ? { ...interval, triggerAtMinute: minute } : interval);
+	return {
+		...workflow,
+		nodes: workflow.nodes.map((node) => {
+			const rule = node.parameters.rule as { interval?: Array<Record<string, unknown>> } | undefined;
+			if (node.type !== 'n8n-nodes-base.scheduleTrigger' || !rule?.interval) return node;
+			return { ...node, parameters: { ...node.parameters, rule: { ...rule, interval: rule.interval.map(due) } } };
+		}),
+	};
+}
+
+/**
+ * For tests: the minute just gone, as the schedules' minute past the hour, so that the next scheduled
+ * run is almost an hour away and n8n does not start a pull of its own in the middle of a test.
+ */
+export function minuteJustGone(): number {
+	return (new Date().getUTCMinutes() + 59) % 60;
+}
+
+/** Imports shipped workflow files, their schedules due at `schedulesAt` past the hour when given. */
+async function importShipped(instance: N8nInstance, files: string[], schedulesAt?: number, edit: (workflow: WorkflowJson) => WorkflowJson = (w) => w): Promise<void> {
+	const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'workflows-'));
+	const written = files.map((file) => {
+		const workflow = edit(JSON.parse(fs.readFileSync(file, 'utf8')) as WorkflowJson);
+		const target = path.join(dir, path.basename(file));
+		fs.writeFileSync(target, JSON.stringify(schedulesAt === undefined ? workflow : scheduledAt(workflow, schedulesAt), null, '\t'));
+		return target;
+	});
+	try {
+		await instance.importWorkflows(written);
+	} finally {
+		fs.rmSync(dir, { recursive: true, force: true });
+	}
+}
+
 /**
  * Installs the tarball, imports the credentials and the three workflows (same ids: a re-run overwrites,
  * it never duplicates). Returns the LN webhook secret.
+ * `schedulesAt`: the minute past the hour the schedules are due (tests; see minuteJustGone).
  */
-export async function provision(instance: N8nInstance, options: { tarball?: string; env: EmulatorEnv; log?: (line: string) => void }): Promise<string> {
+export async function provision(instance: N8nInstance, options: { tarball?: string; env: EmulatorEnv; log?: (line: string) => void; schedulesAt?: number }): Promise<string> {
 	const log = options.log ?? (() => {});
 	// Without a tarball the package is already there (installed the way a test of an install path did).
 	if (options.tarball) {
@@ -106,19 +147,12 @@ export async function provision(instance: N8nInstance, options: { tarball?: stri
 	const secret = lnWebhookSecret(instance);
 	await instance.importCredentials(syncCredentials(options.env, secret, statusLogin(instance), keptSecret(instance, 'shard-webhook-key')));
 	// The alert first: the other two name it as their error workflow.
-	await instance.importWorkflows([WORKFLOW_FILES.alert, WORKFLOW_FILES.pull, WORKFLOW_FILES.push]);
-	log('imported 5 credentials and the alert, pull and push workflows');
+	await importShipped(instance, [WORKFLOW_FILES.alert, WORKFLOW_FILES.pull, WORKFLOW_FILES.push], options.schedulesAt);
+	log(`imported 5 credentials and the alert, pull and push workflows${options.schedulesAt === undefined ? '' : ` (schedules due at minute ${options.schedulesAt})`}`);
 	return secret;
 }
 
 /** Imports the pull workflow with these Settings values (same id: it replaces the shipped one). */
-export async function importPullWith(instance: N8nInstance, values: Record<string, unknown>): Promise<void> {
-	const file = path.join(instance.userFolder, 'pull-sync.json');
-	const pull = JSON.parse(fs.readFileSync(WORKFLOW_FILES.pull, 'utf8')) as Parameters<typeof withSettings>[0];
-	fs.writeFileSync(file, JSON.stringify(withSettings(pull, values), null, '\t'));
-	try {
-		await instance.importWorkflows([file]);
-	} finally {
-		fs.rmSync(file, { force: true });
-	}
+export async function importPullWith(instance: N8nInstance, values: Record<string, unknown>, schedulesAt?: number): Promise<void> {
+	await importShipped(instance, [WORKFLOW_FILES.pull], schedulesAt, (pull) => withSettings(pull, values));
 }

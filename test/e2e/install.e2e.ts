@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { ensureN8n, N8N_1, N8N_2, run, type N8nTarget } from '../../scripts/n8n/install';
 import { freePort, N8nInstance } from '../../scripts/n8n/instance';
 import { PACKAGE, tarballPath } from '../../scripts/n8n/package';
-import { provision, PULL_ID } from '../../scripts/n8n/provision';
+import { minuteJustGone, provision, PULL_ID } from '../../scripts/n8n/provision';
 import { LocalRegistry } from '../../scripts/n8n/registry';
 import { runPull } from '../../scripts/n8n/sync';
 import { startEmulators, type EmulatorEnv, type RunningEmulators } from '../emulators/cli';
@@ -69,7 +69,7 @@ async function provesInstalled(instance: N8nInstance): Promise<void> {
 	expect(OUR_NODES.filter((type) => !types.nodes.includes(type))).toEqual([]);
 	expect(OUR_CREDENTIALS.filter((type) => !types.credentials.includes(type))).toEqual([]);
 	await instance.stop();
-	await provision(instance, { env, log });
+	await provision(instance, { env, log, schedulesAt: minuteJustGone() });
 	await instance.activateWorkflow(PULL_ID);
 	await instance.start();
 	emulators.ln.seed(scenario().lnSeed);

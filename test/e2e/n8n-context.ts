@@ -13,7 +13,7 @@ import { scenario } from '../workflows/scenario';
 import { ensureN8n, PROJECT_DIR, type N8nTarget } from '../../scripts/n8n/install';
 import { freePort, N8nInstance, sleep, type Owner } from '../../scripts/n8n/instance';
 import { tarballPath } from '../../scripts/n8n/package';
-import { provision, PUSH_ID } from '../../scripts/n8n/provision';
+import { minuteJustGone, provision, PUSH_ID } from '../../scripts/n8n/provision';
 import { runPullInN8n, type PullRun } from '../../scripts/n8n/sync';
 import { writtenOf } from '../../lib/status/history';
 import { startQueueBackends, workersOf, type N8nWorker, type QueueBackends } from '../../scripts/n8n/queue';
@@ -30,6 +30,8 @@ export interface N8nContext {
 	lnWebhookSecret: string;
 	/** Seconds the n8n install took in this run (0 = reused from .cache/). */
 	installSeconds: number;
+	/** The minute past the hour the shipped schedules are due: the one just gone when the suite began, so no scheduled pull runs during it. */
+	schedulesAt: number;
 	/** Queue mode: Redis and Postgres, and the workers (started by the suite, stopped with n8n). */
 	backends?: QueueBackends;
 	workers: N8nWorker[];
@@ -112,7 +114,8 @@ export function useN8n(target: N8nTarget, options: { queue?: { workers: number; 
 		}
 		context.instance = new N8nInstance({ install, name: options.queue ? 'e2e-queue' : 'e2e', port, brokerPorts: [broker, cliBroker], fresh: true, env });
 		if (options.queue) context.workers = await workersOf(context.instance, options.queue.workers, options.queue.concurrency);
-		context.lnWebhookSecret = await provision(context.instance, { tarball: tarballPath(), env: context.env, log });
+		context.schedulesAt = minuteJustGone();
+		context.lnWebhookSecret = await provision(context.instance, { tarball: tarballPath(), env: context.env, log, schedulesAt: context.schedulesAt });
 		log(`n8n ${target.n8n} provisioned in ${Math.round((Date.now() - started) / 1000)} s`);
 	}, 30 * 60_000);
 

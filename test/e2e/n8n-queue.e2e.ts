@@ -62,7 +62,7 @@ describe(`n8n ${N8N_2.n8n} on Node ${N8N_2.node} in queue mode: a main and two w
 		} finally {
 			await single.stop();
 		}
-		await importPullWith(context.instance, { shardsOnWorkers: true, usersPerShard: 1, leaseMinutes: 1 });
+		await importPullWith(context.instance, { shardsOnWorkers: true, usersPerShard: 1, leaseMinutes: 1 }, context.schedulesAt);
 		await context.instance.activateWorkflow(PULL_ID);
 		await context.instance.activateWorkflow(PUSH_ID);
 		await context.instance.activateWorkflow(ALERT_ID);

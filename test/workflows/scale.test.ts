@@ -1,6 +1,7 @@
 import type { Environment } from '../harness/environment';
 import { WebhookHost } from '../harness/webhook-host';
 import type { RunResult } from '../harness/workflow-runner';
+import { scheduledAt } from '../../scripts/n8n/provision';
 import { SHARD_WEBHOOK_PATH } from '../../scripts/workflows/pull-sync';
 import { endState, runPullExpectingFailures, scenarioEnvironment, shipped, withSettings } from './workflow-helpers';
 
@@ -141,5 +142,20 @@ describe('pull sync with its shards posted to the shard webhook (as on n8n\'s qu
 		} finally {
 			await host.stop();
 		}
+	});
+});
+
+describe('the shipped schedules, due at a chosen minute (tests and benchmarks keep n8n from starting a pull of its own meanwhile)', () => {
+	it('sets the minute of the hourly schedules only', () => {
+		const pull = scheduledAt(shipped('pull-sync.json'), 7);
+		const push = scheduledAt(shipped('push-sync.json'), 7);
+		const rules = (workflow: typeof pull) =>
+			workflow.nodes.filter((n) => n.type === 'n8n-nodes-base.scheduleTrigger').map((n) => (n.parameters.rule as { interval: unknown[] }).interval);
+		expect(rules(pull)).toEqual([[{ field: 'hours', hoursInterval: 1, triggerAtMinute: 7 }]]);
+		expect(rules(push)).toEqual([[{ field: 'hours', hoursInterval: 6, triggerAtMinute: 7 }]]);
+		expect(rules(shipped('pull-sync.json'))).toEqual([[{ field: 'hours', hoursInterval: 1 }]]);
+		expect(pull.nodes.filter((n) => n.type !== 'n8n-nodes-base.scheduleTrigger')).toEqual(shipped('pull-sync.json').nodes.filter((n) => n.type !== 'n8n-nodes-base.scheduleTrigger'));
+		const everyMinute = { nodes: [{ name: 'Often', type: 'n8n-nodes-base.scheduleTrigger', parameters: { rule: { interval: [{ field: 'minutes', minutesInterval: 1 }] } } }] };
+		expect(scheduledAt(everyMinute, 7)).toEqual(everyMinute);
 	});
 });
