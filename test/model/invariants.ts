@@ -33,7 +33,9 @@ export const noDuplicates: Invariant = (record, model) => {
 	for (const [key, count] of perMailboxKey) if (count > 1 && !key.endsWith(':series')) found.push(`${count} events linked to ${key}`);
 	const meetings = new Map<string, string[]>();
 	// A mailbox whose user is no longer an active sync user is never touched again: what it holds is its own.
-	const managed = ours.filter((e) => after.syncUsersActive[e.mailbox]);
+	// Nor is a meeting in the past (pastUntouched): one its organizer moved there as LN gave the activity
+	// to someone else stays hers, beside the new organizer's meeting.
+	const managed = ours.filter((e) => after.syncUsersActive[e.mailbox] && e.end >= after.at);
 	for (const event of managed.filter((e) => e.isOrganizer && e.attendees.length > 0 && !e.isCancelled && !e.lnKey!.endsWith(':series'))) meetings.set(event.lnKey!, [...(meetings.get(event.lnKey!) ?? []), event.mailbox]);
 	for (const [key, mailboxes] of meetings) if (mailboxes.length > 1) found.push(`${key} has meetings in ${mailboxes.join(' and ')}`);
 	const references = new Map<string, string[]>();

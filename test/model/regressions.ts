@@ -243,4 +243,15 @@ export const REGRESSIONS: Array<{ name: string; sequence: [boolean, Step[]]; at?
 		],
 		at: '2027-03-27T06:03:11.353Z',
 	},
+	{
+		name: 'seed 447412971 path 218 (shrunk): the organizer moves her meeting into the past as LN gives it to another organizer (hers stays as she left it, the new organizer makes the meeting LN has)',
+		sequence: [
+			false,
+			[
+				{ kind: 'exMove', m: 0, e: 12, to: 'past' },
+				{ kind: 'lnOrganizer', a: 9, p: 2 },
+			],
+		],
+		at: '2027-03-27T06:50:12.193Z',
+	},
 ];
