@@ -110,9 +110,11 @@ export async function readLinks(graph: GraphTransport, mailbox: string, company:
 	return result;
 }
 
-/** Activity ids that stand for occurrences of Exchange series (kept in step by Get Changes). */
-export function occurrenceActivities(links: MailboxLinks): Set<string> {
-	return new Set(links.series.flatMap((s) => s.links.map((l) => l.activity)));
+/** The occurrence links on the mailbox's series masters, by the activity each names (kept in step by Get Changes). */
+export function occurrenceLinksByActivity(links: MailboxLinks): Map<string, OccurrenceLink[]> {
+	const byActivity = new Map<string, OccurrenceLink[]>();
+	for (const link of links.series.flatMap((s) => s.links)) byActivity.set(link.activity, [...(byActivity.get(link.activity) ?? []), link]);
+	return byActivity;
 }
 
 /** iCalUIds asked for in one `$filter` (each is over 100 characters; URLs stay short). */
@@ -253,7 +255,7 @@ export async function syncActivities(graph: GraphTransport, request: ActivitySyn
 	const occurrences = await occurrenceCandidates(graph, mailbox, company, links, request.activities, request.options);
 	const linked = [...(request.complete ? links.events : links.events.filter((l) => wanted.has(l.key))), ...occurrences];
 	const activities = request.activities;
-	const input: EventPlanInput = { mailbox, activities, linked, complete: request.complete, syncUsers: request.syncUsers, seriesHeld: occurrenceActivities(links) };
+	const input: EventPlanInput = { mailbox, activities, linked, complete: request.complete, syncUsers: request.syncUsers, seriesHeld: occurrenceLinksByActivity(links) };
 	let plan = planActivitySync(input, request.options);
 	const starts = startsByReference(activities);
 	if (plan.presenceNeeded.length > 0) {

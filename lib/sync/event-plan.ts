@@ -165,8 +165,8 @@ export interface EventPlanInput {
 	complete: boolean;
 	/** iCalUId → the event with that iCalUId in the mailbox (null: none). Filled by a first pass. */
 	presence?: Map<string, Event | null>;
-	/** Activities that a series master of this mailbox links as occurrences (whether or not the occurrence is in the window). */
-	seriesHeld?: Set<string>;
+	/** Occurrence links on this mailbox's series masters, by the activity each names (whether or not the occurrence is in the window). */
+	seriesHeld?: Map<string, OccurrenceLink[]>;
 	syncUsers: SyncUserIndex;
 }
 
@@ -440,6 +440,20 @@ function trustedCandidates(activity: LnActivity | LnDeletedActivity, linked: Lin
 	return trusted;
 }
 
+/**
+ * The activity is an occurrence of one of this mailbox's series: by an occurrence link we signed, or
+ * an older unsigned one LN confirms (as trustedCandidates does for event links). A link the mailbox's
+ * owner wrote herself names no activity here: it cannot keep LN's meeting from being made.
+ */
+function heldBySeries(activity: LnActivity, context: PlanContext): boolean {
+	const entries = context.input.seriesHeld?.get(activity.id) ?? [];
+	return entries.some(
+		(entry) =>
+			verifyLink(context.options.linkKey, { company: activity.company, activity: activity.id, mailbox: context.mailbox, iCalUId: entry.iCalUId }, entry.signature) === 'signed' ||
+			(activity.reference === entry.iCalUId && involvementOf(activity, context.mailbox, context.input.syncUsers) !== undefined),
+	);
+}
+
 function subjectOf(activity: { company: string; id: string }, mailbox: string, event: Event) {
 	return { company: activity.company, activity: activity.id, mailbox, iCalUId: event.iCalUId, transactionId: event.transactionId };
 }
@@ -523,7 +537,7 @@ function planActivity(activity: LnActivity | LnDeletedActivity, linked: LinkedEv
 	const isCalendar = (CALENDAR_ACTIVITY_TYPES as readonly string[]).includes(String(activity.type));
 	// Occurrence links are always of Exchange origin, whether or not the occurrence was read this run.
 	// (Not once its meeting left this calendar: the series may still list the occurrence this run removes.)
-	const fromExchange = own?.state?.origin === 'exchange' || (!meetingLeft && Boolean(context.input.seriesHeld?.has(activity.id)));
+	const fromExchange = own?.state?.origin === 'exchange' || (!meetingLeft && heldBySeries(activity, context));
 	// An appointment made from an Exchange event keeps following it whatever its Synchronize flag (LN
 	// allows that flag only with a meeting organizer and an invitee, see appointment-plan.ts): the
 	// mailbox that holds that event says so by its link, any other by LN's data alone. An invited
@@ -725,7 +739,7 @@ function planMissing(
 ): ActivityPlanItem {
 	const { options } = context;
 	const reference = item.update?.fields.reference === '' ? '' : activity.reference;
-	if (mode === 'meeting' && context.input.seriesHeld?.has(activity.id)) {
+	if (mode === 'meeting' && heldBySeries(activity, context)) {
 		// The occurrence moved out of the window: its series is followed by Exchange changes, never recreated here.
 		decideLines(activity, roles, mode, item, context.input.syncUsers, { wanted, organizerExists: true, listed: () => true });
 		return skip(item, 'an occurrence of a series outside the window: followed through its series');

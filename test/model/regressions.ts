@@ -254,4 +254,15 @@ export const REGRESSIONS: Array<{ name: string; sequence: [boolean, Step[]]; at?
 		],
 		at: '2027-03-27T06:50:12.193Z',
 	},
+	{
+		name: 'seed 1796878698 path 72 (shrunk): a sync user lists an activity as an occurrence of her own series, then LN makes her its organizer (the forged entry does not keep the meeting from being made)',
+		sequence: [
+			false,
+			[
+				{ kind: 'attack', variant: 'occurrence', target: 26 },
+				{ kind: 'lnOrganizer', a: 1, p: 0 },
+			],
+		],
+		at: '2027-03-28T22:22:25.473Z',
+	},
 ];

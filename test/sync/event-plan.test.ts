@@ -1,7 +1,7 @@
 import { isDeleted, planActivitySync, type EventPlan, type EventPlanOptions, type EventPlanInput } from '../../lib/sync/event-plan';
 import type { LnActivity } from '../../lib/sync/model';
 import { settleActivityPlan } from '../../lib/sync/settle';
-import { decodeState, LN_KEY_PROPERTY, LN_STATE_PROPERTY } from '../../lib/sync/link';
+import { decodeState, LN_KEY_PROPERTY, LN_STATE_PROPERTY, signLink } from '../../lib/sync/link';
 import { SyncUserIndex } from '../../lib/sync/sync-users';
 import { activity, attendee, employee, eventFor, LINK_KEY, NOW, USERS } from './builders';
 
@@ -362,6 +362,18 @@ describe('link properties are untrusted (issue 19)', () => {
 		const forgedOnHers = eventFor(hers, { changes: { iCalUId: 'uid-forged' }, state: { origin: 'exchange' } });
 		forgedOnHers.state!.signature = undefined;
 		expect(plan({ activities: [hers], linked: [forgedOnHers] }).items[0]).toMatchObject({ action: 'create' });
+	});
+
+	it('an occurrence link on a series master keeps LN\'s meeting from being made only when we signed it (or LN confirms an older one)', () => {
+		const hers = activity({ id: 'X3', reference: '', attendees: [employee('E001', 'ann@contoso.com', 'MeetingOrganizer', { invite: false }), employee('E002', 'bob@contoso.com')] });
+		const entry = { iCalUId: 'uid-occurrence', activity: 'X3', hash: 'h' };
+		// Written by the mailbox's owner into her own series: refused, the meeting is made.
+		expect(plan({ activities: [hers], seriesHeld: new Map([['X3', [entry]]]) }).items[0]).toMatchObject({ action: 'create' });
+		// Signed by us: the occurrence stands for the activity, followed through its series.
+		const signature = signLink(LINK_KEY, { company: '100', activity: 'X3', mailbox: 'ann@contoso.com', iCalUId: 'uid-occurrence' }, 'iCalUId');
+		expect(plan({ activities: [hers], seriesHeld: new Map([['X3', [{ ...entry, signature }]]]) }).items[0]).toMatchObject({ action: 'skip', reason: 'an occurrence of a series outside the window: followed through its series' });
+		// Unsigned, from before links were signed, and LN refers to that occurrence: the same.
+		expect(plan({ activities: [{ ...hers, reference: 'uid-occurrence' }], seriesHeld: new Map([['X3', [entry]]]) }).items[0]).toMatchObject({ action: 'skip' });
 	});
 
 	it('signs an earlier unsigned link once LN confirms it (the user takes part, the reference is the item)', () => {
