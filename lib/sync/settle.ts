@@ -88,7 +88,10 @@ export function mailboxesToCheckAgain(items: ActivityPlanItem[], activities: Map
 		if (!activity || item.action === 'fail') continue;
 		const touchedMeeting = item.exchange.some((w) => w.op !== 'patch' || Object.keys(w.body).some((k) => k !== 'singleValueExtendedProperties'));
 		const movedReference = item.update?.fields.reference !== undefined || item.update?.referenceFromCreatedEvent === true;
-		if (touchedMeeting || movedReference) {
+		// Invited attendees go by the organizer line's Sent to Synchronizer: when this run changes it, they look again.
+		const organizerLine = organizerOf(activity);
+		const organizerSentChanged = organizerLine !== undefined && item.lines.some((l) => l.sequence === organizerLine.sequence && l.inScope !== organizerLine.sentToSynchronizer);
+		if (touchedMeeting || movedReference || organizerSentChanged) {
 			for (const line of activity.attendees) {
 				const user = users.forAttendee(line);
 				if (!user || user.email.toLowerCase() === self) continue;

@@ -265,4 +265,17 @@ export const REGRESSIONS: Array<{ name: string; sequence: [boolean, Step[]]; at?
 		],
 		at: '2027-03-28T22:22:25.473Z',
 	},
+	{
+		name: 'seed 1017825265 path 13 (shrunk): LN invites someone to an appointment made from Exchange as its organizer deletes the meeting (the invited sync user looks again in the same pull)',
+		sequence: [
+			false,
+			[
+				{ kind: 'exAttendee', m: 0, e: 5, p: 5, add: false },
+				{ kind: 'lnDelete', a: 5 },
+				{ kind: 'lnAddAttendee', a: 14, p: 1 },
+				{ kind: 'exDelete', m: 0, e: 6 },
+			],
+		],
+		at: '2027-03-28T22:43:26.573Z',
+	},
 ];

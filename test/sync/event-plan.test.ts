@@ -1,6 +1,6 @@
 import { isDeleted, planActivitySync, type EventPlan, type EventPlanOptions, type EventPlanInput } from '../../lib/sync/event-plan';
 import type { LnActivity } from '../../lib/sync/model';
-import { settleActivityPlan } from '../../lib/sync/settle';
+import { mailboxesToCheckAgain, settleActivityPlan } from '../../lib/sync/settle';
 import { decodeState, LN_KEY_PROPERTY, LN_STATE_PROPERTY, signLink } from '../../lib/sync/link';
 import { SyncUserIndex } from '../../lib/sync/sync-users';
 import { activity, attendee, employee, eventFor, LINK_KEY, NOW, USERS } from './builders';
@@ -294,6 +294,23 @@ describe('edits after a sync (issue 15), decided by the plan', () => {
 		const without = { ...handedOver, attendees: handedOver.attendees.slice(1) };
 		const [away] = plan({ activities: [without], linked: [annsMeeting], presence: gone }).items;
 		expect(away.update?.fields ?? {}).not.toHaveProperty('subject');
+	});
+
+	it('the organizer\'s run takes her line out of scope: the invited sync users are checked again in the same pull (they go by that line)', () => {
+		const fromExchange = activity({
+			reference: 'uid-A1',
+			synchronize: false,
+			attendees: [organizerLine('E001', 'ann@contoso.com'), employee('E002', 'bob@contoso.com', 'Required')],
+		});
+		const ann = plan({ activities: [fromExchange], presence: new Map([['uid-A1', null]]) }).items;
+		expect(ann[0].lines).toContainEqual(expect.objectContaining({ sequence: 1, inScope: false }));
+		const users = new SyncUserIndex(USERS);
+		expect(mailboxesToCheckAgain(ann, new Map([['A1', fromExchange]]), users, 'ann@contoso.com').again).toEqual(['bob@contoso.com']);
+		// Nothing changed for the line: nobody is asked to look again.
+		const settled = activity({ reference: 'uid-A1', attendees: [organizerLine('E001', 'ann@contoso.com'), employee('E002', 'bob@contoso.com', 'Required', synced)] });
+		const unchanged = plan({ activities: [settled], linked: [eventFor(settled)] }, {}, ['A1|2']).items;
+		expect(unchanged[0].action).toBe('unchanged');
+		expect(mailboxesToCheckAgain(unchanged, new Map([['A1', settled]]), users, 'ann@contoso.com').again).toEqual([]);
 	});
 
 	it('an organizer who is not a sync user, on an activity made from an Exchange meeting: invited sync users follow the meeting, nothing is written to it', () => {
