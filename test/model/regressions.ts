@@ -278,4 +278,17 @@ export const REGRESSIONS: Array<{ name: string; sequence: [boolean, Step[]]; at?
 		],
 		at: '2027-03-28T22:43:26.573Z',
 	},
+	{
+		name: 'seed 1796528226 (shrunk): someone forges a link to a meeting whose new organizer then renames it in Exchange (the rename is hers to make, not the forger\'s)',
+		sequence: [
+			false,
+			[
+				{ kind: 'lnOrganizer', a: 1, p: 1 },
+				{ kind: 'attack', variant: 'single', target: 31 },
+				{ kind: 'pull', fault: null },
+				{ kind: 'exSubject', m: 1, e: 39 },
+			],
+		],
+		at: '2027-04-06T03:18:20.333Z',
+	},
 ];
