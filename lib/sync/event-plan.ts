@@ -450,7 +450,7 @@ function heldBySeries(activity: LnActivity, context: PlanContext): boolean {
 	return entries.some(
 		(entry) =>
 			verifyLink(context.options.linkKey, { company: activity.company, activity: activity.id, mailbox: context.mailbox, iCalUId: entry.iCalUId }, entry.signature) === 'signed' ||
-			(activity.reference === entry.iCalUId && involvementOf(activity, context.mailbox, context.input.syncUsers) !== undefined),
+			(Boolean(activity.reference) && activity.reference === entry.iCalUId && involvementOf(activity, context.mailbox, context.input.syncUsers) !== undefined),
 	);
 }
 

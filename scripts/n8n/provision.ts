@@ -109,8 +109,9 @@ export function scheduledAt<T extends WorkflowJson>(workflow: T, minute: number)
 }
 
 /**
- * For tests: the minute just gone, as the schedules' minute past the hour, so that the next scheduled
- * run is almost an hour away and n8n does not start a pull of its own in the middle of a test.
+ * For tests: the minute just gone (UTC; n8n's zone here is a whole-hour one), as the schedules' minute
+ * past the hour, so that the next scheduled run is almost an hour away and n8n does not start a pull of
+ * its own in the middle of a test.
  */
 export function minuteJustGone(): number {
 	return (new Date().getUTCMinutes() + 59) % 60;

@@ -391,6 +391,8 @@ describe('link properties are untrusted (issue 19)', () => {
 		expect(plan({ activities: [hers], seriesHeld: new Map([['X3', [{ ...entry, signature }]]]) }).items[0]).toMatchObject({ action: 'skip', reason: 'an occurrence of a series outside the window: followed through its series' });
 		// Unsigned, from before links were signed, and LN refers to that occurrence: the same.
 		expect(plan({ activities: [{ ...hers, reference: 'uid-occurrence' }], seriesHeld: new Map([['X3', [entry]]]) }).items[0]).toMatchObject({ action: 'skip' });
+		// An entry without an iCalUId does not match an activity without a reference.
+		expect(plan({ activities: [hers], seriesHeld: new Map([['X3', [{ ...entry, iCalUId: '' }]]]) }).items[0]).toMatchObject({ action: 'create' });
 	});
 
 	it('signs an earlier unsigned link once LN confirms it (the user takes part, the reference is the item)', () => {
