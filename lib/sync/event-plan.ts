@@ -446,12 +446,10 @@ function trustedCandidates(activity: LnActivity | LnDeletedActivity, linked: Lin
  * owner wrote herself names no activity here: it cannot keep LN's meeting from being made.
  */
 function heldBySeries(activity: LnActivity, context: PlanContext): boolean {
-	const entries = context.input.seriesHeld?.get(activity.id) ?? [];
-	return entries.some(
-		(entry) =>
-			verifyLink(context.options.linkKey, { company: activity.company, activity: activity.id, mailbox: context.mailbox, iCalUId: entry.iCalUId }, entry.signature) === 'signed' ||
-			(Boolean(activity.reference) && activity.reference === entry.iCalUId && involvementOf(activity, context.mailbox, context.input.syncUsers) !== undefined),
-	);
+	return (context.input.seriesHeld?.get(activity.id) ?? []).some((entry) => {
+		const occurrence: Event = { iCalUId: entry.iCalUId };
+		return verifyLink(context.options.linkKey, subjectOf(activity, context.mailbox, occurrence), entry.signature) === 'signed' || confirmedByLn(activity, occurrence, 'exchange', context);
+	});
 }
 
 function subjectOf(activity: { company: string; id: string }, mailbox: string, event: Event) {

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 
 import { HISTORY_TABLE } from '../../lib/status/history';
-import { ALERT_ID, LN_WEBHOOK_HEADER, LN_WEBHOOK_PATH, PULL_ID, PUSH_ID, scheduledAt, STATUS_PAGE_PATH, statusLogin, WORKFLOW_FILES } from '../../scripts/n8n/provision';
+import { ALERT_ID, importPullWith, LN_WEBHOOK_HEADER, LN_WEBHOOK_PATH, PULL_ID, PUSH_ID, STATUS_PAGE_PATH, statusLogin, WORKFLOW_FILES } from '../../scripts/n8n/provision';
 import { runPull, runPullInN8n, type PullRun } from '../../scripts/n8n/sync';
 import { CHROMIUM, CHROMIUM_ARGS } from './editor';
 import { accessDenied, ARTIFACTS_DIR, dataTableRows, E2E_OWNER, executionsOf, waitFor, type N8nContext } from './n8n-context';
@@ -158,32 +158,29 @@ export function describeStatus(context: N8nContext): void {
 		it('ends a scheduled pull in which a user failed in error, and the alert workflow mails the administrators', async () => {
 			const { instance, emulators } = context;
 			// The shipped pull, due every minute instead of every hour: n8n's scheduler starts it (mode trigger).
-			const shipped = JSON.parse(fs.readFileSync(WORKFLOW_FILES.pull, 'utf8')) as { nodes: Array<{ name: string; type: string; parameters: Record<string, unknown> }> };
+			const shipped = JSON.parse(fs.readFileSync(WORKFLOW_FILES.pull, 'utf8')) as { nodes: Array<{ name: string; parameters: unknown }> };
 			const everyMinute = { ...shipped, nodes: shipped.nodes.map((n) => (n.name === 'Every hour' ? { ...n, parameters: { rule: { interval: [{ field: 'minutes', minutesInterval: 1 }] } } } : n)) };
 			const file = path.join(instance.userFolder, 'pull-sync-every-minute.json');
 			fs.writeFileSync(file, JSON.stringify(everyMinute));
-			// Afterwards the shipped pull again, due when the suite's schedules are (not in the middle of a later test).
-			const restored = path.join(instance.userFolder, 'pull-sync-restored.json');
-			fs.writeFileSync(restored, JSON.stringify(scheduledAt(shipped, context.schedulesAt)));
-			const restart = async (workflow: string) => {
+			const restart = async (importPull: () => Promise<void>) => {
 				await instance.stop();
-				await instance.importWorkflows([workflow]);
+				await importPull();
 				await instance.activateWorkflow(PULL_ID);
 				await instance.start();
 				await instance.login(E2E_OWNER);
 			};
 			emulators.graph.faults.add(accessDenied('cat@contoso.com'));
 			try {
-				await restart(file);
+				await restart(() => instance.importWorkflows([file]));
 				const mail = await waitFor('the alert mail of a scheduled pull', () => emulators.graph.mails().find((m) => m.subject.startsWith('LN ⇄ Exchange: pull sync failed') && m.content.includes('mode trigger')), { instance, timeoutMs: 240_000 });
 				expect(mail.subject).toMatch(/1 of 3 sync users failed: cat@contoso.com \(permission/);
 				expect(mail.content).toContain('node "Fail the execution"');
 				expect(mail.content).toMatch(/See it in n8n: http:\/\/\S+\/workflow\/lnExchangePull01\/executions\/\d+/);
 			} finally {
 				emulators.graph.faults.clear();
-				await restart(restored);
+				// The shipped pull again, due when the suite's schedules are (not in the middle of a later test).
+				await restart(() => importPullWith(instance, {}, context.schedulesAt));
 				fs.rmSync(file, { force: true });
-				fs.rmSync(restored, { force: true });
 			}
 		}, 600_000);
 	});
