@@ -25,7 +25,6 @@ import { mutateTenant, type MutationReport } from '../test/emulators/generator';
 import { labelOf } from '../test/emulators/graph/emulator';
 import type { LoggedRequest } from '../test/emulators/common/request-log';
 import type { ChildJob, ChildResult } from './bench/child';
-import { indexLnEmulator } from './bench/emulator-index';
 import { measurePushLatency } from './bench/push-latency';
 import { measureQueue } from './bench/queue';
 import type { EmulatorAccess } from './bench/runtime';
@@ -61,8 +60,6 @@ interface Options extends TenantOptions {
 	settled: boolean;
 	/** Diagnostic: the emulators' HTTP keep-alive timeout (Node's default in them is 5,000 ms). */
 	keepAliveMs?: number;
-	/** Leave the LN emulator without the bench's attendee index (scripts/bench/emulator-index.ts). */
-	rawEmulators: boolean;
 	/** Users the peer runs for; undefined = all. */
 	peerSample?: number;
 	/** V8 heap limit of the workflow process (--max-old-space-size); undefined = Node's default. */
@@ -89,8 +86,6 @@ const USAGE = `Usage: npm run bench -- [options]
                        (default ${DEFAULT_PEER_SAMPLE})
   --no-peer            skip the peer
   --settled            the product makes a second no-change run before the change run
-  --raw-emulators      without the bench's index of LN attendees (the emulator then spends
-                       most of the CPU; see scripts/bench/emulator-index.ts)
   --seed N             generator seed (default 1)
   --emulator-keepalive-ms N   diagnostic: the emulators' HTTP keep-alive timeout (theirs: 5000)
   --workflow-heap-mb N the workflow process's V8 heap limit (--max-old-space-size), as an n8n
@@ -127,7 +122,7 @@ export function parseArgs(argv: string[]): Options & { help?: boolean } {
 			raw.help = true;
 			continue;
 		}
-		if (flag === '--no-peer' || flag === '--raw-emulators' || flag === '--settled' || flag === '--push-latency' || flag === '--compare' || flag === '--queue') {
+		if (flag === '--no-peer' || flag === '--settled' || flag === '--push-latency' || flag === '--compare' || flag === '--queue') {
 			raw[flag.slice(2)] = true;
 			continue;
 		}
@@ -157,7 +152,6 @@ export function parseArgs(argv: string[]): Options & { help?: boolean } {
 		latencyMs: whole('latency-ms', 20),
 		seed: whole('seed', 1),
 		peer: raw['no-peer'] !== true,
-		rawEmulators: raw['raw-emulators'] === true,
 		settled: raw.settled === true,
 		pushLatency: raw['push-latency'] === true,
 		changes: whole('changes', 200),
@@ -223,6 +217,7 @@ interface RunFigures {
 	/** Graph answers 429 for the per-mailbox concurrency limit during the run (must stay 0). */
 	mailboxConcurrency429: number;
 	memoryByNode: ChildResult['memoryByNode'];
+	timeByNode: ChildResult['timeByNode'];
 	errors: { count: number; samples: string[] };
 	report?: Record<string, unknown>;
 	mutation?: MutationReport['counts'];
@@ -301,6 +296,7 @@ function measure(phase: Phase, emulators: RunningEmulators, child: ChildResult, 
 		executions: child.executions,
 		mailboxConcurrency429,
 		memoryByNode: child.memoryByNode,
+		timeByNode: child.timeByNode,
 		errors: child.errors,
 		report: child.report as Record<string, unknown> | undefined,
 		mutation: mutation?.counts,
@@ -505,6 +501,7 @@ function printRuns(title: string, runs: RunFigures[], out: string[]): void {
 		out.push(`      writes: ${kinds(run.graph.writesByKind)}`);
 		out.push(`    LN: ${fmt(run.ln.requests)} requests (${fmt(run.ln.readPages)} pages read) · ${fmt(run.ln.writes)} items written · ${fmt(run.ln.requestsPerItemWritten, 3)} requests per LN item written${run.ln.failed ? ` · ${fmt(run.ln.failed)} failed` : ''}`);
 		out.push(`      by kind: ${kinds(run.ln.byKind)}`);
+		if (run.timeByNode?.length) out.push(`    time by node: ${run.timeByNode.slice(0, 6).map((t) => `${t.node} ${fmt(t.ms / 1000, 1)} s${t.runs > 1 ? ` (${t.runs} runs)` : ''}`).join(', ')}`);
 		if (run.memoryByNode?.length) out.push(`    memory peaks while: ${run.memoryByNode.slice(0, 3).map((m) => `${m.node} ${fmt(m.peakRssMb)} MB (heap ${fmt(m.heapUsedMb)})`).join(', ')}`);
 		const reported = run.report as { errors?: number; errorKinds?: Array<{ count: number; example: string }> } | undefined;
 		if (reported?.errors) {
@@ -601,7 +598,6 @@ async function main(): Promise<void> {
 	const workflow = JSON.parse(fs.readFileSync(WORKFLOW_FILE, 'utf8')) as NonNullable<ChildJob['workflow']>;
 	const horizonDays = Number(settingOf(workflow, 'horizonDays')?.value ?? 365);
 
-	if (!options.rawEmulators) indexLnEmulator();
 	const loadAtStart = os.loadavg().map((n) => round(n, 2));
 	if (options.pushLatency) {
 		const result = await measurePushLatency({ ...options, log: progress });
@@ -723,7 +719,7 @@ async function main(): Promise<void> {
 		baseline: baseline ? { runs: baseline.runs } : null,
 		speedUp,
 		workflowHeapMb: options.workflowHeapMb ?? null,
-		emulators: { lnAttendeeIndex: !options.rawEmulators, keepAliveMs: options.keepAliveMs ?? null, peakRssMb: round(process.resourceUsage().maxRSS / 1024, 1) },
+		emulators: { keepAliveMs: options.keepAliveMs ?? null, peakRssMb: round(process.resourceUsage().maxRSS / 1024, 1) },
 		// Other processes on the machine slow the runs down: the 1/5/15-minute load averages.
 		machine: { cpus: os.cpus().length, node: process.version, platform: `${os.platform()} ${os.arch()}`, loadAverage: { atStart: loadAtStart, atEnd: os.loadavg().map((n) => round(n, 2)) } },
 		product: { runs: product.runs, lnPagesNeeded: product.lnPagesNeeded },

@@ -130,6 +130,9 @@ describe('contacts', () => {
 		expect(Object.keys(page1.body.value[0]).sort()).toEqual(['@odata.etag', 'givenName', 'id']);
 		const page2 = await graph.get<List<C>>(page1.body['@odata.nextLink']!);
 		expect(page2.body.value.map((c) => c.givenName)).toEqual(['Jane3']);
+		const ordered = await graph.get<List<C>>(`/users/${ALICE}/contactFolders/${ln.id}/contacts?$orderby=givenName desc&$top=2&$select=givenName`);
+		expect(ordered.body.value.map((c) => c.givenName)).toEqual(['Jane3', 'Jane2']);
+		expect(ordered.body['@odata.nextLink']).toBeDefined();
 		const filter = encodeURIComponent(`singleValueExtendedProperties/Any(ep: ep/id eq '${LN_KEY}' and ep/value eq 'bp-2')`);
 		const expand = encodeURIComponent(`singleValueExtendedProperties($filter=id eq '${LN_KEY}')`);
 		const found = await graph.get<List<C>>(`/users/${ALICE}/contactFolders/${ln.id}/contacts?$filter=${filter}&$expand=${expand}`);

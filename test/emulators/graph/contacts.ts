@@ -2,7 +2,7 @@ import type { Contact, ContactFolder } from '@microsoft/microsoft-graph-types';
 
 import { GraphError, badRequest, itemNotFound, readOnlyProperty, unknownProperty } from './errors';
 import { decodeId, encodeId, newChangeKey, newKey, type ItemRef } from './ids';
-import { evaluateFilter, filterProperties, getPath, type Expr, type Json } from './odata';
+import { evaluateFilter, getPath, readsOnlyExtended, type Expr, type Json } from './odata';
 import {
 	applyExtended,
 	extendedList,
@@ -300,18 +300,6 @@ export class ContactService {
 		if (!decoded.mailboxTag.equals(box.user.tag) || decoded.ref.kind !== kind) throw itemNotFound();
 		return decoded.ref.key;
 	}
-}
-
-const EXTENDED_ONLY = new WeakMap<Expr, boolean>();
-
-function readsOnlyExtended(filter: Expr): boolean {
-	let known = EXTENDED_ONLY.get(filter);
-	if (known === undefined) {
-		const read = filterProperties(filter);
-		known = read.size === 1 && read.has('singlevalueextendedproperties');
-		EXTENDED_ONLY.set(filter, known);
-	}
-	return known;
 }
 
 function addExtended(out: Json, ext: ExtendedProps, wanted: Expr | true | undefined): void {

@@ -569,16 +569,20 @@ export class GraphEmulator extends EmulatorServer {
 
 	/** A page of a collection with `$orderby`, `$skip`, `$top` (or the page size) and `$select`. */
 	private page(req: EmulatorRequest, items: Json[], query: Query, pageSize: number, context: string, extraKnown: string[] = []): EmulatorResponse {
-		const sorted = sortBy(items, query.orderby);
+		return this.pageOf(req, items, (item) => item, query, pageSize, context, extraKnown);
+	}
+
+	/** A page of stored items, rendering only the page's items when no `$orderby` needs them all rendered. */
+	private pageOf<T>(req: EmulatorRequest, items: T[], render: (item: T) => Json, query: Query, pageSize: number, context: string, extraKnown: string[] = []): EmulatorResponse {
 		const skip = query.skip ?? 0;
 		const top = query.top ?? pageSize;
-		const slice = sorted.slice(skip, skip + top);
-		const known = query.select && sorted.length
-			? new Set([...Object.keys(sorted[0]), ...extraKnown].map((k) => k.toLowerCase()))
-			: undefined;
+		const rendered = query.orderby?.length ? sortBy(items.map(render), query.orderby) : undefined;
+		const slice = rendered ? rendered.slice(skip, skip + top) : items.slice(skip, skip + top).map(render);
+		const sample = rendered?.[0] ?? slice[0] ?? (items.length ? render(items[0]) : undefined);
+		const known = query.select && sample ? new Set([...Object.keys(sample), ...extraKnown].map((k) => k.toLowerCase())) : undefined;
 		const value = slice.map((item) => applySelect(item, query.select, known));
 		const body: Json = { '@odata.context': context, value };
-		if (skip + top < sorted.length && top > 0) {
+		if (skip + top < items.length && top > 0) {
 			body['@odata.nextLink'] = linkWith(this.url, req.url.pathname, req.url.searchParams, { $skip: String(skip + top), $top: query.top !== undefined ? String(top) : undefined });
 		}
 		return { status: 200, body };
@@ -821,7 +825,7 @@ export class GraphEmulator extends EmulatorServer {
 		const opts = contactOptions(prefer, query);
 		const filter = query.filter;
 		const contacts = this.contactService.list(box, folder).filter((c) => !filter || this.contactService.matches(box, c, filter, opts));
-		return this.page(req, contacts.map((c) => this.contactService.render(box, c, opts)), query, prefer.maxPageSize ?? DEFAULT_PAGE, this.context(who, 'contacts'), ['singleValueExtendedProperties']);
+		return this.pageOf(req, contacts, (c) => this.contactService.render(box, c, opts), query, prefer.maxPageSize ?? DEFAULT_PAGE, this.context(who, 'contacts'), ['singleValueExtendedProperties']);
 	}
 
 	private contactItem(req: EmulatorRequest, box: Mailbox, id: string, folder: FolderRecord | undefined, prefer: Prefer): EmulatorResponse {

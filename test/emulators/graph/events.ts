@@ -12,7 +12,7 @@ import {
 	occurrenceICalUId,
 	type ItemRef,
 } from './ids';
-import { evaluateFilter, type Expr, type Json } from './odata';
+import { evaluateFilter, readsOnlyExtended, type Expr, type Json } from './odata';
 import { expand, normalizeRecurrence, type Occurrence } from './recurrence';
 import {
 	applyExtended,
@@ -225,7 +225,8 @@ export class EventService {
 	}
 
 	matches(box: Mailbox, inst: Instance, filter: Expr, opts: RenderOptions): boolean {
-		const view = this.render(box, inst, { ...opts, extended: true });
+		// A look-up by extended property reads nothing else: the rest of the event is not rendered for it.
+		const view = readsOnlyExtended(filter) ? this.extendedView(inst) : this.render(box, inst, { ...opts, extended: true });
 		return evaluateFilter(filter, view, { resolve: (item, path) => getPathCI(item, path), sameExtendedId });
 	}
 
@@ -850,6 +851,12 @@ export class EventService {
 			if (list.length) out.singleValueExtendedProperties = list;
 		}
 		return out;
+	}
+
+	/** An event as a filter on its extended properties sees it (render gives the list only when it is not empty). */
+	private extendedView(inst: Instance): Json {
+		const list = extendedList(inst.kind === 'occurrence' ? inst.master.ext : inst.record.ext);
+		return list.length ? { singleValueExtendedProperties: list } : {};
 	}
 
 	/** calendarView/delta gives occurrences with only these properties. */

@@ -321,6 +321,19 @@ export function parseFilter(input: string): Expr {
  * The top-level properties a filter reads (lower case); paths that start with a lambda variable
  * belong to the collection the lambda ranges over, which is listed instead.
  */
+const EXTENDED_ONLY = new WeakMap<Expr, boolean>();
+
+/** The filter reads only `singleValueExtendedProperties`: an item can be tested without rendering the rest. */
+export function readsOnlyExtended(filter: Expr): boolean {
+	let known = EXTENDED_ONLY.get(filter);
+	if (known === undefined) {
+		const read = filterProperties(filter);
+		known = read.size === 1 && read.has('singlevalueextendedproperties');
+		EXTENDED_ONLY.set(filter, known);
+	}
+	return known;
+}
+
 export function filterProperties(expr: Expr): Set<string> {
 	const found = new Set<string>();
 	const visitOperand = (operand: Operand, vars: Set<string>): void => {

@@ -128,6 +128,17 @@ describe('$filter lambdas on the attendee navigation', () => {
 		expect(await activities("Attendees/any(a: a/Sequence eq 2 and Status eq 'Cancelled')")).toEqual(['ACT000004']);
 		expect(await activities("Attendees/any(a: a/Sequence eq 2 and $it/Status eq 'Planned')")).toEqual(['ACT000001']);
 	});
+
+	it('an attendee filter sees the attendees as they are after every write', async () => {
+		const attending = "Attendees/any(a: a/Attendee eq 'E009' and a/AttendeeType eq 'Employee')";
+		expect(await activities(attending)).toEqual([]);
+		emu.update('100', 'attendees', { activity: 'ACT000002', sequence: 1 }, { code: 'E009' });
+		expect(await activities(attending)).toEqual(['ACT000002']);
+		expect(await activities(`${attending} or Subject eq 'Quarterly review'`)).toEqual(['ACT000001', 'ACT000002']);
+		emu.update('100', 'attendees', { activity: 'ACT000002', sequence: 1 }, { code: 'E002' });
+		expect(await activities(attending)).toEqual([]);
+		expect(await activities("Attendees/any(a: a/Attendee eq 'E002' and a/Attendance eq 'MeetingOrganizer')")).toEqual(['ACT000002']);
+	});
 });
 
 describe('$filter errors → 400 with LN’s body naming the problem', () => {

@@ -417,6 +417,35 @@ export function parseFilter(text: string, context: FilterContext): FilterNode {
 	return new Parser(tokenize(text), context).parse();
 }
 
+// ---- narrowing ------------------------------------------------------------------------------
+
+/** Some record related through a collection navigation has `field` equal to `value`. */
+export interface RelatedEquals {
+	nav: NavDef;
+	field: string;
+	value: string | number | boolean;
+}
+
+/**
+ * A condition of that shape every match must meet (`Nav/any(x: x/Field eq 'v' and …)` among the
+ * filter's top-level `and`s), so an index can find the few records worth testing.
+ */
+export function requiredRelatedEquals(node: FilterNode): RelatedEquals | undefined {
+	if (node.kind === 'logical' && node.op === 'and') return requiredRelatedEquals(node.left) ?? requiredRelatedEquals(node.right);
+	if (node.kind !== 'lambda' || node.op !== 'any' || node.scope !== undefined || !node.body || !node.variable || !node.nav.collection) return undefined;
+	return equalsInBody(node.body, node.variable, node.nav);
+}
+
+function equalsInBody(node: FilterNode, variable: string, nav: NavDef): RelatedEquals | undefined {
+	if (node.kind === 'logical' && node.op === 'and') return equalsInBody(node.left, variable, nav) ?? equalsInBody(node.right, variable, nav);
+	if (node.kind !== 'compare' || node.op !== 'eq') return undefined;
+	const [prop, literal] = node.left.kind === 'prop' ? [node.left, node.right] : [node.right, node.left];
+	if (prop.kind !== 'prop' || literal.kind !== 'literal' || prop.scope !== variable) return undefined;
+	// Equality as `compare` tests it: the stored value itself (dates are compared as instants, null apart).
+	if (prop.type === 'date' || literal.value === null) return undefined;
+	return { nav, field: prop.field.logical, value: literal.value };
+}
+
 // ---- evaluator ------------------------------------------------------------------------------
 
 type Value = string | number | boolean | null;
@@ -463,10 +492,11 @@ function evaluate(node: FilterNode, env: Env): Value {
 		case 'lambda': {
 			const related = env.navigate(node.scope ? env.vars.get(node.scope)! : env.it, node.nav);
 			if (!node.body) return related.length > 0;
+			// One scope for the lambda, its variable bound to each related record in turn.
+			const inner: Env = { ...env, vars: new Map(env.vars) };
 			const test = (item: Record<string, unknown>) => {
-				const vars = new Map(env.vars);
-				vars.set(node.variable!, item);
-				return evaluate(node.body!, { ...env, vars }) === true;
+				inner.vars.set(node.variable!, item);
+				return evaluate(node.body!, inner) === true;
 			};
 			return node.op === 'any' ? related.some(test) : related.every(test);
 		}
@@ -475,8 +505,9 @@ function evaluate(node: FilterNode, env: Env): Value {
 
 /** Member order of an enum property in a comparison, so gt/lt on enums follow LN's numbering. */
 function enumOrder(node: Extract<FilterNode, { kind: 'compare' }>): readonly string[] | undefined {
-	const side = [node.left, node.right].find((n) => n.kind === 'prop' && n.field.enumDef);
-	return side && side.kind === 'prop' ? side.field.enumDef!.members : undefined;
+	if (node.left.kind === 'prop' && node.left.field.enumDef) return node.left.field.enumDef.members;
+	if (node.right.kind === 'prop' && node.right.field.enumDef) return node.right.field.enumDef.members;
+	return undefined;
 }
 
 function compare(op: CompareOp, a: Value, b: Value, enumMembers?: readonly string[]): boolean {

@@ -2,6 +2,7 @@ import { LN_ODATA_ROOT } from '../../../lib/ln/contract';
 import type { EmulatorRequest, EmulatorResponse } from '../common/server';
 import { badRequest, LnHttpError, notFound } from './errors';
 import { metadataJson, metadataXml } from './metadata';
+import { requiredRelatedEquals } from './filter';
 import {
 	applyNested,
 	encodeSkipToken,
@@ -306,13 +307,19 @@ class RequestHandler {
 
 	private collection(def: EntityDef, owner?: StoredRecord, nav?: NavDef): EmulatorResponse {
 		const options = this.options(def);
-		const stored = this.source(def, owner, nav);
-		const etags = new Map(stored.map((r) => [r.data, r.etag]));
 		// The store's cache is keyed by everything the list depends on but the page (skip token, top, select, expand).
 		const params = parseRawQuery(this.req.url.search);
 		const listKey = owner ? undefined : JSON.stringify([this.company, def.kind, params.get('$filter') ?? '', params.get('$orderby') ?? '']);
-		const sortedList = () => filterAndSort(def, stored.map((r) => r.data), options, this.navigate);
-		const sorted = listKey ? this.ctx.store.cached(listKey, sortedList) : sortedList();
+		const sortedList = () => {
+			// A filter on an attendee's field tests only the activities that have such an attendee.
+			const narrowing = options.filter && !owner ? requiredRelatedEquals(options.filter) : undefined;
+			const stored =
+				(narrowing && this.ctx.store.ownersWith(this.company, def.kind, narrowing.nav, narrowing.field, narrowing.value)) ?? this.source(def, owner, nav);
+			const etagOf = new Map(stored.map((r) => [r.data, r.etag]));
+			const sorted = filterAndSort(def, stored.map((r) => r.data), options, this.navigate);
+			return { sorted, etags: new Map(sorted.map((data) => [data, etagOf.get(data)!])) };
+		};
+		const { sorted, etags } = listKey ? this.ctx.store.cached(listKey, sortedList) : sortedList();
 		const pageLimit = Math.min(this.ctx.pageSize, this.prefs.maxPageSize ?? Infinity);
 		const page = takePage(def, sorted, options, pageLimit);
 		const body: Record<string, unknown> = { '@odata.context': this.contextUrl(def, options.select) };

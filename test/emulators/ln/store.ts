@@ -22,6 +22,11 @@ class CompanyData {
 	>;
 	/** LN numbers activities from a series that never reuses a number. */
 	nextActivityNumber = 1;
+	/**
+	 * The records of each collection navigation's target by owner (attendees by activity), kept with
+	 * the tables, so `$expand`, `any()` and the next attendee sequence do not scan a whole table.
+	 */
+	readonly byOwner = new Map<EntityKind, Map<unknown, Map<string, StoredRecord>>>();
 }
 
 export interface WriteOptions {
@@ -42,10 +47,17 @@ export class LnStore {
 	private changes = 0;
 	private readonly results = new Map<string, { at: number; value: unknown }>();
 
+	/** The field of each entity kind that names its owner in a collection navigation (attendee → activity). */
+	private readonly backFields = new Map<EntityKind, string>();
+
 	constructor(
 		private readonly schema: Schema,
 		private readonly now: () => number,
-	) {}
+	) {
+		for (const def of Object.values(schema.entities)) {
+			for (const nav of def.navigations) if (nav.collection && nav.backField) this.backFields.set(nav.target, nav.backField);
+		}
+	}
 
 	clear(): void {
 		this.companies.clear();
@@ -95,25 +107,58 @@ export class LnStore {
 
 	/** The attendees of an activity, by sequence. */
 	attendeesOf(company: string, activityId: unknown): StoredRecord[] {
-		return this.list(company, 'attendees')
-			.filter((r) => r.data.activity === activityId)
-			.sort((a, b) => (a.data.sequence as number) - (b.data.sequence as number));
+		return this.owned(this.data(company), 'attendees', activityId).sort((a, b) => (a.data.sequence as number) - (b.data.sequence as number));
 	}
 
 	/** Related records of a navigation, with their ETags (for $expand and navigation paths). */
 	related(company: string, record: LnRecord, nav: NavDef): StoredRecord[] {
 		if (nav.collection) {
-			return this.list(company, nav.target)
-				.filter((r) => r.data[nav.backField!] === record.id)
-				.sort((a, b) => compareKeys(a.data, b.data, this.schema.entities[nav.target]));
+			const def = this.schema.entities[nav.target];
+			const owned = this.backFields.get(nav.target) === nav.backField
+				? this.owned(this.data(company), nav.target, record.id)
+				: this.list(company, nav.target).filter((r) => r.data[nav.backField!] === record.id);
+			return owned.length < 2 ? owned : owned.sort((a, b) => compareKeys(a.data, b.data, def));
 		}
 		const target = this.get(company, nav.target, { id: record[nav.viaField!] });
 		return target ? [target] : [];
 	}
 
-	/** Related records of a navigation by logical names (for $filter lambdas). */
+	/** Related records of a navigation by logical names, in no order (for $filter lambdas: any() and all() need none). */
 	navigate(company: string, record: LnRecord, nav: NavDef): LnRecord[] {
+		if (nav.collection && this.backFields.get(nav.target) === nav.backField) {
+			const group = this.data(company).byOwner.get(nav.target)?.get(record.id);
+			const found: LnRecord[] = [];
+			if (group) for (const stored of group.values()) found.push(stored.data);
+			return found;
+		}
 		return this.related(company, record, nav).map((r) => r.data);
+	}
+
+	/**
+	 * The records of `kind` that own a record (through the collection navigation `nav`) whose
+	 * `field` is `value`; undefined when the navigation is not one the store keeps owners for.
+	 * From an index of the related table by that field, built again after the store changed.
+	 */
+	ownersWith(company: string, kind: EntityKind, nav: NavDef, field: string, value: unknown): StoredRecord[] | undefined {
+		const def = this.schema.entities[kind];
+		if (!nav.collection || this.backFields.get(nav.target) !== nav.backField || def.keys.length !== 1 || def.keys[0] !== 'id') return undefined;
+		const data = this.data(company);
+		const index = this.cached(JSON.stringify(['owners by', company, nav.target, field]), () => {
+			const owners = new Map<unknown, Set<unknown>>();
+			for (const related of data.tables[nav.target].values()) {
+				const key = related.data[field];
+				let set = owners.get(key);
+				if (!set) owners.set(key, (set = new Set()));
+				set.add(related.data[nav.backField!]);
+			}
+			return owners;
+		});
+		const found: StoredRecord[] = [];
+		for (const id of index.get(value) ?? []) {
+			const owner = data.tables[kind].get(keyString(def, { id }));
+			if (owner) found.push(owner);
+		}
+		return found;
 	}
 
 	/**
@@ -167,7 +212,7 @@ export class LnStore {
 		if (options.functional) this.checkRules(company, def, merged);
 		if (!(options.allowComputed && 'modifiedAt' in changes)) this.touch(def, merged);
 		const stored = { data: merged, etag: this.etag(def, merged) };
-		data.tables[kind].set(keyString(def, merged), stored);
+		this.put(data, def, stored, current);
 		return stored;
 	}
 
@@ -178,12 +223,11 @@ export class LnStore {
 		const k = keyString(def, key);
 		const current = data.tables[kind].get(k);
 		if (!current) throw notFound(`${def.entitySet}${describeKey(def, key)} does not exist in company ${company}`);
-		data.tables[kind].delete(k);
+		this.drop(data, def, current);
 		this.changes++;
 		if (kind === 'activities') {
-			for (const attendee of this.attendeesOf(company, current.data.id)) {
-				data.tables.attendees.delete(keyString(this.schema.entities.attendees, attendee.data));
-			}
+			const attendeeDef = this.schema.entities.attendees;
+			for (const attendee of this.owned(data, 'attendees', current.data.id)) this.drop(data, attendeeDef, attendee);
 		}
 	}
 
@@ -242,7 +286,7 @@ export class LnStore {
 			if (record.sequence === undefined) {
 				// The next after the highest; one pass without a copy (an activity's attendees are inserted one by one).
 				let highest = 0;
-				for (const attendee of table.values()) if (attendee.data.activity === record.activity) highest = Math.max(highest, attendee.data.sequence as number);
+				for (const attendee of this.owned(data, 'attendees', record.activity)) highest = Math.max(highest, attendee.data.sequence as number);
 				record.sequence = highest + 1;
 			}
 		}
@@ -299,8 +343,41 @@ export class LnStore {
 			if (match) data.nextActivityNumber = Math.max(data.nextActivityNumber, Number(match[1]) + 1);
 		}
 		const stored = { data: record, etag: this.etag(def, record) };
-		data.tables[def.kind].set(keyString(def, record), stored);
+		this.put(data, def, stored, data.tables[def.kind].get(keyString(def, record)));
 		return stored;
+	}
+
+	/** The records of a kind whose owner field names `owner` (attendees of an activity), unsorted. */
+	private owned(data: CompanyData, kind: EntityKind, owner: unknown): StoredRecord[] {
+		const group = data.byOwner.get(kind)?.get(owner);
+		return group ? [...group.values()] : [];
+	}
+
+	/** Writes a record into its table and its owner's group; `previous` is the version it replaces. */
+	private put(data: CompanyData, def: EntityDef, stored: StoredRecord, previous: StoredRecord | undefined): void {
+		const key = keyString(def, stored.data);
+		if (previous) this.drop(data, def, previous);
+		data.tables[def.kind].set(key, stored);
+		const backField = this.backFields.get(def.kind);
+		if (backField === undefined) return;
+		let groups = data.byOwner.get(def.kind);
+		if (!groups) data.byOwner.set(def.kind, (groups = new Map()));
+		const owner = stored.data[backField];
+		let group = groups.get(owner);
+		if (!group) groups.set(owner, (group = new Map()));
+		group.set(key, stored);
+	}
+
+	private drop(data: CompanyData, def: EntityDef, stored: StoredRecord): void {
+		const key = keyString(def, stored.data);
+		data.tables[def.kind].delete(key);
+		const backField = this.backFields.get(def.kind);
+		if (backField === undefined) return;
+		const groups = data.byOwner.get(def.kind);
+		const owner = stored.data[backField];
+		const group = groups?.get(owner);
+		group?.delete(key);
+		if (group && group.size === 0) groups!.delete(owner);
 	}
 
 	/** Activities and contacts carry the time of their last change. */

@@ -276,5 +276,15 @@ describe('DELETE', () => {
 		expect(reply.status).toBe(204);
 		expect(values(await odata(`${ACT1}/Attendees`)).map((a) => a.Sequence)).toEqual([1]);
 		expectLnError(await odata(ATT12, { method: 'DELETE', headers: { 'if-match': '*' } }), 404);
+		// The next sequence follows the highest that is left; $expand and any() see the attendees as they are now.
+		expect((await odata(`${ACT1}/Attendees`, { method: 'POST', body: { AttendeeType: 'Employee', Attendee: 'E003' } })).body.Sequence).toBe(2);
+		const expanded = await odata(`${ACT1}?$expand=Attendees`);
+		expect((expanded.body.Attendees as Array<{ Sequence: number; Attendee: string }>).map((a) => [a.Sequence, a.Attendee])).toEqual([
+			[1, 'E001'],
+			[2, 'E003'],
+		]);
+		const attending = (code: string) => odata(`Activities?$filter=${encodeURIComponent(`Attendees/any(x: x/Attendee eq '${code}')`)}`);
+		expect(values(await attending('E003')).map((a) => a.Activity)).toContain('ACT000001');
+		expect(values(await attending('E002')).map((a) => a.Activity)).not.toContain('ACT000001');
 	});
 });
