@@ -42,6 +42,8 @@ export interface ChildResult {
 	executions: number;
 	/** The nodes during which the process reached its highest RSS (sampled every 100 ms), highest first. */
 	memoryByNode: Array<{ node: string; peakRssMb: number; heapUsedMb: number }>;
+	/** The nodes that took the most wall time, summed over their runs (a sub-workflow's node includes the nodes inside). */
+	timeByNode: Array<{ node: string; ms: number; runs: number }>;
 	/** Node errors seen in the run (first few messages) and their number. */
 	errors: { count: number; samples: string[] };
 	error?: string;
@@ -126,13 +128,20 @@ async function runJob(job: ChildJob): Promise<ChildResult> {
 		}
 	};
 	const sampler = setInterval(sample, 100);
+	const time = new Map<string, { ms: number; runs: number }>();
 	const additionalData = runner.additionalData.bind(runner);
 	runner.additionalData = (executionId, hooks) => {
+		const startedAt = new Map<string, number>();
 		hooks.addHandler('nodeExecuteBefore', (name: string) => {
 			running.set(name, (running.get(name) ?? 0) + 1);
+			startedAt.set(name, performance.now());
 			sample();
 		});
 		hooks.addHandler('nodeExecuteAfter', (name: string) => {
+			const spent = time.get(name) ?? { ms: 0, runs: 0 };
+			spent.ms += performance.now() - (startedAt.get(name) ?? performance.now());
+			spent.runs++;
+			time.set(name, spent);
 			sample();
 			const left = (running.get(name) ?? 1) - 1;
 			if (left > 0) running.set(name, left);
@@ -198,6 +207,10 @@ async function runJob(job: ChildJob): Promise<ChildResult> {
 		report,
 		executions,
 		memoryByNode,
+		timeByNode: [...time.entries()]
+			.sort((a, b) => b[1].ms - a[1].ms)
+			.slice(0, 10)
+			.map(([node, t]) => ({ node, ms: Math.round(t.ms), runs: t.runs })),
 		errors,
 		error: result.error ? String(result.error.stack ?? result.error.message) : undefined,
 	};
@@ -233,6 +246,7 @@ process.once('message', (job: ChildJob) => {
 				staticData: job.staticData,
 				executions: 0,
 				memoryByNode: [],
+				timeByNode: [],
 				errors: { count: 1, samples: [String(error?.message ?? error)] },
 				error: String(error?.stack ?? error),
 			}),
