@@ -228,7 +228,23 @@ export function canonicalFromEvent(event: Event, includeAttendees: boolean): Can
 }
 
 export function hashCanonical(canonical: CanonicalEvent | Record<string, unknown>): string {
-	return createHash('sha256').update(stableStringify(canonical)).digest('hex').slice(0, 32);
+	return sha256Hex(stableStringify(canonical)).slice(0, 32);
+}
+
+/**
+ * SHA-256 of a text, remembered for the last few thousand texts: a run hashes the same field
+ * values over and over (both sides of every unchanged pair, the same activity in each attendee's
+ * mailbox). Bounded, so memory does not grow with the tenant.
+ */
+const recentDigests = new Map<string, string>();
+function sha256Hex(text: string): string {
+	let hex = recentDigests.get(text);
+	if (hex === undefined) {
+		hex = createHash('sha256').update(text).digest('hex');
+		if (recentDigests.size >= 4096) recentDigests.clear();
+		recentDigests.set(text, hex);
+	}
+	return hex;
 }
 
 /** The synchronized fields, in the order of their digests in a sync hash. */
@@ -240,8 +256,20 @@ export const SYNC_FIELDS: Array<keyof CanonicalEvent> = ['subject', 'allDay', 's
  * different fields on both sides are merged, never lost.
  */
 export function syncHash(canonical: CanonicalEvent): string {
-	const digests = SYNC_FIELDS.map((field) => createHash('sha256').update(stableStringify(canonical[field] ?? null)).digest('hex').slice(0, 4));
-	return `${hashCanonical(canonical)}.${digests.join('')}`;
+	// Each field is written out once, for its digest and as its part of the whole (stableStringify's text).
+	const texts = new Map<string, string>();
+	const digests = SYNC_FIELDS.map((field) => {
+		const text = stableStringify(canonical[field] ?? null);
+		texts.set(field, text);
+		return sha256Hex(text).slice(0, 4);
+	});
+	const record = canonical as unknown as Record<string, unknown>;
+	const whole = `{${Object.keys(record)
+		.filter((k) => record[k] !== undefined)
+		.sort()
+		.map((k) => `${JSON.stringify(k)}:${texts.get(k) ?? stableStringify(record[k])}`)
+		.join(',')}}`;
+	return `${sha256Hex(whole).slice(0, 32)}.${digests.join('')}`;
 }
 
 /** Equal content, whether each hash carries field digests or not. */

@@ -20,6 +20,8 @@ import {
 	organizerOf,
 	responseToStatus,
 	stableStringify,
+	SYNC_FIELDS,
+	syncHash,
 	type CanonicalEvent,
 } from '../../lib/sync/canonical';
 import type { LnActivity } from '../../lib/sync/model';
@@ -400,5 +402,36 @@ describe('writing canonical content', () => {
 		expect(changedFields(canonical, { ...canonical, subject: 'x', reminder: null })).toEqual(['subject', 'reminder']);
 		expect(changedFields(canonical, { ...canonical, attendees: [...canonical.attendees!].reverse() })).toEqual(['attendees']);
 		expect(changedFields(canonical, { ...canonical, start: '2026-11-25T10:01Z', end: '2026-11-25T11:01Z' })).toEqual(['start', 'end']);
+	});
+});
+
+describe('syncHash', () => {
+	// Every link in Exchange and LN stores these hashes: the algorithm must never change.
+	const meeting: CanonicalEvent = {
+		subject: 'Q3 review — Zürich',
+		allDay: false,
+		start: '2027-03-01T09:00:00Z',
+		end: '2027-03-01T10:00:00Z',
+		location: 'Room 1',
+		body: 'Agenda\n1. "numbers"',
+		showAs: 'busy',
+		reminder: 15,
+		attendees: [
+			{ email: 'a@contoso.com', type: 'required' },
+			{ email: 'b@fabrikam.com', type: 'optional' },
+		],
+	};
+	const copy: CanonicalEvent = { subject: '', allDay: true, start: '2027-03-01', end: '2027-03-02', location: '', body: '', showAs: 'free', reminder: null };
+
+	it('is the hash of the whole content and a 4-digit digest per field, as links have always stored them', () => {
+		expect(syncHash(meeting)).toBe('3b808e0f46d0d3cce05e62ef5e521398.1deffcbc5ff38f076599e237d0ebe6297933');
+		expect(syncHash(copy)).toBe('75414f7f2734080b110098f09154992a.12aeb5bee9fc7bc712ae12ae3e0774237423');
+		for (const canonical of [meeting, copy, { ...meeting, subject: 'Other' }, { ...copy, reminder: 0 }]) {
+			const [whole, digests] = syncHash(canonical).split('.');
+			expect(whole).toBe(hashCanonical(canonical));
+			expect(digests).toHaveLength(SYNC_FIELDS.length * 4);
+			// The same answer again, whatever it remembered from before.
+			expect(syncHash({ ...canonical })).toBe(`${whole}.${digests}`);
+		}
 	});
 });
