@@ -373,10 +373,14 @@ function validateContact(input: Json): void {
 	}
 }
 
+const CONTACT_FIELDS = [...STRING_FIELDS, ...STRING_LISTS, ...ADDRESSES, 'emailAddresses'];
+
 function assignContact(props: Json, input: Json): void {
-	for (const name of [...STRING_FIELDS, ...STRING_LISTS, ...ADDRESSES, 'emailAddresses']) {
-		if (input[name] === undefined) continue;
-		props[name] = input[name] === null ? null : JSON.parse(JSON.stringify(input[name]));
+	for (const name of CONTACT_FIELDS) {
+		const value = input[name];
+		if (value === undefined) continue;
+		// A copy, so the stored contact shares nothing with the request (strings need none).
+		props[name] = value === null || typeof value !== 'object' ? value : JSON.parse(JSON.stringify(value));
 	}
 	if (Array.isArray(props.emailAddresses)) {
 		props.emailAddresses = (props.emailAddresses as Json[]).map((e) => ({

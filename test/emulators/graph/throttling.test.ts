@@ -78,6 +78,21 @@ describe('request budget', () => {
 		expect((emulator.state() as { throttling: { rejected: { budget: number } } }).throttling.rejected.budget).toBe(1);
 	});
 
+	it('counts a sliding window: requests leave it one by one, in time order even when the clock was set back', async () => {
+		emulator.setThrottling({ budget: { requests: 3, windowMs: 60000 } });
+		const status = async (offsetMs: number) => {
+			emulator.clockOffsetMs = offsetMs;
+			return (await graph.get(`/users/${ALICE}/events`)).status;
+		};
+		expect([await status(0), await status(20000), await status(40000), await status(50000)]).toEqual([200, 200, 200, 429]);
+		// At 61 s the first has left the window, at 81 s the second.
+		expect([await status(61000), await status(62000), await status(81000)]).toEqual([200, 429, 200]);
+		// A request made after the clock was set back leaves the window by its own time, not after the later one.
+		emulator.setThrottling({ budget: { requests: 2, windowMs: 60000 } });
+		expect([await status(100000), await status(50000)]).toEqual([200, 200]);
+		expect([await status(111000), await status(112000)]).toEqual([200, 429]);
+	});
+
 	it('does not throttle directory or subscription requests', async () => {
 		emulator.setThrottling({ budget: { requests: 1, windowMs: 60000 } });
 		expect((await graph.get(`/users/${ALICE}/events`)).status).toBe(200);

@@ -43,6 +43,21 @@ export class Throttler {
 		if (options.retryAfterSeconds !== undefined) this.retryAfterSeconds = Math.max(0, Math.floor(options.retryAfterSeconds));
 	}
 
+	/**
+	 * The mailbox's requests still in the window. Their times are kept sorted, so the expired ones are
+	 * at the front: dropping them costs what expired, not the whole window (a folder of thousands of
+	 * contacts written through $batch counts thousands of requests).
+	 */
+	private inWindow(mailbox: string, now: number): number[] {
+		let history = this.history.get(mailbox);
+		if (!history) this.history.set(mailbox, (history = []));
+		const oldest = now - this.budget.windowMs;
+		let expired = 0;
+		while (expired < history.length && history[expired] <= oldest) expired++;
+		if (expired > 0) history.splice(0, expired);
+		return history;
+	}
+
 	/** Forgets the requests counted so far (the mailboxes were replaced). */
 	clearHistory(): void {
 		this.history.clear();
@@ -61,8 +76,7 @@ export class Throttler {
 	}
 
 	admit(mailbox: string, now: number, kind = 'other'): ThrottleDecision {
-		const history = (this.history.get(mailbox) ?? []).filter((t) => t > now - this.budget.windowMs);
-		this.history.set(mailbox, history);
+		const history = this.inWindow(mailbox, now);
 		if (history.length >= this.budget.requests) {
 			// The window frees a slot when the oldest request in it leaves.
 			const freesAt = history[history.length - this.budget.requests] + this.budget.windowMs;
@@ -79,7 +93,10 @@ export class Throttler {
 			this.rejected.concurrency++;
 			return { reject: { retryAfterSeconds: this.retryAfterSeconds, message: 'Application is over its MailboxConcurrency limit.' } };
 		}
-		history.push(now);
+		// In time order, also when a test set the clock back.
+		let at = history.length;
+		while (at > 0 && history[at - 1] > now) at--;
+		history.splice(at, 0, now);
 		this.inFlight.set(mailbox, inFlight + 1);
 		this.mostMailboxesAtOnce = Math.max(this.mostMailboxesAtOnce, this.inFlight.size);
 		const ofKind = this.inFlightByKind.get(kind) ?? new Map<string, number>();
