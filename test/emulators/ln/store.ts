@@ -353,16 +353,23 @@ export class LnStore {
 		return group ? [...group.values()] : [];
 	}
 
-	/** Writes a record into its table and its owner's group; `previous` is the version it replaces. */
+	/**
+	 * Writes a record into its table and its owner's group; `previous` is the version it replaces,
+	 * whose place in the table the new one keeps (tables list records in the order they were made).
+	 */
 	private put(data: CompanyData, def: EntityDef, stored: StoredRecord, previous: StoredRecord | undefined): void {
 		const key = keyString(def, stored.data);
-		if (previous) this.drop(data, def, previous);
 		data.tables[def.kind].set(key, stored);
 		const backField = this.backFields.get(def.kind);
 		if (backField === undefined) return;
 		let groups = data.byOwner.get(def.kind);
 		if (!groups) data.byOwner.set(def.kind, (groups = new Map()));
 		const owner = stored.data[backField];
+		if (previous && previous.data[backField] !== owner) {
+			const before = groups.get(previous.data[backField]);
+			before?.delete(key);
+			if (before?.size === 0) groups.delete(previous.data[backField]);
+		}
 		let group = groups.get(owner);
 		if (!group) groups.set(owner, (group = new Map()));
 		group.set(key, stored);
