@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 
-import { AuthenticationHandler, Client } from '@microsoft/microsoft-graph-client';
+import { AuthenticationHandler, Client, type MiddlewareOptions } from '@microsoft/microsoft-graph-client';
 
 import { fetchRequester } from '../http/fetch-requester';
 import { bodyText, type HttpRequester, type HttpResponse } from '../http/requester';
@@ -11,7 +11,7 @@ import { TokenCache } from '../http/token-cache';
 import { CLIENT_ASSERTION_TYPE, clientAssertion, parseCertificateSignIn, type CertificateSignIn } from './client-assertion';
 import { KNOWN_GRAPH_HOSTS, type GraphEndpoints } from './clouds';
 import { ErrorMappingHandler, GraphApiError, GraphAuthError, toGraphApiError } from './errors';
-import { fail, failureOfCall, IdempotentRequest, shortPath } from './middleware/context';
+import { BatchedUrls, fail, failureOfCall, IdempotentRequest, shortPath } from './middleware/context';
 import { MailboxGateHandler, type GraphGates } from './middleware/gate';
 import { GraphHeadersHandler } from './middleware/headers';
 import { RequestLogHandler, type GraphRequestInfo } from './middleware/log';
@@ -189,14 +189,16 @@ export class GraphTransport {
 	async post<T = Record<string, unknown>>(
 		path: string,
 		body: unknown,
-		options: { headers?: Record<string, string>; idempotent?: boolean } = {},
+		options: { headers?: Record<string, string>; idempotent?: boolean; batchedUrls?: string[] } = {},
 	): Promise<T> {
+		const middlewareOptions: MiddlewareOptions[] = [new IdempotentRequest(options.idempotent ?? false)];
+		if (options.batchedUrls) middlewareOptions.push(new BatchedUrls(options.batchedUrls));
 		return this.call(
 			() =>
 				this.client
 					.api(path)
 					.headers(options.headers ?? {})
-					.middlewareOptions([new IdempotentRequest(options.idempotent ?? false)])
+					.middlewareOptions(middlewareOptions)
 					.post(body),
 			'POST',
 			path,
@@ -244,7 +246,7 @@ export class GraphTransport {
 							...(dependsOn && dependsOn.length ? { dependsOn } : {}),
 						})),
 					},
-					{ idempotent: allIdempotent },
+					{ idempotent: allIdempotent, batchedUrls: pending.map((r) => r.url) },
 				);
 				answered = (body.responses ?? []).map((r) => ({ id: String(r.id), status: Number(r.status), headers: r.headers ?? {}, body: r.body }));
 			} catch (error) {

@@ -268,6 +268,33 @@ describe('Graph transport', () => {
 		}
 	});
 
+	it("holds a $batch's mailboxes by its inner requests (up to the limit), whether the transport built it or not", async () => {
+		const events: string[] = [];
+		const srv = await graphServer(async (req) => {
+			const what = req.path.endsWith('$batch') ? 'batch' : req.path.split('/')[3];
+			events.push(`start ${what}`);
+			await new Promise((r) => setTimeout(r, what === 'batch' ? 80 : 10));
+			events.push(`end ${what}`);
+			const body = req.json as { requests?: Array<{ id: string }> } | undefined;
+			return { body: body?.requests ? { responses: body.requests.map((r) => ({ id: r.id, status: 200, body: {} })) } : { id: req.path } };
+		});
+		try {
+			const graph = transport(srv);
+			const inner = Array.from({ length: 6 }, (_, i) => ({ id: String(i), method: 'GET' as const, url: `/users/a@contoso.com/events/${i}` }));
+			for (const send of [() => graph.batch(inner), () => graph.post('/$batch', { requests: inner })]) {
+				events.length = 0;
+				const batch = send();
+				await new Promise((r) => setTimeout(r, 20));
+				// The batch holds all 4 slots of a@: a request to a@ waits for it, one to b@ does not.
+				await Promise.all([batch, graph.get('/users/a@contoso.com/events/x'), graph.get('/users/b@contoso.com/events/y')]);
+				expect(events.indexOf('start a@contoso.com')).toBeGreaterThan(events.indexOf('end batch'));
+				expect(events.indexOf('end b@contoso.com')).toBeLessThan(events.indexOf('end batch'));
+			}
+		} finally {
+			await srv.close();
+		}
+	});
+
 	it('splits a $batch of 45 into 20 + 20 + 5 and retries inner 429s after their Retry-After', async () => {
 		const throttledOnce = new Set<string>();
 		const srv = await graphServer((req) => {

@@ -7,6 +7,35 @@ export class IdempotentRequest implements MiddlewareOptions {
 	constructor(readonly idempotent: boolean) {}
 }
 
+/** Per-request option: the URLs of the requests a `$batch` carries, so that no handler parses its body for them. */
+export class BatchedUrls implements MiddlewareOptions {
+	constructor(readonly urls: string[]) {}
+}
+
+const parsedBatches = new WeakMap<Context, string[]>();
+
+/** The URLs of the requests a `$batch` carries (none for any other request). */
+export function batchedUrlsOf(context: Context): string[] {
+	const option = context.middlewareControl?.getMiddlewareOptions(BatchedUrls) as BatchedUrls | undefined;
+	if (option) return option.urls;
+	let urls = parsedBatches.get(context);
+	if (!urls) {
+		urls = batchedUrls(factsOf(context).url, context.options?.body);
+		parsedBatches.set(context, urls);
+	}
+	return urls;
+}
+
+/** The URLs of the requests in a `$batch` body (none for any other request). */
+export function batchedUrls(url: string, body: unknown): string[] {
+	if (!/\/\$batch(\?|$)/.test(url) || typeof body !== 'string') return [];
+	try {
+		return ((JSON.parse(body) as { requests?: Array<{ url?: string }> }).requests ?? []).map((r) => String(r.url ?? ''));
+	} catch {
+		return [];
+	}
+}
+
 /** What the handlers of the chain read about the request in hand. */
 export interface RequestFacts {
 	url: string;

@@ -1,7 +1,7 @@
 import type { Context, Middleware } from '@microsoft/microsoft-graph-client';
 
 import type { KeyedSemaphore, Semaphore } from '../../http/semaphore';
-import { factsOf, mailboxOf } from './context';
+import { batchedUrlsOf, factsOf, mailboxOf } from './context';
 
 export interface GraphGates {
 	mailbox: KeyedSemaphore;
@@ -25,7 +25,7 @@ export class MailboxGateHandler implements Middleware {
 	}
 
 	async execute(context: Context): Promise<void> {
-		const release = await this.admit(factsOf(context).url, context.options?.body);
+		const release = await this.admit(factsOf(context).url, batchedUrlsOf(context));
 		try {
 			await this.next!.execute(context);
 		} finally {
@@ -33,11 +33,11 @@ export class MailboxGateHandler implements Middleware {
 		}
 	}
 
-	private async admit(url: string, body: unknown): Promise<() => void> {
+	private async admit(url: string, batched: string[]): Promise<() => void> {
 		const releases: Array<() => void> = [];
 		// Mailbox gates first (always in sorted order, so two batches cannot wait on each other), then
 		// the client-wide gate, so requests queued for a busy mailbox do not block other mailboxes.
-		const weights = [...mailboxWeights(url, body, this.perMailbox).entries()].sort(([a], [b]) => a.localeCompare(b));
+		const weights = [...mailboxWeights(url, batched, this.perMailbox).entries()].sort(([a], [b]) => a.localeCompare(b));
 		for (const [mailbox, weight] of weights) releases.push(await this.gates.mailbox.for(mailbox).acquire(weight));
 		const releaseTotal = await this.gates.total.acquire();
 		return () => {
@@ -47,23 +47,13 @@ export class MailboxGateHandler implements Middleware {
 	}
 }
 
-function mailboxWeights(url: string, body: unknown, limit: number): Map<string, number> {
+function mailboxWeights(url: string, batched: string[], limit: number): Map<string, number> {
 	const weights = new Map<string, number>();
 	const direct = mailboxOf(url);
 	if (direct) weights.set(direct, 1);
-	for (const inner of batchedUrls(url, body)) {
+	for (const inner of batched) {
 		const mailbox = mailboxOf(`/${inner.replace(/^\//, '')}`);
 		if (mailbox) weights.set(mailbox, Math.min(limit, (weights.get(mailbox) ?? 0) + 1));
 	}
 	return weights;
-}
-
-/** The URLs of the requests a `$batch` carries (none for any other request). */
-export function batchedUrls(url: string, body: unknown): string[] {
-	if (!/\/\$batch(\?|$)/.test(url) || typeof body !== 'string') return [];
-	try {
-		return ((JSON.parse(body) as { requests?: Array<{ url?: string }> }).requests ?? []).map((r) => String(r.url ?? ''));
-	} catch {
-		return [];
-	}
 }

@@ -1,7 +1,6 @@
 import type { Context, Middleware } from '@microsoft/microsoft-graph-client';
 
-import { factsOf, mailboxOf } from './context';
-import { batchedUrls } from './gate';
+import { batchedUrlsOf, factsOf, mailboxOf } from './context';
 
 export interface GraphRequestInfo {
 	method: string;
@@ -28,7 +27,7 @@ export class RequestLogHandler implements Middleware {
 	async execute(context: Context): Promise<void> {
 		const { url, method } = factsOf(context);
 		const kind = graphRequestKind(method, url);
-		const batchSize = kind === 'POST $batch' ? batchedUrls(url, context.options?.body).length : undefined;
+		const batchSize = kind === 'POST $batch' ? batchedUrlsOf(context).length : undefined;
 		const started = Date.now();
 		let status = 0;
 		try {
