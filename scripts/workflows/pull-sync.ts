@@ -251,7 +251,8 @@ export function pullSyncWorkflow(): Workflow {
 		credentials: CREDENTIALS.ln,
 		// A user whose read failed gets an error item: that calendar waits, the others go on.
 		onError: 'continueRegularOutput',
-		parameters: { resource: 'activity', operation: 'getManyForSync', employee: '={{ $json.employee }}', horizonDays: '={{ $json.settings.horizonDays }}', emptyItemWhenNone: true },
+		// One item per user (its activities in a list): the next node resolves its parameters per user, not per activity.
+		parameters: { resource: 'activity', operation: 'getManyForSync', employee: '={{ $json.employee }}', horizonDays: '={{ $json.settings.horizonDays }}', output: 'perInput' },
 	});
 	w.add({
 		name: 'LN activities → Exchange',

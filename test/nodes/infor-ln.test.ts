@@ -164,6 +164,19 @@ describe('Activity → Get Many for Sync', () => {
 		const all = await runNode(env, ln({ resource: 'activity', operation: 'getManyForSync', horizonDays: 365 }));
 		expect(all.items.map((i) => i.json.id)).toEqual(['ACT000001', 'ACT000006', 'ACT000004']);
 	});
+
+	it('gives one item per input item, its activities in a list, when asked (an empty list for none)', async () => {
+		const perUser = ln({ resource: 'activity', operation: 'getManyForSync', employee: '={{ $json.employee }}', horizonDays: 365, output: 'perInput' });
+		const result = await runNode(env, perUser, [{ employee: 'E001' }, { employee: 'E999' }]);
+		expect(result.error).toBeUndefined();
+		expect(result.items.map((i) => [i.json.employee, (i.json.activities as Array<{ id: string }>).map((a) => a.id)])).toEqual([
+			['E001', ['ACT000001', 'ACT000004']],
+			['E999', []],
+		]);
+		expect(result.items.map((i) => (i.pairedItem as { item: number }).item)).toEqual([0, 1]);
+		const one = await runNode(env, ln({ resource: 'activity', operation: 'getManyForSync', employee: 'E001', horizonDays: 365 }));
+		expect((result.items[0].json.activities as unknown[])).toEqual(one.items.map((i) => ({ ...i.json, readAt: expect.any(String) })));
+	});
 });
 
 describe('Activity → Get and Update', () => {

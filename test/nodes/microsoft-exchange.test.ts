@@ -238,6 +238,28 @@ describe('Event → Sync From LN Activity', () => {
 		expect(ourEvents('bob@contoso.com')).toHaveLength(0);
 	});
 
+	it("takes a user's activities as one list item (Infor LN's One Item per Input Item) as it takes one item per activity", async () => {
+		const listOf = (activities: unknown[]) => [{ employee: 'E001', activities } as unknown as IDataObject];
+		const listed = await runNode(env, syncNode('ann@contoso.com'), listOf([activity('A1'), activity('A3')]));
+		expect(listed.error).toBeUndefined();
+		expect(listed.items.map((i) => [i.json.activity, i.json.action])).toEqual([
+			['A1', 'create'],
+			['A3', 'create'],
+		]);
+		expect(listed.items.map((i) => (i.pairedItem as { item: number }).item)).toEqual([0, 0]);
+		expect(ourEvents('ann@contoso.com').map((e) => e.subject).sort()).toEqual(['Meeting A1', 'Meeting A3']);
+		// An empty list is the whole of the mailbox's activities too: its linked meetings go.
+		const emptied = await runNode(env, syncNode('ann@contoso.com'), listOf([]));
+		expect(emptied.error).toBeUndefined();
+		expect(emptied.items.map((i) => i.json.activity).sort()).toEqual(['A1', 'A3']);
+		expect(emptied.items.every((i) => i.json.action !== 'unchanged')).toBe(true);
+
+		const involved = await runNode(env, syncNode('ann@contoso.com', { target: 'involved' }), listOf([activity('A1')]));
+		expect(involved.error?.message).toMatch(/Item 0 holds a list of activities; Mailboxes "Every Sync User Involved" takes one activity per item/);
+		const bad = await runNode(env, syncNode('ann@contoso.com'), listOf(['A1']));
+		expect(bad.error?.message).toMatch(/Events of ann@contoso.com: item 0: entry 0 of field activities is not an LN activity/);
+	});
+
 	it('makes no second event when the answer to the create is lost', async () => {
 		env.graph.faults.add({ kind: 'lostResponse', match: { method: 'POST', path: '$batch' } });
 		const result = await runNode(env, syncNode('ann@contoso.com'), [activity('A1') as unknown as IDataObject]);

@@ -1,4 +1,4 @@
-import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 import { DateTime } from 'luxon';
 
 import { odataString, toActivity } from '../../../../lib/ln/records';
@@ -29,13 +29,30 @@ export const description: INodeProperties[] = [
 		displayOptions: { show },
 	},
 	{
+		displayName: 'Output',
+		name: 'output',
+		type: 'options',
+		options: [
+			{ name: 'One Item per Activity', value: 'activities' },
+			{
+				name: 'One Item per Input Item',
+				value: 'perInput',
+				description:
+					"The employee and a list of their activities in 'activities' (none is an empty list): far fewer items when each user has many",
+			},
+		],
+		default: 'activities',
+		description: 'How the activities come out; Sync from LN Activity of the Microsoft Exchange node takes either',
+		displayOptions: { show },
+	},
+	{
 		displayName: 'Empty Item for No Activities',
 		name: 'emptyItemWhenNone',
 		type: 'boolean',
 		default: false,
 		description:
 			"Whether an input item whose employee has no activities gives one empty item, so the next node still works that user's calendar (its linked events are checked)",
-		displayOptions: { show },
+		displayOptions: { show: { ...show, output: ['activities'] } },
 	},
 ];
 
@@ -68,8 +85,9 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 			$expand: s.activityAttendeesNavigation,
 			$orderby: `${f.start},${f.id}`,
 		});
-		const activities = await transport.getAll(url);
+		const activities = (await transport.getAll(url)).map((raw) => toActivity(raw, mapping, company, readAt ?? undefined)) as unknown as IDataObject[];
+		if (this.getNodeParameter('output', i, 'activities') === 'perInput') return { employee, activities };
 		if (activities.length === 0 && this.getNodeParameter('emptyItemWhenNone', i, false)) return [{}];
-		return activities.map((raw) => toActivity(raw, mapping, company, readAt ?? undefined)) as unknown as Array<Record<string, never>>;
+		return activities;
 	}, { limit: concurrency, keyOf: (i) => String(i) });
 }

@@ -1,4 +1,4 @@
-import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+import { NodeOperationError, type IDataObject, type IExecuteFunctions, type INodeExecutionData, type INodeProperties } from 'n8n-workflow';
 import { DateTime } from 'luxon';
 
 import { syncActivities } from '../../../../lib/graph/calendar';
@@ -124,13 +124,23 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 	for (const index of items.map((_, i) => i)) {
 		const lnCompany = String(this.getNodeParameter('company', index, '')).trim();
 		const complete = this.getNodeParameter('complete', index, false) ? 'all' : 'some';
-		const mailboxes =
-			this.getNodeParameter('target', index, 'mailbox') === 'involved'
-				? involvedIn(items[index].json, parseJson<SyncUser[]>(this.getNodeParameter('syncUsers', index, '[]'), 'Sync Users') ?? [])
-				: [mailboxValue(this.getNodeParameter('mailbox', index))];
+		let mailboxes: string[];
+		if (this.getNodeParameter('target', index, 'mailbox') === 'involved') {
+			if (Array.isArray(items[index].json.activities)) {
+				throw new NodeOperationError(this.getNode(), `Item ${index} holds a list of activities; Mailboxes "Every Sync User Involved" takes one activity per item`, {
+					itemIndex: index,
+					description: 'Set Output of the Infor LN node that reads them to "One Item per Activity", or Mailboxes to "One Mailbox"',
+				});
+			}
+			mailboxes = involvedIn(items[index].json, parseJson<SyncUser[]>(this.getNodeParameter('syncUsers', index, '[]'), 'Sync Users') ?? []);
+		} else {
+			mailboxes = [mailboxValue(this.getNodeParameter('mailbox', index))];
+		}
 		for (const mailbox of mailboxes) {
 			const key = `${mailbox}|${lnCompany}|${complete}`;
-			groups.set(key, [...(groups.get(key) ?? []), index]);
+			const group = groups.get(key);
+			if (group) group.push(index);
+			else groups.set(key, [index]);
 		}
 	}
 	const out: INodeExecutionData[] = [];
@@ -159,12 +169,14 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 				const json = items[index].json;
 				// A read that failed upstream leaves this mailbox's list incomplete: nothing is cancelled on its account.
 				if (completeness === 'all' && typeof json.error === 'string' && json.id === undefined) throw new UpstreamFailure(json.error);
-				if (isEmptyItem(json) || json.id === undefined) continue;
-				const activity = json as unknown as LnActivity | LnDeletedActivity;
-				if (String(activity.company) !== lnCompany) continue;
-				activities.push(activity);
-				inputOf.set(activity.id, index);
-				readAt ??= (activity as LnActivity).readAt;
+				for (const entry of activitiesIn(json, index)) {
+					if (isEmptyItem(entry) || entry.id === undefined) continue;
+					const activity = entry as unknown as LnActivity | LnDeletedActivity;
+					if (String(activity.company) !== lnCompany) continue;
+					activities.push(activity);
+					inputOf.set(activity.id, index);
+					readAt ??= (activity as LnActivity).readAt;
+				}
 			}
 			const index = new SyncUserIndex(users);
 			for (const warning of index.warnings) ledger.warn(mailbox, 'sync users', warning);
@@ -230,6 +242,17 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 		}
 	}
 	return out;
+}
+
+/** An input item is one activity, or (the Infor LN node's "One Item per Input Item") a list of them in `activities`. */
+function activitiesIn(json: IDataObject, index: number): IDataObject[] {
+	if (!Array.isArray(json.activities)) return [json];
+	return json.activities.map((entry, position) => {
+		if (!entry || typeof entry !== 'object' || Array.isArray(entry)) {
+			throw new Error(`item ${index}: entry ${position} of field activities is not an LN activity (an object)`);
+		}
+		return entry as IDataObject;
+	});
 }
 
 /** The input held a failed read instead of the mailbox's activities. */
