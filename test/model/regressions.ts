@@ -291,4 +291,25 @@ export const REGRESSIONS: Array<{ name: string; sequence: [boolean, Step[]]; at?
 		],
 		at: '2027-04-06T03:18:20.333Z',
 	},
+	{
+		name: "seed -967774742 path 2: LN makes an attendee that came from Exchange (an 'Other' line) the meeting organizer (the model's edit does it as LN allows, her line becoming an Employee line; LN refused the flags of the line it left before)",
+		sequence: [
+			false,
+			[
+				{ kind: 'exAttendee', m: 2, e: 39, p: 3, add: true },
+				{ kind: 'lnInvite', a: 11, l: 1 },
+				{ kind: 'exMove', m: 0, e: 7, to: 'back' },
+				{ kind: 'lnSubject', a: 33 },
+				{ kind: 'lnDelete', a: 19 },
+				{ kind: 'lnDelete', a: 10 },
+				{ kind: 'pull', fault: 39 },
+				{ kind: 'push' },
+				{ kind: 'lnOrganizer', a: 18, p: 3 },
+				{ kind: 'lnAddAttendee', a: 14, p: 3 },
+				{ kind: 'lnSynchronize', a: 2 },
+				{ kind: 'wait', minutes: 169 },
+			],
+		],
+		at: '2027-04-06T11:58:22.573Z',
+	},
 ];

@@ -213,7 +213,8 @@ export function applyEdit(step: Step, world: World, model: Model): string {
 			if (current?.email === person.email) return 'already the organizer';
 			if (current) ln.update('100', 'attendees', { activity: activity.id, sequence: current.sequence }, { role: 'Required', invite: 'Yes' });
 			const existing = activity.lines.find((l) => l.email === person.email);
-			if (existing) ln.update('100', 'attendees', { activity: activity.id, sequence: existing.sequence }, { role: 'MeetingOrganizer', invite: 'No' });
+			// LN's organizer is an Employee line (LN refuses another): a line that named her otherwise becomes her employee line.
+			if (existing) ln.update('100', 'attendees', { activity: activity.id, sequence: existing.sequence }, { role: 'MeetingOrganizer', invite: 'No', type: 'Employee', code: person.code });
 			else {
 				const sequence = Math.max(0, ...activity.lines.map((l) => l.sequence)) + 1;
 				ln.insert('100', 'attendees', { activity: activity.id, sequence, role: 'MeetingOrganizer', type: 'Employee', code: person.code, email: person.email, name: person.name, invite: 'No', status: 'None', synchronized: 'No', sentToSynchronizer: 'No' });
