@@ -113,7 +113,11 @@ export async function readLinks(graph: GraphTransport, mailbox: string, company:
 /** The occurrence links on the mailbox's series masters, by the activity each names (kept in step by Get Changes). */
 export function occurrenceLinksByActivity(links: MailboxLinks): Map<string, OccurrenceLink[]> {
 	const byActivity = new Map<string, OccurrenceLink[]>();
-	for (const link of links.series.flatMap((s) => s.links)) byActivity.set(link.activity, [...(byActivity.get(link.activity) ?? []), link]);
+	for (const link of links.series.flatMap((s) => s.links)) {
+		const same = byActivity.get(link.activity);
+		if (same) same.push(link);
+		else byActivity.set(link.activity, [link]);
+	}
 	return byActivity;
 }
 

@@ -114,7 +114,7 @@ export class LnStore {
 	related(company: string, record: LnRecord, nav: NavDef): StoredRecord[] {
 		if (nav.collection) {
 			const def = this.schema.entities[nav.target];
-			const owned = this.backFields.get(nav.target) === nav.backField
+			const owned = this.keepsOwners(nav)
 				? this.owned(this.data(company), nav.target, record.id)
 				: this.list(company, nav.target).filter((r) => r.data[nav.backField!] === record.id);
 			return owned.length < 2 ? owned : owned.sort((a, b) => compareKeys(a.data, b.data, def));
@@ -125,13 +125,7 @@ export class LnStore {
 
 	/** Related records of a navigation by logical names, in no order (for $filter lambdas: any() and all() need none). */
 	navigate(company: string, record: LnRecord, nav: NavDef): LnRecord[] {
-		if (nav.collection && this.backFields.get(nav.target) === nav.backField) {
-			const group = this.data(company).byOwner.get(nav.target)?.get(record.id);
-			const found: LnRecord[] = [];
-			if (group) for (const stored of group.values()) found.push(stored.data);
-			return found;
-		}
-		return this.related(company, record, nav).map((r) => r.data);
+		return (this.keepsOwners(nav) ? this.owned(this.data(company), nav.target, record.id) : this.related(company, record, nav)).map((r) => r.data);
 	}
 
 	/**
@@ -141,7 +135,7 @@ export class LnStore {
 	 */
 	ownersWith(company: string, kind: EntityKind, nav: NavDef, field: string, value: unknown): StoredRecord[] | undefined {
 		const def = this.schema.entities[kind];
-		if (!nav.collection || this.backFields.get(nav.target) !== nav.backField || def.keys.length !== 1 || def.keys[0] !== 'id') return undefined;
+		if (!this.keepsOwners(nav) || def.keys.length !== 1 || def.keys[0] !== 'id') return undefined;
 		const data = this.data(company);
 		const index = this.cached(JSON.stringify(['owners by', company, nav.target, field]), () => {
 			const owners = new Map<unknown, Set<unknown>>();
@@ -347,6 +341,11 @@ export class LnStore {
 		return stored;
 	}
 
+	/** The navigation is a collection whose records the store keeps by owner (`byOwner`). */
+	private keepsOwners(nav: NavDef): boolean {
+		return nav.collection && this.backFields.get(nav.target) === nav.backField;
+	}
+
 	/** The records of a kind whose owner field names `owner` (attendees of an activity), unsorted. */
 	private owned(data: CompanyData, kind: EntityKind, owner: unknown): StoredRecord[] {
 		const group = data.byOwner.get(kind)?.get(owner);
@@ -365,11 +364,7 @@ export class LnStore {
 		let groups = data.byOwner.get(def.kind);
 		if (!groups) data.byOwner.set(def.kind, (groups = new Map()));
 		const owner = stored.data[backField];
-		if (previous && previous.data[backField] !== owner) {
-			const before = groups.get(previous.data[backField]);
-			before?.delete(key);
-			if (before?.size === 0) groups.delete(previous.data[backField]);
-		}
+		if (previous && previous.data[backField] !== owner) ungroup(groups, previous.data[backField], key);
 		let group = groups.get(owner);
 		if (!group) groups.set(owner, (group = new Map()));
 		group.set(key, stored);
@@ -381,10 +376,7 @@ export class LnStore {
 		const backField = this.backFields.get(def.kind);
 		if (backField === undefined) return;
 		const groups = data.byOwner.get(def.kind);
-		const owner = stored.data[backField];
-		const group = groups?.get(owner);
-		group?.delete(key);
-		if (group && group.size === 0) groups!.delete(owner);
+		if (groups) ungroup(groups, stored.data[backField], key);
 	}
 
 	/** Activities and contacts carry the time of their last change. */
@@ -399,6 +391,13 @@ export class LnStore {
 			.digest('hex');
 		return `W/"${hash}"`;
 	}
+}
+
+/** Takes a record out of its owner's group, and the group away once empty. */
+function ungroup(groups: Map<unknown, Map<string, StoredRecord>>, owner: unknown, key: string): void {
+	const group = groups.get(owner);
+	group?.delete(key);
+	if (group?.size === 0) groups.delete(owner);
 }
 
 function compareKeys(a: LnRecord, b: LnRecord, def: EntityDef): number {
