@@ -27,7 +27,7 @@ import type { AttendeeFacts, FlagUpdate } from './flags';
 import { involvementOf, type LinkGuard } from './guard';
 import { activityKey, encodeState, LN_KEY_PROPERTY, LN_STATE_PROPERTY, parseKey, signLink, verifyLink, type LinkState, type LinkTrust, type OccurrenceLink } from './link';
 import type { ConflictPolicy, LnActivity, LnAttendee, LnDeletedActivity, Origin, SyncUser } from './model';
-import type { SyncUserIndex } from './sync-users';
+import { ownerOf, type SyncUserIndex } from './sync-users';
 import { fromGraphDateTime, isPastActivity, isValidZone, parseInstant, type DateTimeTimeZone } from './time';
 
 export type { FlagUpdate } from './flags';
@@ -697,9 +697,46 @@ function planInvited(
 	if (present) {
 		item.eventId = present.id ?? undefined;
 		item.iCalUId = present.iCalUId ?? undefined;
+		if (mode === 'follow' && !present.seriesMasterId && ownerOf(present, context.mailbox, context.input.syncUsers) === context.mailbox) {
+			return adoptInvitation(activity, roles, present, context, item);
+		}
 	} else if (item.action === 'unchanged') {
 		item.reason = mine.synchronized ? 'the invitation is no longer in this calendar (declined or deleted)' : 'the invitation has not reached this calendar';
 	}
+	return item;
+}
+
+/**
+ * `follow` with the invitation in this calendar but no link on it: its organizer's meeting linked the
+ * activity until she left the sync users. This calendar is the one the Exchange path takes that meeting
+ * into LN from (ownerOf): the invitation is linked now and LN takes what the meeting says, as the
+ * Exchange path would do at the invitation's next change, which may be weeks away. Never an occurrence:
+ * its link lives on its series.
+ */
+function adoptInvitation(activity: LnActivity, roles: Roles, present: Event, context: PlanContext, item: ActivityPlanItem): ActivityPlanItem {
+	// As if the last sync had left LN's content on both sides: whatever the meeting says otherwise reaches LN.
+	const asIfLinked: Candidate = {
+		event: present,
+		key: activityKey(activity.company, activity.id),
+		state: { origin: 'exchange', hash: syncHash(canonicalFromActivity(activity, true)), linkedAt: context.options.now.toSeconds() },
+		trust: 'signed',
+	};
+	planExisting(activity, roles, 'follow', asIfLinked, context, item);
+	if (item.action === 'fail' || item.update?.link || item.update?.fields.status === 'Cancelled') return item;
+	// LN already holds what the meeting says: only the link is written.
+	const state = signedState(context, activity, { origin: 'exchange', hash: syncHash(canonicalFromEvent(present, true)), linkedAt: context.options.now.toSeconds() }, { iCalUId: present.iCalUId });
+	item.exchange.push({
+		op: 'patch',
+		eventId: present.id!,
+		body: {
+			singleValueExtendedProperties: [
+				{ id: LN_KEY_PROPERTY, value: activityKey(activity.company, activity.id) },
+				{ id: LN_STATE_PROPERTY, value: encodeState(state) },
+			],
+		},
+	});
+	item.action = 'link';
+	item.reason = 'the invitation LN follows, found by its iCalUId: linked';
 	return item;
 }
 

@@ -16,7 +16,7 @@ import {
 } from './canonical';
 import { withResponses, type ActivityUpdate, type LinkedEvent } from './event-plan';
 import { parseKey, verifyLink, type ExtendedProperty, type OccurrenceLink } from './link';
-import type { SyncUserIndex } from './sync-users';
+import { ownerOf, type SyncUserIndex } from './sync-users';
 import { fromGraphDateTime, type DateTimeTimeZone } from './time';
 
 /**
@@ -236,17 +236,6 @@ function classifyRemoved(item: EventWithProps, snapshot: ExchangeSnapshot, rerea
 	}
 	change.reason = 'deleted: a linked event is checked by Sync From LN Activity';
 	return change;
-}
-
-/** The mailbox that creates an Exchange meeting in LN: its organizer when a sync user, else the first sync-user attendee. */
-export function ownerOf(event: Event, mailbox: string, users: SyncUserIndex): string | undefined {
-	const organizer = eventOrganizer(event);
-	if (event.isOrganizer) return normalizeEmail(mailbox);
-	if (organizer && users.isSyncMailbox(organizer)) return organizer;
-	const candidates = [normalizeEmail(mailbox), ...(event.attendees ?? []).map((a) => normalizeEmail(a.emailAddress?.address ?? ''))]
-		.filter((email) => email && users.isSyncMailbox(email))
-		.sort();
-	return candidates[0];
 }
 
 function endsBefore(event: EventWithProps, now: DateTime, change: ExchangeChange): boolean {

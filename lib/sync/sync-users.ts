@@ -1,4 +1,6 @@
-import { isValidEmail, normalizeEmail } from './canonical';
+import type { Event } from '@microsoft/microsoft-graph-types';
+
+import { eventOrganizer, isValidEmail, normalizeEmail } from './canonical';
 import type { LnActivity, LnAttendee, LnDeletedActivity, SyncUser } from './model';
 
 /**
@@ -92,4 +94,15 @@ export function involvedMailboxes(activity: LnActivity | LnDeletedActivity, inde
 		.filter((email): email is string => Boolean(email))
 		.map((email) => normalizeEmail(email));
 	return [...new Set(mailboxes)];
+}
+
+/** The mailbox that creates an Exchange meeting in LN: its organizer when a sync user, else the first sync-user attendee. */
+export function ownerOf(event: Event, mailbox: string, users: SyncUserIndex): string | undefined {
+	const organizer = eventOrganizer(event);
+	if (event.isOrganizer) return normalizeEmail(mailbox);
+	if (organizer && users.isSyncMailbox(organizer)) return organizer;
+	const candidates = [normalizeEmail(mailbox), ...(event.attendees ?? []).map((a) => normalizeEmail(a.emailAddress?.address ?? ''))]
+		.filter((email) => email && users.isSyncMailbox(email))
+		.sort();
+	return candidates[0];
 }

@@ -312,4 +312,15 @@ export const REGRESSIONS: Array<{ name: string; sequence: [boolean, Step[]]; at?
 		],
 		at: '2027-04-06T11:58:22.573Z',
 	},
+	{
+		name: 'seeds 796539486 path 166 and 796540556 path 113 (shrunk): the organizer of a meeting with a sync user invited stops being a sync user (her invitation is linked in the same pull and LN takes what the meeting says then, not when the invitation next changes)',
+		sequence: [
+			false,
+			[
+				{ kind: 'lnUserActive', u: 2, active: false },
+				{ kind: 'wait', minutes: 165 },
+			],
+		],
+		at: '2027-04-15T20:57:33.153Z',
+	},
 ];

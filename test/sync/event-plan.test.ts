@@ -1,3 +1,4 @@
+import { canonicalFromEvent, syncHash } from '../../lib/sync/canonical';
 import { isDeleted, planActivitySync, type EventPlan, type EventPlanOptions, type EventPlanInput } from '../../lib/sync/event-plan';
 import type { LnActivity } from '../../lib/sync/model';
 import { mailboxesToCheckAgain, settleActivityPlan } from '../../lib/sync/settle';
@@ -315,11 +316,13 @@ describe('edits after a sync (issue 15), decided by the plan', () => {
 
 	it('an organizer who is not a sync user, on an activity made from an Exchange meeting: invited sync users follow the meeting, nothing is written to it', () => {
 		const outside = activity({ reference: 'uid-M', synchronize: false, attendees: [attendee({ role: 'Required', type: 'Other', email: 'walter@elsewhere.org', invite: false }), employee('E001', 'ann@contoso.com', 'Required', synced), employee('E002', 'bob@contoso.com', 'Required', synced)] });
-		const [bob] = plan({ activities: [outside], mailbox: 'bob@contoso.com', presence: new Map([['uid-M', { id: 'bob-copy', iCalUId: 'uid-M', isOrganizer: false }]]) }).items;
-		expect(bob).toMatchObject({ mode: 'follow', exchange: [], flags: [] });
+		const walter = { organizer: { emailAddress: { address: 'walter@elsewhere.org' } } };
+		const bobsInvitation = eventFor(outside, { id: 'bob-copy', changes: { ...walter, isOrganizer: false, iCalUId: 'uid-M' } }).event;
+		const [bob] = plan({ activities: [outside], mailbox: 'bob@contoso.com', presence: new Map([['uid-M', bobsInvitation]]) }).items;
+		// Ann's calendar is the one the meeting reaches LN from: Bob's run only sees that his invitation is there.
+		expect(bob).toMatchObject({ mode: 'follow', action: 'unchanged', exchange: [], flags: [] });
 		expect(bob.warnings.join('\n')).toMatch(/no meeting organizer: the event reaches invited sync users through the Exchange meeting/);
 		// The invitation LN's appointment was made from (linked in Ann's calendar) is followed both ways it can be: from Exchange only.
-		const walter = { organizer: { emailAddress: { address: 'walter@elsewhere.org' } } };
 		const annsCopy = eventFor(outside, { changes: { ...walter, isOrganizer: false, iCalUId: 'uid-M', subject: 'Moved by Walter' }, state: { origin: 'exchange' } });
 		annsCopy.state!.signature = undefined;
 		const [ann] = plan({ activities: [outside], linked: [annsCopy] }).items;
@@ -327,6 +330,27 @@ describe('edits after a sync (issue 15), decided by the plan', () => {
 		const lnEdit = plan({ activities: [{ ...outside, subject: 'Renamed in LN' }], linked: [eventFor(outside, { changes: { ...walter, isOrganizer: false, iCalUId: 'uid-M' }, state: { origin: 'exchange' } })] }).items[0];
 		expect(lnEdit.exchange.filter((w) => w.op !== 'patch' || Object.keys(w.body).some((k) => k !== 'singleValueExtendedProperties'))).toEqual([]);
 		expect(lnEdit.warnings.join('\n')).toMatch(/changed in LN, but the meeting is organized by/);
+	});
+
+	it("a meeting whose organizer left the sync users: the invitation in the first invited sync user's calendar is linked in the same run, and LN takes what the meeting says", () => {
+		// Dan organized it as a sync user; now he is not one, so nobody's meeting links the activity any more.
+		const dan = { organizer: { emailAddress: { address: 'dan@contoso.com' } } };
+		const left = activity({ reference: 'uid-M', attendees: [attendee({ role: 'MeetingOrganizer', type: 'Employee', code: 'E077', email: 'dan@contoso.com', invite: false }), employee('E001', 'ann@contoso.com', 'Required', synced), employee('E002', 'bob@contoso.com', 'Required', synced)] });
+		const annsInvitation = eventFor(left, { id: 'ann-copy', changes: { ...dan, isOrganizer: false, iCalUId: 'uid-M', showAs: 'tentative' } }).event;
+		const [ann] = plan({ activities: [left], presence: new Map([['uid-M', annsInvitation]]) }).items;
+		expect(ann).toMatchObject({ mode: 'follow', action: 'update', exchange: [], update: { activity: 'A1', fields: { showTimeAs: 'Tentative' } } });
+		expect(ann.update?.link).toMatchObject({ mailbox: 'ann@contoso.com', eventId: 'ann-copy', iCalUId: 'uid-M', state: { origin: 'exchange', hash: syncHash(canonicalFromEvent(annsInvitation, true)) } });
+		// LN already says what the meeting says: only the link is written.
+		const same = eventFor(left, { id: 'ann-copy', changes: { ...dan, isOrganizer: false, iCalUId: 'uid-M' } }).event;
+		const [linked] = plan({ activities: [left], presence: new Map([['uid-M', same]]) }).items;
+		expect(linked.action).toBe('link');
+		expect(linked.update).toBeUndefined();
+		const props = linked.exchange[0].op === 'patch' ? linked.exchange[0].body.singleValueExtendedProperties : [];
+		expect(props?.find((p) => p.id === LN_KEY_PROPERTY)?.value).toBe('ln:100:activity:A1');
+		expect(decodeState(props?.find((p) => p.id === LN_STATE_PROPERTY)?.value)).toMatchObject({ origin: 'exchange', hash: syncHash(canonicalFromEvent(same, true)) });
+		// Bob's invitation is not the one LN takes the meeting from; an occurrence's link lives on its series.
+		expect(plan({ activities: [left], mailbox: 'bob@contoso.com', presence: new Map([['uid-M', { ...same, id: 'bob-copy' }]]) }).items[0]).toMatchObject({ action: 'unchanged', exchange: [] });
+		expect(plan({ activities: [left], presence: new Map([['uid-M', { ...same, type: 'occurrence', seriesMasterId: 'S1' }]]) }).items[0]).toMatchObject({ action: 'unchanged', exchange: [] });
 	});
 
 	it('an invite unticked: the attendee leaves the meeting and their line gets Sent and Synchronized No', () => {
