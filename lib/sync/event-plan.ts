@@ -697,7 +697,7 @@ function planInvited(
 	if (present) {
 		item.eventId = present.id ?? undefined;
 		item.iCalUId = present.iCalUId ?? undefined;
-		if (mode === 'follow' && !present.seriesMasterId && ownerOf(present, context.mailbox, context.input.syncUsers) === context.mailbox) {
+		if (mode === 'follow' && !present.isOrganizer && !present.seriesMasterId && ownerOf(present, context.mailbox, context.input.syncUsers) === context.mailbox) {
 			return adoptInvitation(activity, roles, present, context, item);
 		}
 	} else if (item.action === 'unchanged') {
@@ -710,8 +710,9 @@ function planInvited(
  * `follow` with the invitation in this calendar but no link on it: its organizer's meeting linked the
  * activity until she left the sync users. This calendar is the one the Exchange path takes that meeting
  * into LN from (ownerOf): the invitation is linked now and LN takes what the meeting says, as the
- * Exchange path would do at the invitation's next change, which may be weeks away. Never an occurrence:
- * its link lives on its series.
+ * Exchange path would do at the invitation's next change, which may be weeks away. Never an occurrence
+ * (its link lives on its series), nor this mailbox's own meeting (LN gave the activity to an organizer
+ * outside the sync users: the meeting is not an invitation to follow).
  */
 function adoptInvitation(activity: LnActivity, roles: Roles, present: Event, context: PlanContext, item: ActivityPlanItem): ActivityPlanItem {
 	// As if the last sync had left LN's content on both sides: whatever the meeting says otherwise reaches LN.

@@ -351,6 +351,8 @@ describe('edits after a sync (issue 15), decided by the plan', () => {
 		// Bob's invitation is not the one LN takes the meeting from; an occurrence's link lives on its series.
 		expect(plan({ activities: [left], mailbox: 'bob@contoso.com', presence: new Map([['uid-M', { ...same, id: 'bob-copy' }]]) }).items[0]).toMatchObject({ action: 'unchanged', exchange: [] });
 		expect(plan({ activities: [left], presence: new Map([['uid-M', { ...same, type: 'occurrence', seriesMasterId: 'S1' }]]) }).items[0]).toMatchObject({ action: 'unchanged', exchange: [] });
+		// Ann's own meeting, whose activity LN gave to an organizer outside the sync users, is no invitation to link.
+		expect(plan({ activities: [left], presence: new Map([['uid-M', { ...same, isOrganizer: true }]]) }).items[0]).toMatchObject({ action: 'unchanged', exchange: [] });
 	});
 
 	it('an invite unticked: the attendee leaves the meeting and their line gets Sent and Synchronized No', () => {
