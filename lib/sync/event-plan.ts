@@ -725,17 +725,7 @@ function adoptInvitation(activity: LnActivity, roles: Roles, present: Event, con
 	planExisting(activity, roles, 'follow', asIfLinked, context, item);
 	if (item.action === 'fail' || item.update?.link || item.update?.fields.status === 'Cancelled') return item;
 	// LN already holds what the meeting says: only the link is written.
-	const state = signedState(context, activity, { origin: 'exchange', hash: syncHash(canonicalFromEvent(present, true)), linkedAt: context.options.now.toSeconds() }, { iCalUId: present.iCalUId });
-	item.exchange.push({
-		op: 'patch',
-		eventId: present.id!,
-		body: {
-			singleValueExtendedProperties: [
-				{ id: LN_KEY_PROPERTY, value: activityKey(activity.company, activity.id) },
-				{ id: LN_STATE_PROPERTY, value: encodeState(state) },
-			],
-		},
-	});
+	linkFound(item, activity, present, 'exchange', context);
 	item.action = 'link';
 	item.reason = 'the invitation LN follows, found by its iCalUId: linked';
 	return item;
@@ -897,17 +887,12 @@ function decideLines(
 	}
 }
 
-function planAdopt(activity: LnActivity, roles: Roles, mode: 'meeting', present: Event, context: PlanContext, item: ActivityPlanItem): ActivityPlanItem {
-	item.eventId = present.id ?? undefined;
-	item.iCalUId = present.iCalUId ?? undefined;
-	item.action = 'link';
-	item.reason = 'found the event by its iCalUId; linked instead of creating a second one';
-	const exHash = syncHash(canonicalFromEvent(present, true));
-	// Linked with the state of the event as found: the next comparison sees LN's differences as LN changes.
-	const state = signedState(context, activity, { origin: 'ln', hash: exHash, linkedAt: context.options.now.toSeconds() }, { iCalUId: present.iCalUId });
+/** Writes our link onto an event found by its iCalUId, with the event's content as found as the link's state. */
+function linkFound(item: ActivityPlanItem, activity: LnActivity, found: Event, origin: Origin, context: PlanContext): void {
+	const state = signedState(context, activity, { origin, hash: syncHash(canonicalFromEvent(found, true)), linkedAt: context.options.now.toSeconds() }, { iCalUId: found.iCalUId });
 	item.exchange.push({
 		op: 'patch',
-		eventId: present.id!,
+		eventId: found.id!,
 		body: {
 			singleValueExtendedProperties: [
 				{ id: LN_KEY_PROPERTY, value: activityKey(activity.company, activity.id) },
@@ -915,6 +900,15 @@ function planAdopt(activity: LnActivity, roles: Roles, mode: 'meeting', present:
 			],
 		},
 	});
+}
+
+function planAdopt(activity: LnActivity, roles: Roles, mode: 'meeting', present: Event, context: PlanContext, item: ActivityPlanItem): ActivityPlanItem {
+	item.eventId = present.id ?? undefined;
+	item.iCalUId = present.iCalUId ?? undefined;
+	item.action = 'link';
+	item.reason = 'found the event by its iCalUId; linked instead of creating a second one';
+	// Linked with the state of the event as found: the next comparison sees LN's differences as LN changes.
+	linkFound(item, activity, present, 'ln', context);
 	const listed = listedOn(present);
 	decideLines(activity, roles, mode, item, context.input.syncUsers, { wanted: true, organizerExists: true, listed });
 	return item;
