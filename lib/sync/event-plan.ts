@@ -716,16 +716,18 @@ function planInvited(
  */
 function adoptInvitation(activity: LnActivity, roles: Roles, present: Event, context: PlanContext, item: ActivityPlanItem): ActivityPlanItem {
 	// As if the last sync had left LN's content on both sides: whatever the meeting says otherwise reaches LN.
+	// Origin LN: whether the appointment was made from Exchange is known only to the link this calendar
+	// never had, so LN's data alone decides whether LN goes on following the meeting (its Synchronize).
 	const asIfLinked: Candidate = {
 		event: present,
 		key: activityKey(activity.company, activity.id),
-		state: { origin: 'exchange', hash: syncHash(canonicalFromActivity(activity, true)), linkedAt: context.options.now.toSeconds() },
+		state: { origin: 'ln', hash: syncHash(canonicalFromActivity(activity, true)), linkedAt: context.options.now.toSeconds() },
 		trust: 'signed',
 	};
 	planExisting(activity, roles, 'follow', asIfLinked, context, item);
 	if (item.action === 'fail' || item.update?.link || item.update?.fields.status === 'Cancelled') return item;
 	// LN already holds what the meeting says: only the link is written.
-	linkFound(item, activity, present, 'exchange', context);
+	linkFound(item, activity, present, 'ln', context);
 	item.action = 'link';
 	item.reason = 'the invitation LN follows, found by its iCalUId: linked';
 	return item;

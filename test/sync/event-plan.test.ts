@@ -339,7 +339,7 @@ describe('edits after a sync (issue 15), decided by the plan', () => {
 		const annsInvitation = eventFor(left, { id: 'ann-copy', changes: { ...dan, isOrganizer: false, iCalUId: 'uid-M', showAs: 'tentative' } }).event;
 		const [ann] = plan({ activities: [left], presence: new Map([['uid-M', annsInvitation]]) }).items;
 		expect(ann).toMatchObject({ mode: 'follow', action: 'update', exchange: [], update: { activity: 'A1', fields: { showTimeAs: 'Tentative' } } });
-		expect(ann.update?.link).toMatchObject({ mailbox: 'ann@contoso.com', eventId: 'ann-copy', iCalUId: 'uid-M', state: { origin: 'exchange', hash: syncHash(canonicalFromEvent(annsInvitation, true)) } });
+		expect(ann.update?.link).toMatchObject({ mailbox: 'ann@contoso.com', eventId: 'ann-copy', iCalUId: 'uid-M', state: { origin: 'ln', hash: syncHash(canonicalFromEvent(annsInvitation, true)) } });
 		// LN already says what the meeting says: only the link is written.
 		const same = eventFor(left, { id: 'ann-copy', changes: { ...dan, isOrganizer: false, iCalUId: 'uid-M' } }).event;
 		const [linked] = plan({ activities: [left], presence: new Map([['uid-M', same]]) }).items;
@@ -347,10 +347,14 @@ describe('edits after a sync (issue 15), decided by the plan', () => {
 		expect(linked.update).toBeUndefined();
 		const props = linked.exchange[0].op === 'patch' ? linked.exchange[0].body.singleValueExtendedProperties : [];
 		expect(props?.find((p) => p.id === LN_KEY_PROPERTY)?.value).toBe('ln:100:activity:A1');
-		expect(decodeState(props?.find((p) => p.id === LN_STATE_PROPERTY)?.value)).toMatchObject({ origin: 'exchange', hash: syncHash(canonicalFromEvent(same, true)) });
+		expect(decodeState(props?.find((p) => p.id === LN_STATE_PROPERTY)?.value)).toMatchObject({ origin: 'ln', hash: syncHash(canonicalFromEvent(same, true)) });
 		// Bob's invitation is not the one LN takes the meeting from; an occurrence's link lives on its series.
 		expect(plan({ activities: [left], mailbox: 'bob@contoso.com', presence: new Map([['uid-M', { ...same, id: 'bob-copy' }]]) }).items[0]).toMatchObject({ action: 'unchanged', exchange: [] });
 		expect(plan({ activities: [left], presence: new Map([['uid-M', { ...same, type: 'occurrence', seriesMasterId: 'S1' }]]) }).items[0]).toMatchObject({ action: 'unchanged', exchange: [] });
+		// Linked so, the invitation does not make LN's appointment one made from Exchange: Synchronize unticked in LN ends it.
+		const adopted = eventFor(left, { id: 'ann-copy', changes: { ...dan, isOrganizer: false, iCalUId: 'uid-M' }, state: { origin: 'ln' } });
+		const [unticked] = plan({ activities: [{ ...left, synchronize: false }], linked: [adopted] }).items;
+		expect(unticked.lines).toContainEqual(expect.objectContaining({ sequence: 2, inScope: false }));
 		// Ann's own meeting, whose activity LN gave to an organizer outside the sync users, is no invitation to link.
 		expect(plan({ activities: [left], presence: new Map([['uid-M', { ...same, isOrganizer: true }]]) }).items[0]).toMatchObject({ action: 'unchanged', exchange: [] });
 	});
