@@ -282,6 +282,10 @@ export async function getEventChange(graph: GraphTransport, request: ChangesRequ
 		const snapshot = snapshotOf(request, [{ id: eventId, '@removed': { reason: 'deleted' } }], [], await readLinks(graph, mailbox, request.company));
 		return planExchangeChanges(snapshot).changes[0];
 	}
+	if (event.type === 'seriesMaster') {
+		// A series itself is no change for LN: its occurrences are (each an appointment), read by the next pull's delta.
+		return { mailbox, eventId: event.id ?? eventId, iCalUId: event.iCalUId ?? undefined, changeType: 'changed', type: 'seriesMaster', action: 'skip', reason: 'a recurring series: its occurrences reach LN with the next pull' };
+	}
 	if (event.seriesMasterId) {
 		const info = await loadSeries(graph, mailbox, event.seriesMasterId, request);
 		const snapshot = snapshotOf(request, [event], [], { events: [], series: [] });

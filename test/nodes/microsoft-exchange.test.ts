@@ -505,6 +505,11 @@ describe('Event → Get Changes and Link to LN Activity', () => {
 		expect((await get(created.id!)).items[0].json).toMatchObject({ action: 'createInLn', iCalUId: created.iCalUId });
 		env.graph.deleteEvent('cat@contoso.com', created.id!);
 		expect((await get(created.id!)).items[0].json).toMatchObject({ changeType: 'removed', removedReason: 'deleted' });
+		// A push about a series itself: nothing for LN (its occurrences are), not a failure.
+		const series = env.graph.createEvent('cat@contoso.com', meeting('Weekly push', {
+			recurrence: { pattern: { type: 'weekly', interval: 1, daysOfWeek: [start.setLocale('en').toFormat('cccc').toLowerCase() as 'monday'] }, range: { type: 'numbered', startDate: start.toISODate()!, numberOfOccurrences: 2, recurrenceTimeZone: 'UTC' } },
+		}));
+		expect((await get(series.id!)).items[0].json).toMatchObject({ action: 'skip', type: 'seriesMaster', reason: expect.stringMatching(/series/) });
 	});
 
 	it('refuses an LN Company that is not a company number before reading anything', async () => {
