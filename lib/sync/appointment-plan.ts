@@ -1,7 +1,7 @@
 import { isValidEmail, normalizeEmail } from './canonical';
 import type { AppointmentAttendee, AppointmentPayload } from './exchange-plan';
 import { attendeeFlags, type AttendeeFacts } from './flags';
-import type { SyncUser } from './model';
+import type { Origin, SyncUser } from './model';
 import { SyncUserIndex } from './sync-users';
 
 /**
@@ -125,4 +125,18 @@ export function planAppointment(payload: AppointmentPayload, syncUsers: SyncUser
 		attendees,
 		warnings,
 	};
+}
+
+/**
+ * The origin the link of an Exchange event taken into LN records. An appointment the event made (in
+ * this run, or in one that stopped before adding its attendees) came from Exchange, and so does any the
+ * mailbox's own meeting stands for. An invitation that found an appointment LN already had (made in LN,
+ * or from the meeting by its organizer's run before she left the sync users): only that appointment's
+ * first link knew where it came from, so LN's data decides — origin LN, and LN's Synchronize says
+ * whether LN follows the meeting.
+ */
+export function linkOriginOf(payload: AppointmentPayload, madeFromThisEvent: boolean): Origin {
+	const organizer = payload.attendees.find((a) => a.role === 'MeetingOrganizer');
+	const ownMeeting = organizer !== undefined && normalizeEmail(organizer.email) === normalizeEmail(payload.mailbox);
+	return madeFromThisEvent || ownMeeting ? 'exchange' : 'ln';
 }

@@ -522,7 +522,8 @@ function linkNode(name: string, position: [number, number], linkAction: 'link' |
 			company: `={{ ${source}.company }}`,
 			activity: linkAction === 'link' && source === '$json' ? '={{ $json.activity }}' : `={{ ${source}.activity }}`,
 			hash: `={{ ${source}.hash ?? '' }}`,
-			origin: 'exchange',
+			// An appointment LN took from the event says where it came from; occurrence links are Exchange's.
+			origin: source === '$json' ? '={{ $json.linkOrigin }}' : 'exchange',
 			dryRun,
 		},
 	};

@@ -323,4 +323,16 @@ export const REGRESSIONS: Array<{ name: string; sequence: [boolean, Step[]]; at?
 		],
 		at: '2027-04-15T20:57:33.153Z',
 	},
+	{
+		name: 'seed 1206002 path 232 (shrunk): a meeting whose organizer stopped being a sync user reaches LN through a push of the invitation, then LN unticks Synchronize (that link does not make the appointment one made from Exchange: the invited line gets No and No)',
+		sequence: [
+			true,
+			[
+				{ kind: 'lnUserActive', u: 2, active: false },
+				{ kind: 'push' },
+				{ kind: 'lnSynchronize', a: 3 },
+			],
+		],
+		at: '2027-04-29T07:44:57.393Z',
+	},
 ];

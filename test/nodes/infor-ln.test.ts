@@ -299,7 +299,7 @@ describe('Appointment → Create', () => {
 	it('creates an appointment with attendees matched to employees, contacts and others, once', async () => {
 		const first = await runNode(env, create(), [{ appointment }]);
 		expect(first.error).toBeUndefined();
-		expect(first.items[0].json).toMatchObject({ action: 'created', company: '100' });
+		expect(first.items[0].json).toMatchObject({ action: 'created', company: '100', linkOrigin: 'exchange' });
 		const id = String(first.items[0].json.activity);
 		const stored = env.ln.get('100', 'activities', { id });
 		expect(stored).toMatchObject({ type: 'Appointment', subject: 'Exchange meeting', reference: appointment.reference, synchronize: 'Yes' });
@@ -314,8 +314,11 @@ describe('Appointment → Create', () => {
 		expect((first.items[0].json.warnings as string[]).join(' ')).toMatch(/C010, which is opted out/);
 
 		const again = await runNode(env, create(), [{ appointment }]);
-		expect(again.items[0].json).toMatchObject({ action: 'existing', activity: id });
+		expect(again.items[0].json).toMatchObject({ action: 'existing', activity: id, linkOrigin: 'exchange' });
 		expect(env.ln.list('100', 'activities').filter((a) => a.reference === appointment.reference)).toHaveLength(1);
+		// Bob's invitation finds the appointment LN already has: where it came from is not his to say (LN's data decides).
+		const invitation = await runNode(env, create({ mailbox: 'bob@contoso.com' }), [{ appointment: { ...appointment, mailbox: 'bob@contoso.com' } }]);
+		expect(invitation.items[0].json).toMatchObject({ action: 'existing', activity: id, linkOrigin: 'ln' });
 	});
 
 	it('does not create a second activity when the answer to the create is lost', async () => {

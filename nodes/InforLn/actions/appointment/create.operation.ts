@@ -5,7 +5,7 @@ import type { LnApiMapping } from '../../../../lib/ln/contract';
 import { activityBody, activityKeyPath, attendeeBody, odataString, toActivity } from '../../../../lib/ln/records';
 import { LnApiError, type LnTransport } from '../../../../lib/ln/transport';
 import { SUBJECT_MAX } from '../../../../lib/sync/canonical';
-import { planAppointment, type AttendeeRecord } from '../../../../lib/sync/appointment-plan';
+import { linkOriginOf, planAppointment, type AttendeeRecord } from '../../../../lib/sync/appointment-plan';
 import type { AppointmentPayload } from '../../../../lib/sync/exchange-plan';
 import { guardFailure } from '../../../../lib/sync/guard';
 import { lnFollowsMeeting } from '../../../../lib/sync/event-plan';
@@ -157,11 +157,13 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 			if (dryRun) {
 				ledger.plan(mailbox, ref, `create LN appointment "${plan.fields.subject}" with ${plan.attendees.length} attendees`);
 				// A placeholder id lets the planned link that follows show what it would store.
-				return { ...passThrough, company, activity: '(planned)', dryRun: true, action: 'create', request: { method: 'POST', entitySet: mapping.services.activityEntitySet, body: activityBody(plan.fields, mapping) } };
+				return { ...passThrough, company, activity: '(planned)', dryRun: true, action: 'create', linkOrigin: linkOriginOf(payload, true), request: { method: 'POST', entitySet: mapping.services.activityEntitySet, body: activityBody(plan.fields, mapping) } };
 			}
 			for (const warning of plan.warnings) ledger.warn(mailbox, ref, warning);
 			const s = mapping.services;
 			let activity = await findByReference(transport, mapping, company, payload.reference);
+			// Made from this event: now, or by a run that stopped before adding its attendees.
+			const madeFromThisEvent = !activity || activity.attendees.length === 0;
 			let action = 'existing';
 			if (!activity) {
 				const created = await createOnce(
@@ -174,7 +176,7 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 			} else {
 				// An appointment with this reference exists: only a mailbox whose user takes part in it may change
 				// it (one without any attendee yet is ours, from a run that stopped before adding them).
-				const refused = activity.attendees.length > 0 ? guardFailure(activity, { mailbox, iCalUId: payload.reference, scope: 'activity' }, users) : undefined;
+				const refused = madeFromThisEvent ? undefined : guardFailure(activity, { mailbox, iCalUId: payload.reference, scope: 'activity' }, users);
 				if (refused) throw new Error(`refused: ${refused}`);
 				if (isPastActivity(activity, DateTime.utc())) {
 					// A past record is never changed, whatever its Exchange event (still future) says.
@@ -204,7 +206,7 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 			// Other invited sync users' runs decide whether the meeting is in their calendars: checked again.
 			const others = plan.attendees.filter((a) => a.type === 'Employee' && a.invite).map((a) => a.email.toLowerCase()).filter((email) => email !== mailbox.toLowerCase() && users.isSyncMailbox(email));
 			if (action !== 'existing') ledger.checkAgain(mailbox, others);
-			return { ...passThrough, company, activity: activity.id, action, attendeesAdded: added, warnings: plan.warnings };
+			return { ...passThrough, company, activity: activity.id, action, linkOrigin: linkOriginOf(payload, madeFromThisEvent), attendeesAdded: added, warnings: plan.warnings };
 		},
 		// One Exchange meeting is created in LN once, whichever mailboxes brought it.
 		{ limit: concurrency, keyOf: (i) => String((items[i].json.appointment as IDataObject | undefined)?.reference ?? items[i].json.iCalUId ?? `#${i}`) },
