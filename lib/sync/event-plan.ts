@@ -717,7 +717,8 @@ function planInvited(
 function adoptInvitation(activity: LnActivity, roles: Roles, present: Event, context: PlanContext, item: ActivityPlanItem): ActivityPlanItem {
 	// As if the last sync had left LN's content on both sides: whatever the meeting says otherwise reaches LN.
 	// Origin LN: whether the appointment was made from Exchange is known only to the link this calendar
-	// never had, so LN's data alone decides whether LN goes on following the meeting (its Synchronize).
+	// never had, so LN's data alone decides whether LN goes on following the meeting (its Synchronize);
+	// the Exchange path links such an invitation alike (linkOriginOf in appointment-plan.ts).
 	const asIfLinked: Candidate = {
 		event: present,
 		key: activityKey(activity.company, activity.id),
