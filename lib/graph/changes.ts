@@ -6,12 +6,13 @@ import {
 	planExchangeChanges,
 	type EventWithProps,
 	type ExchangeChange,
+	type ExchangePlan,
 	type ExchangeSnapshot,
 	type SeriesInfo,
 } from '../sync/exchange-plan';
 import { decodeOccurrences, decodeState, expandOurProperties, LN_KEY_PROPERTY, LN_OCCURRENCES_PROPERTY, LN_STATE_PROPERTY, propertyValue, seriesKey } from '../sync/link';
 import type { SyncUserIndex } from '../sync/sync-users';
-import { EVENT_FIELDS, occurrenceDay, readLinks, READ_HEADERS, userPath, type MailboxLinks } from './calendar';
+import { EVENT_FIELDS, findByICalUIds, occurrenceDay, readLinks, READ_HEADERS, userPath, type MailboxLinks } from './calendar';
 import { normalizeKey } from './sync-state';
 import { GraphApiError, type GraphTransport } from './transport';
 
@@ -221,13 +222,33 @@ async function classifyAll(
 	for (const id of new Set(snapshot.items.filter((i) => i.seriesMasterId && !i['@removed']).map((i) => i.seriesMasterId!))) {
 		snapshot.series.set(id, await loadSeries(graph, mailbox, id, request, snapshot.series.get(id)?.links));
 	}
-	let plan = planExchangeChanges(snapshot);
-	if (plan.reread.length > 0) {
-		snapshot.moved = new Map();
-		for (const id of plan.reread) snapshot.moved.set(id, await readEvent(graph, mailbox, id));
-		plan = planExchangeChanges(snapshot);
+	return (await finalPlan(graph, snapshot)).changes;
+}
+
+/** Plans, reads what the plan asks for (occurrences that left the window, meetings in other calendars), plans again. */
+async function finalPlan(graph: GraphTransport, snapshot: ExchangeSnapshot): Promise<ExchangePlan> {
+	for (;;) {
+		const plan = planExchangeChanges(snapshot);
+		const reread = plan.reread.filter((id) => !snapshot.moved?.has(id));
+		if (reread.length === 0 && plan.lookups.length === 0) return plan;
+		snapshot.moved ??= new Map();
+		for (const id of reread) snapshot.moved.set(id, await readEvent(graph, snapshot.mailbox, id));
+		snapshot.heldElsewhere ??= new Map();
+		for (const [mailbox, uids] of groupBy(plan.lookups, (l) => l.mailbox)) {
+			const found = await findByICalUIds(graph, mailbox, uids.map((l) => l.iCalUId));
+			for (const { iCalUId } of uids) {
+				const event = found.get(iCalUId);
+				const holds = Boolean(event && !event.isCancelled && event.responseStatus?.response !== 'declined');
+				snapshot.heldElsewhere.set(iCalUId, (snapshot.heldElsewhere.get(iCalUId) ?? new Map<string, boolean>()).set(mailbox, holds));
+			}
+		}
 	}
-	return plan.changes;
+}
+
+function groupBy<T>(items: T[], keyOf: (item: T) => string): Map<string, T[]> {
+	const groups = new Map<string, T[]>();
+	for (const item of items) groups.set(keyOf(item), [...(groups.get(keyOf(item)) ?? []), item]);
+	return groups;
 }
 
 async function readEvent(graph: GraphTransport, mailbox: string, eventId: string): Promise<EventWithProps | null> {
@@ -290,10 +311,10 @@ export async function getEventChange(graph: GraphTransport, request: ChangesRequ
 		const info = await loadSeries(graph, mailbox, event.seriesMasterId, request);
 		const snapshot = snapshotOf(request, [event], [], { events: [], series: [] });
 		snapshot.series.set(event.seriesMasterId, info);
-		return planExchangeChanges(snapshot).changes[0];
+		return (await finalPlan(graph, snapshot)).changes[0];
 	}
 	const key = propertyValue(event.singleValueExtendedProperties, LN_KEY_PROPERTY);
 	const linked: LinkedEvent | undefined = key ? { event, key, state: decodeState(propertyValue(event.singleValueExtendedProperties, LN_STATE_PROPERTY)) } : undefined;
 	const snapshot = snapshotOf(request, [event], [], { events: linked ? [linked] : [], series: [] });
-	return planExchangeChanges(snapshot).changes[0];
+	return (await finalPlan(graph, snapshot)).changes[0];
 }

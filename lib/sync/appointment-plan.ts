@@ -65,7 +65,7 @@ export function attendeeRecords(
 		const facts: AttendeeFacts = isOrganizer
 			? { inScope: context.organizerIsSyncUser, exists: true }
 			: user
-				? { inScope: candidate.invite, exists: candidate.email === context.owner || !candidate.declined }
+				? { inScope: candidate.invite, exists: candidate.email === context.owner || !candidate.notInCalendar }
 				: { inScope: candidate.invite && context.organizerIsSyncUser, exists: true };
 		const base = { role: candidate.role as string, name: candidate.name, email: candidate.email, status: candidate.status ?? 'None', invite: candidate.invite, ...attendeeFlags(facts) };
 		if (user?.employee) {

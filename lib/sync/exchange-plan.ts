@@ -51,8 +51,8 @@ export interface AppointmentAttendee {
 	role: 'Required' | 'Optional' | 'Resource' | 'MeetingOrganizer';
 	status: string;
 	invite: boolean;
-	/** The Exchange attendee's response is "declined": the meeting is no longer in their calendar. */
-	declined?: boolean;
+	/** The meeting is not in this sync user's calendar: the attendee declined it, or it was looked for there and not found. */
+	notInCalendar?: boolean;
 }
 
 export type ChangeAction = 'createInLn' | 'updateLn' | 'cancelInLn' | 'none' | 'skip';
@@ -113,12 +113,22 @@ export interface ExchangeSnapshot {
 	series: Map<string, SeriesInfo>;
 	/** Linked occurrences that left the window, read again: id → the occurrence now (null: gone). */
 	moved?: Map<string, EventWithProps | null>;
+	/** Meetings looked for in other sync users' calendars: iCalUId → mailbox → whether it holds the meeting. */
+	heldElsewhere?: Map<string, Map<string, boolean>>;
+}
+
+/** A meeting to look for in another sync user's calendar before this mailbox leaves it to her. */
+export interface OwnerLookup {
+	mailbox: string;
+	iCalUId: string;
 }
 
 export interface ExchangePlan {
 	changes: ExchangeChange[];
 	/** Ids of linked occurrences to read again before the plan is final (they left the window). */
 	reread: string[];
+	/** To look up before the plan is final: a meeting skipped as another attendee's may be missing from her calendar. */
+	lookups: OwnerLookup[];
 }
 
 export function planExchangeChanges(snapshot: ExchangeSnapshot): ExchangePlan {
@@ -148,7 +158,24 @@ export function planExchangeChanges(snapshot: ExchangeSnapshot): ExchangePlan {
 		}
 		changes.push(classifySingle(item, snapshot, snapshot.linked.get(item.id!)));
 	}
-	return { changes, reread: [...reread] };
+	return { changes, reread: [...reread], lookups: ownerLookups(changes, snapshot) };
+}
+
+/**
+ * A meeting organized outside the sync users goes to LN from the calendar of its first sync-user
+ * attendee by address (ownerOf). She may have declined or deleted her invitation before any run saw
+ * it, and then nobody would take it: so the attendee skipping it asks whether her calendar holds it.
+ */
+function ownerLookups(changes: ExchangeChange[], snapshot: ExchangeSnapshot): OwnerLookup[] {
+	const lookups = new Map<string, OwnerLookup>();
+	for (const change of changes) {
+		const { owner, iCalUId } = change;
+		if (change.action !== 'skip' || !owner || !iCalUId || owner === normalizeEmail(snapshot.mailbox)) continue;
+		if (change.isOrganizer || owner === change.organizer) continue;
+		if (snapshot.heldElsewhere?.get(iCalUId)?.has(owner)) continue;
+		lookups.set(`${owner} ${iCalUId}`, { mailbox: owner, iCalUId });
+	}
+	return [...lookups.values()];
 }
 
 /** Which items need the mailbox's links to be classified (the others are decided without reading them). */
@@ -354,7 +381,8 @@ function toCreate(event: EventWithProps, snapshot: ExchangeSnapshot, change: Exc
 		change.reason = `a ${sensitivity} event: skipped (private events are off)`;
 		return change;
 	}
-	const owner = ownerOf(event, snapshot.mailbox, snapshot.syncUsers);
+	const lacking = new Set([...(snapshot.heldElsewhere?.get(event.iCalUId ?? '') ?? [])].filter(([, holds]) => !holds).map(([mailbox]) => mailbox));
+	const owner = ownerOf(event, snapshot.mailbox, snapshot.syncUsers, lacking);
 	change.owner = owner;
 	if (owner !== normalizeEmail(snapshot.mailbox)) {
 		change.action = 'skip';
@@ -378,7 +406,7 @@ function toCreate(event: EventWithProps, snapshot: ExchangeSnapshot, change: Exc
 			sensitivity: sensitivity === 'private' ? 'Private' : sensitivity === 'confidential' ? 'Confidential' : sensitivity === 'personal' ? 'Personal' : 'Normal',
 			reference: event.iCalUId ?? '',
 			mailbox: normalizeEmail(snapshot.mailbox),
-			attendees: appointmentAttendees(event, snapshot.mailbox),
+			attendees: appointmentAttendees(event, snapshot.mailbox, lacking),
 		};
 	} catch (error) {
 		change.action = 'skip';
@@ -397,7 +425,7 @@ function toCreate(event: EventWithProps, snapshot: ExchangeSnapshot, change: Exc
 	return change;
 }
 
-function appointmentAttendees(event: Event, mailbox: string): AppointmentAttendee[] {
+function appointmentAttendees(event: Event, mailbox: string, lacking: ReadonlySet<string>): AppointmentAttendee[] {
 	const owner = normalizeEmail(mailbox);
 	const organizer = eventOrganizer(event);
 	const list: AppointmentAttendee[] = [];
@@ -416,7 +444,7 @@ function appointmentAttendees(event: Event, mailbox: string): AppointmentAttende
 			role: graphTypeToRole(attendee.type),
 			status: responseToStatus(response),
 			invite: true,
-			...(response === 'declined' ? { declined: true } : {}),
+			...(response === 'declined' || lacking.has(email) ? { notInCalendar: true } : {}),
 		});
 	}
 	return list;

@@ -96,13 +96,23 @@ export function involvedMailboxes(activity: LnActivity | LnDeletedActivity, inde
 	return [...new Set(mailboxes)];
 }
 
-/** The mailbox that creates an Exchange meeting in LN: its organizer when a sync user, else the first sync-user attendee. */
-export function ownerOf(event: Event, mailbox: string, users: SyncUserIndex): string | undefined {
+/**
+ * The mailbox that creates an Exchange meeting in LN: its organizer when a sync user, else the first
+ * sync-user attendee by address whose calendar holds it (`lacking`: attendees known to have declined
+ * or deleted their invitation; the mailbox asking holds it).
+ */
+export function ownerOf(event: Event, mailbox: string, users: SyncUserIndex, lacking: ReadonlySet<string> = new Set()): string | undefined {
 	const organizer = eventOrganizer(event);
 	if (event.isOrganizer) return normalizeEmail(mailbox);
 	if (organizer && users.isSyncMailbox(organizer)) return organizer;
-	const candidates = [normalizeEmail(mailbox), ...(event.attendees ?? []).map((a) => normalizeEmail(a.emailAddress?.address ?? ''))]
-		.filter((email) => email && users.isSyncMailbox(email))
+	const self = normalizeEmail(mailbox);
+	const candidates = [self, ...(event.attendees ?? []).map((a) => normalizeEmail(a.emailAddress?.address ?? ''))]
+		.filter((email) => email && users.isSyncMailbox(email) && (email === self || !lacking.has(email)))
 		.sort();
 	return candidates[0];
+}
+
+/** Whether the owner was chosen among the attendees (the organizer is no sync user), so her calendar may lack the meeting. */
+export function ownedByAttendee(event: Event, owner: string | undefined): boolean {
+	return Boolean(owner) && !event.isOrganizer && eventOrganizer(event) !== owner;
 }

@@ -335,4 +335,15 @@ export const REGRESSIONS: Array<{ name: string; sequence: [boolean, Step[]]; at?
 		],
 		at: '2027-04-29T07:44:57.393Z',
 	},
+	{
+		name: "seed 1206005 path 343 (shrunk): someone outside the sync users invites two of them, and the first by address declines before any run (the other attendee's calendar takes the meeting into LN)",
+		sequence: [
+			false,
+			[
+				{ kind: 'exCreate', organizer: 3, invitees: [2, 0, 3], private: false, series: false },
+				{ kind: 'exRespond', m: 0, e: 9, response: 'decline' },
+			],
+		],
+		at: '2027-05-22T08:20:48.473Z',
+	},
 ];

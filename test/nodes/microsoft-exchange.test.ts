@@ -460,6 +460,26 @@ describe('Event → Get Changes and Link to LN Activity', () => {
 		expect(new Set(weekly.map((i) => i.json.iCalUId)).size).toBe(6);
 	});
 
+	it("takes a meeting from outside the sync users into LN from the next attendee's calendar when the first by address declined or deleted hers", async () => {
+		const invited = { attendees: ['cat@contoso.com', 'ann@contoso.com'].map((address) => ({ emailAddress: { address }, type: 'required' as const })) };
+		const single = env.graph.createEvent('zoe@contoso.com', meeting('Zoe single', invited));
+		const series = env.graph.createEvent('zoe@contoso.com', meeting('Zoe weekly', {
+			...invited,
+			recurrence: { pattern: { type: 'weekly', interval: 1, daysOfWeek: [start.setLocale('en').toFormat('cccc').toLowerCase() as 'monday'] }, range: { type: 'numbered', startDate: start.toISODate()!, numberOfOccurrences: 2, recurrenceTimeZone: 'UTC' } },
+		}));
+		const kept = env.graph.createEvent('zoe@contoso.com', meeting('Zoe kept', invited));
+		const annCopy = (uid: string | null | undefined) => env.graph.events('ann@contoso.com').find((e) => e.iCalUId === uid && e.type !== 'occurrence')!;
+		env.graph.respond('ann@contoso.com', annCopy(single.iCalUId).id!, 'decline');
+		env.graph.deleteEvent('ann@contoso.com', annCopy(series.iCalUId).id!);
+		const result = await runNode(env, changesNode('cat@contoso.com'), [{}], 'changes-owner');
+		const bySubject = (subject: string) => result.items.filter((i) => i.json.subject === subject).map((i) => i.json);
+		expect(bySubject('Zoe single')).toMatchObject([{ action: 'createInLn', owner: 'cat@contoso.com', appointment: { attendees: expect.arrayContaining([expect.objectContaining({ email: 'ann@contoso.com', notInCalendar: true })]) } }]);
+		expect(bySubject('Zoe weekly').map((c) => c.action)).toEqual(['createInLn', 'createInLn']);
+		// Ann still has this one: hers to take, and Cat's run leaves it.
+		expect(bySubject('Zoe kept')).toMatchObject([{ action: 'skip', owner: 'ann@contoso.com' }]);
+		expect(annCopy(kept.iCalUId)).toBeDefined();
+	});
+
 	it('follows a linked series occurrence by occurrence: a moved one updates LN, a cancelled one cancels it', async () => {
 		const master = env.graph.createEvent('cat@contoso.com', meeting('Standup', {
 			recurrence: {

@@ -53,6 +53,28 @@ describe('Exchange changes for LN (pure)', () => {
 		expect(planExchangeChanges(snapshot([bobsCopy], { mailbox: 'bob@contoso.com' })).changes[0]).toMatchObject({ action: 'skip', reason: expect.stringMatching(/calendar of ann@contoso.com/) });
 	});
 
+	it("a meeting from outside the sync users is the first sync-user attendee's by address, unless her calendar lacks it", () => {
+		const fromZoe = (id: string) =>
+			event({ id, iCalUId: `uid-${id}`, isOrganizer: false, organizer: { emailAddress: { address: 'zoe@elsewhere.org' } }, attendees: ['cat@contoso.com', 'ann@contoso.com', 'bob@contoso.com'].map((address) => ({ emailAddress: { address }, type: 'required' as const, status: { response: 'none' as const } })) });
+		const cats = snapshot([fromZoe('m1')], { mailbox: 'cat@contoso.com' });
+		const first = planExchangeChanges(cats);
+		expect(first.changes[0]).toMatchObject({ action: 'skip', owner: 'ann@contoso.com' });
+		expect(first.lookups).toEqual([{ mailbox: 'ann@contoso.com', iCalUId: 'uid-m1' }]);
+		// Ann holds it: hers, and nothing more to look up.
+		cats.heldElsewhere = new Map([['uid-m1', new Map([['ann@contoso.com', true]])]]);
+		expect(planExchangeChanges(cats)).toMatchObject({ changes: [{ action: 'skip', owner: 'ann@contoso.com' }], lookups: [] });
+		// Ann declined or deleted it: Bob is next by address, and then Cat, who makes it with Ann's and Bob's lines not in their calendars.
+		cats.heldElsewhere = new Map([['uid-m1', new Map([['ann@contoso.com', false]])]]);
+		expect(planExchangeChanges(cats)).toMatchObject({ changes: [{ action: 'skip', owner: 'bob@contoso.com' }], lookups: [{ mailbox: 'bob@contoso.com', iCalUId: 'uid-m1' }] });
+		cats.heldElsewhere.get('uid-m1')!.set('bob@contoso.com', false);
+		const last = planExchangeChanges(cats);
+		expect(last).toMatchObject({ changes: [{ action: 'createInLn', owner: 'cat@contoso.com' }], lookups: [] });
+		expect(last.changes[0].appointment?.attendees.filter((a) => a.notInCalendar).map((a) => a.email)).toEqual(['ann@contoso.com', 'bob@contoso.com']);
+		// A sync user's own meeting is never looked up elsewhere: her copy is the meeting.
+		const bobsCopy = event({ id: 'bob-copy', isOrganizer: false });
+		expect(planExchangeChanges(snapshot([bobsCopy], { mailbox: 'bob@contoso.com' })).lookups).toEqual([]);
+	});
+
 	it('skips past, private and cancelled events with their reason, and echoes of our own writes', () => {
 		const result = planExchangeChanges(
 			snapshot([event({ id: 'past', start: at(-2), end: at(-2, 11) }), event({ id: 'private', sensitivity: 'private' }), event({ id: 'cancelled', isCancelled: true })], { echoes: [event({ id: 'ours' })] }),
@@ -108,7 +130,7 @@ describe('linked occurrences a full read did not return', () => {
 });
 
 describe('LN appointments for Exchange meetings (pure)', () => {
-	const payload = (attendees: Array<{ email: string; role: 'Required' | 'Optional' | 'Resource' | 'MeetingOrganizer'; invite: boolean; declined?: boolean }>, mailbox = 'ann@contoso.com') => ({
+	const payload = (attendees: Array<{ email: string; role: 'Required' | 'Optional' | 'Resource' | 'MeetingOrganizer'; invite: boolean; notInCalendar?: boolean }>, mailbox = 'ann@contoso.com') => ({
 		subject: 'Workshop', start: '2026-11-26T10:00:00Z', end: '2026-11-26T11:00:00Z', allDay: false, location: '', text: '', showTimeAs: 'Busy', reminder: false, reminderMinutes: 0,
 		sensitivity: 'Normal', reference: 'uid-1', mailbox, attendees: attendees.map((a) => ({ status: 'None', ...a })),
 	});
@@ -128,7 +150,7 @@ describe('LN appointments for Exchange meetings (pure)', () => {
 
 	it('an organizer outside the sync users is recorded, not invited, and said so; only invited sync users are in scope', () => {
 		const outside = planAppointment(
-			payload([{ email: 'zoe@contoso.com', role: 'MeetingOrganizer', invite: false }, { email: 'ann@contoso.com', role: 'Required', invite: true }, { email: 'bob@contoso.com', role: 'Required', invite: true, declined: true }, { email: 'walter@elsewhere.org', role: 'Required', invite: true }]),
+			payload([{ email: 'zoe@contoso.com', role: 'MeetingOrganizer', invite: false }, { email: 'ann@contoso.com', role: 'Required', invite: true }, { email: 'bob@contoso.com', role: 'Required', invite: true, notInCalendar: true }, { email: 'walter@elsewhere.org', role: 'Required', invite: true }]),
 			USERS,
 			new Map(),
 		);
