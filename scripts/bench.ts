@@ -66,6 +66,8 @@ interface Options extends TenantOptions {
 	workflowHeapMb?: number;
 	/** Mailboxes at a time (the Settings value) and LN requests at a time; undefined = the shipped values. */
 	concurrency?: number;
+	/** LN requests at a time, apart from `concurrency`; undefined = as `concurrency`, else the credential's. */
+	lnRequests?: number;
 	/** Also run the product one mailbox and one LN request at a time, on the same data, and compare. */
 	compare: boolean;
 	/** Real n8n queue mode (scripts/bench/queue.ts): `workers` workers with `workerConcurrency` job slots each. */
@@ -92,7 +94,9 @@ const USAGE = `Usage: npm run bench -- [options]
                        host may set it; by default V8 sizes it from the machine's memory and lets
                        garbage pile up far beyond what is live
   --concurrency K      the product works K mailboxes at a time (Settings: mailboxesAtATime) with at
-                       most K LN requests at once (default: the shipped 8 and the credential's 8)
+                       most K LN requests at once (default: the shipped settings)
+  --ln-requests N      at most N LN requests at once (the credential's Concurrent Requests),
+                       whatever --concurrency says
   --compare            first run the product one mailbox and one LN request at a time (the
                        sequential baseline) on the same data, then as asked, and print the speed-up
   --push-latency       instead: push latency in a real n8n 2.x (scripts/n8n), from a change in the
@@ -126,7 +130,7 @@ export function parseArgs(argv: string[]): Options & { help?: boolean } {
 			raw[flag.slice(2)] = true;
 			continue;
 		}
-		const known = ['--size', '--users', '--contacts', '--activities', '--events', '--attendees', '--latency-ms', '--seed', '--peer-sample', '--changes', '--emulator-keepalive-ms', '--workflow-heap-mb', '--concurrency', '--workers', '--worker-concurrency', '--users-per-shard'];
+		const known = ['--size', '--users', '--contacts', '--activities', '--events', '--attendees', '--latency-ms', '--seed', '--peer-sample', '--changes', '--emulator-keepalive-ms', '--workflow-heap-mb', '--concurrency', '--ln-requests', '--workers', '--worker-concurrency', '--users-per-shard'];
 		if (!known.includes(flag)) throw new UsageError(`Unknown option "${flag}"`);
 		const v = value ?? argv[++i];
 		if (v === undefined) throw new UsageError(`${flag} needs a value`);
@@ -158,6 +162,7 @@ export function parseArgs(argv: string[]): Options & { help?: boolean } {
 		keepAliveMs: raw['emulator-keepalive-ms'] === undefined ? undefined : whole('emulator-keepalive-ms', 5000),
 		workflowHeapMb: raw['workflow-heap-mb'] === undefined ? undefined : whole('workflow-heap-mb', 0),
 		concurrency: raw.concurrency === undefined ? undefined : whole('concurrency', 8),
+		lnRequests: raw['ln-requests'] === undefined ? undefined : whole('ln-requests', 8),
 		compare: raw.compare === true,
 		queue: raw.queue === true,
 		workers: whole('workers', 2),
@@ -175,6 +180,7 @@ export function parseArgs(argv: string[]): Options & { help?: boolean } {
 	if (options.users < 1) throw new UsageError('--users needs 1 or more');
 	if (options.workflowHeapMb !== undefined && options.workflowHeapMb < 64) throw new UsageError('--workflow-heap-mb needs 64 or more');
 	if (options.concurrency !== undefined && (options.concurrency < 1 || options.concurrency > 64)) throw new UsageError('--concurrency needs 1 to 64');
+	if (options.lnRequests !== undefined && (options.lnRequests < 1 || options.lnRequests > 64)) throw new UsageError('--ln-requests needs 1 to 64');
 	if (options.workers < 1 || options.workerConcurrency < 1) throw new UsageError('--workers and --worker-concurrency need 1 or more');
 	if (options.usersPerShard !== undefined && options.usersPerShard < 1) throw new UsageError('--users-per-shard needs 1 or more');
 	return options;
@@ -658,7 +664,8 @@ async function main(): Promise<void> {
 			emulators.ln.seed(emulators.tenant.ln);
 			emulators.graph.seed(emulators.tenant.graph);
 		}
-		const productAccess = options.concurrency === undefined ? access : { ...access, ln: { ...access.ln, maxConcurrentRequests: options.concurrency } };
+		const lnRequests = options.lnRequests ?? options.concurrency;
+		const productAccess = lnRequests === undefined ? access : { ...access, ln: { ...access.ln, maxConcurrentRequests: lnRequests } };
 		product = await runSeries('product', emulators, options, productAccess, horizonDays, distDir, withMailboxesAtATime(workflow, concurrency));
 		if (options.peer) {
 			// The same data again: a fresh copy of the generated tenant.
@@ -715,7 +722,7 @@ async function main(): Promise<void> {
 		latencyMs: options.latencyMs,
 		mode: 'single',
 		workers: 1,
-		concurrency: { mailboxesAtATime: concurrency, lnRequests: options.concurrency ?? null },
+		concurrency: { mailboxesAtATime: concurrency, lnRequests: options.lnRequests ?? options.concurrency ?? null },
 		baseline: baseline ? { runs: baseline.runs } : null,
 		speedUp,
 		workflowHeapMb: options.workflowHeapMb ?? null,

@@ -5,7 +5,7 @@ import type { LnApiMapping } from '../../../../lib/ln/contract';
 import { activityBody, activityKeyPath, attendeeBody, odataString, toActivity } from '../../../../lib/ln/records';
 import { LnApiError, type LnTransport } from '../../../../lib/ln/transport';
 import { SUBJECT_MAX } from '../../../../lib/sync/canonical';
-import { linkOriginOf, planAppointment, type AttendeeRecord } from '../../../../lib/sync/appointment-plan';
+import { linkOriginOf, planAppointment, type AttendeeRecord, type FoundContact } from '../../../../lib/sync/appointment-plan';
 import type { AppointmentPayload } from '../../../../lib/sync/exchange-plan';
 import { guardFailure } from '../../../../lib/sync/guard';
 import { lnFollowsMeeting } from '../../../../lib/sync/event-plan';
@@ -153,7 +153,11 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 			delete passThrough.appointment;
 			const syncUsers = await syncUsersOrRead(transport, mapping, givenUsers);
 			const users = new SyncUserIndex(syncUsers);
-			const plan = planAppointment(payload, syncUsers, dryRun ? new Map() : await contactsFor(transport, mapping, payload.attendees, users));
+			// The two reads do not depend on each other: one round trip less for every appointment.
+			const [contacts, found] = dryRun
+				? [new Map<string, FoundContact>(), undefined]
+				: await Promise.all([contactsFor(transport, mapping, payload.attendees, users), findByReference(transport, mapping, company, payload.reference)]);
+			const plan = planAppointment(payload, syncUsers, contacts);
 			if (dryRun) {
 				ledger.plan(mailbox, ref, `create LN appointment "${plan.fields.subject}" with ${plan.attendees.length} attendees`);
 				// A placeholder id lets the planned link that follows show what it would store.
@@ -161,7 +165,7 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 			}
 			for (const warning of plan.warnings) ledger.warn(mailbox, ref, warning);
 			const s = mapping.services;
-			let activity = await findByReference(transport, mapping, company, payload.reference);
+			let activity = found;
 			// Made from this event: now, or by a run that stopped before adding its attendees.
 			const madeFromThisEvent = !activity || activity.attendees.length === 0;
 			let action = 'existing';
