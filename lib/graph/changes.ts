@@ -235,7 +235,11 @@ async function finalPlan(graph: GraphTransport, snapshot: ExchangeSnapshot): Pro
 		for (const id of reread) snapshot.moved.set(id, await readEvent(graph, snapshot.mailbox, id));
 		snapshot.heldElsewhere ??= new Map();
 		for (const [mailbox, uids] of groupBy(plan.lookups, (l) => l.mailbox)) {
-			const found = await findByICalUIds(graph, mailbox, uids.map((l) => l.iCalUId));
+			const found = await findByICalUIds(graph, mailbox, uids.map((l) => l.iCalUId)).catch((error: unknown) => {
+				// A calendar the app may not read (or no such mailbox): her own run cannot take the meeting either.
+				if (error instanceof GraphApiError && (error.status === 403 || error.status === 404)) return new Map<string, null>();
+				throw error;
+			});
 			for (const { iCalUId } of uids) {
 				const event = found.get(iCalUId);
 				const holds = Boolean(event && !event.isCancelled && event.responseStatus?.response !== 'declined');

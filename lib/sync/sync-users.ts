@@ -111,8 +111,3 @@ export function ownerOf(event: Event, mailbox: string, users: SyncUserIndex, lac
 		.sort();
 	return candidates[0];
 }
-
-/** Whether the owner was chosen among the attendees (the organizer is no sync user), so her calendar may lack the meeting. */
-export function ownedByAttendee(event: Event, owner: string | undefined): boolean {
-	return Boolean(owner) && !event.isOrganizer && eventOrganizer(event) !== owner;
-}

@@ -478,6 +478,28 @@ describe('Event → Get Changes and Link to LN Activity', () => {
 		// Ann still has this one: hers to take, and Cat's run leaves it.
 		expect(bySubject('Zoe kept')).toMatchObject([{ action: 'skip', owner: 'ann@contoso.com' }]);
 		expect(annCopy(kept.iCalUId)).toBeDefined();
+
+		// A calendar the app may not read cannot take it either; a lookup that fails otherwise fails this read (the delta link stays).
+		const later = env.graph.createEvent('zoe@contoso.com', meeting('Zoe later', invited));
+		env.graph.faults.add({ kind: 'status', status: 403, match: { path: '/events', mailbox: 'ann@contoso.com' }, times: 0, body: { error: { code: 'ErrorAccessDenied', message: 'Access is denied.' } } });
+		try {
+			const denied = await runNode(env, changesNode('cat@contoso.com'), [{}], 'changes-owner');
+			expect(denied.items.filter((i) => i.json.subject === 'Zoe later').map((i) => i.json)).toMatchObject([{ action: 'createInLn', owner: 'cat@contoso.com' }]);
+		} finally {
+			env.graph.faults.clear();
+		}
+		env.graph.updateEvent('zoe@contoso.com', later.id!, { subject: 'Zoe later, moved' });
+		env.graph.faults.add({ kind: 'status', status: 503, match: { path: '/events', mailbox: 'ann@contoso.com' }, times: 0, headers: { 'Retry-After': '0' } });
+		try {
+			const failed = await runNode(env, changesNode('cat@contoso.com'), [{}], 'changes-owner');
+			expect(failed.items.filter((i) => i.json.subject === 'Zoe later, moved')).toEqual([]);
+			expect(JSON.stringify(failed.run.data.resultData.runData)).toMatch(/503/);
+		} finally {
+			env.graph.faults.clear();
+		}
+		// Reported again once Ann's calendar answers: she holds it, so it is hers.
+		const again = await runNode(env, changesNode('cat@contoso.com'), [{}], 'changes-owner');
+		expect(again.items.filter((i) => i.json.subject === 'Zoe later, moved').map((i) => i.json)).toMatchObject([{ action: 'skip', owner: 'ann@contoso.com' }]);
 	});
 
 	it('follows a linked series occurrence by occurrence: a moved one updates LN, a cancelled one cancels it', async () => {
