@@ -657,6 +657,7 @@ async function main(): Promise<void> {
 	let baseline: SeriesResult | undefined;
 	let peer: { sampleUsers: number; users: number; scale: number; scaled: boolean; measured: RunFigures[]; runs: RunFigures[] } | undefined;
 	const concurrency = options.concurrency ?? Number(settingOf(workflow, 'mailboxesAtATime')?.value ?? 8);
+	const lnRequests = options.lnRequests ?? options.concurrency;
 	try {
 		if (options.compare) {
 			progress('baseline: one mailbox and one LN request at a time');
@@ -664,7 +665,6 @@ async function main(): Promise<void> {
 			emulators.ln.seed(emulators.tenant.ln);
 			emulators.graph.seed(emulators.tenant.graph);
 		}
-		const lnRequests = options.lnRequests ?? options.concurrency;
 		const productAccess = lnRequests === undefined ? access : { ...access, ln: { ...access.ln, maxConcurrentRequests: lnRequests } };
 		product = await runSeries('product', emulators, options, productAccess, horizonDays, distDir, withMailboxesAtATime(workflow, concurrency));
 		if (options.peer) {
@@ -722,7 +722,7 @@ async function main(): Promise<void> {
 		latencyMs: options.latencyMs,
 		mode: 'single',
 		workers: 1,
-		concurrency: { mailboxesAtATime: concurrency, lnRequests: options.lnRequests ?? options.concurrency ?? null },
+		concurrency: { mailboxesAtATime: concurrency, lnRequests: lnRequests ?? null },
 		baseline: baseline ? { runs: baseline.runs } : null,
 		speedUp,
 		workflowHeapMb: options.workflowHeapMb ?? null,
