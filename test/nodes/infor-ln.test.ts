@@ -329,6 +329,38 @@ describe('Appointment → Create', () => {
 		expect(env.ln.list('100', 'attendees').filter((a) => a.activity === result.items[0].json.activity)).toHaveLength(5);
 	});
 
+	it('reads LN for 15 appointments at once, and a later item of the same meeting sees what the first made', async () => {
+		const count = 32;
+		const many = Array.from({ length: count }, (_, n) => ({ appointment: { ...appointment, subject: `Meeting ${n}`, reference: `REF-${n}` } }));
+		// REF-3 is in LN already; REF-5 comes twice (from two mailboxes of one run): created once, then found.
+		const existing = await runNode(env, create(), [{ appointment: { ...appointment, reference: 'REF-3' } }]);
+		many.push({ appointment: { ...many[5].appointment, subject: 'Meeting 5, again' } });
+		env.ln.log.clear();
+		const result = await runNode(env, create({ mailbox: 'bob@contoso.com' }), many);
+		expect(result.error).toBeUndefined();
+		const actions = result.items.map((item) => item.json.action);
+		expect(actions.filter((action) => action === 'created')).toHaveLength(count - 1);
+		expect(actions[3]).toBe('updated');
+		expect(result.items[3].json.activity).toBe(existing.items[0].json.activity);
+		expect(result.items[count].json).toMatchObject({ action: 'updated', activity: result.items[5].json.activity });
+		for (let n = 0; n < count; n++) expect(env.ln.list('100', 'activities').filter((a) => a.reference === `REF-${n}`)).toHaveLength(1);
+		// 32 references in three reads (15, 15, 2), their contacts (three e-mails to look up) in three, and
+		// the meeting that came twice reads both for itself — not two reads for every item.
+		expect(lnRequests('GET', 'Activities')).toHaveLength(4);
+		expect(lnRequests('GET', 'Contacts')).toHaveLength(4);
+	});
+
+	it('fails the items of a read-ahead that LN refused, naming each, and the others go on', async () => {
+		const many = Array.from({ length: 20 }, (_, n) => ({ appointment: { ...appointment, reference: `FAIL-${n}` } }));
+		env.ln.faults.add({ kind: 'status', status: 400, times: 1, match: { method: 'GET', path: '/Activities?' } });
+		const node = ln({ resource: 'appointment', operation: 'create', appointment: '={{ $json.appointment }}', mailbox: 'ann@contoso.com', syncUsers: users }, { continueOnFail: true });
+		const result = await runNode(env, node, many);
+		const failed = result.items.filter((item) => item.json.error);
+		expect(failed).toHaveLength(15);
+		expect(String(failed[0].json.error)).toMatch(/Appointment for Exchange event FAIL-0/);
+		expect(result.items.filter((item) => item.json.action === 'created')).toHaveLength(5);
+	});
+
 	it('refuses an appointment with a bad field, naming it', async () => {
 		const result = await runNode(env, create(), [{ appointment: { ...appointment, end: iso(NOW.plus({ days: 2 })) } }]);
 		expect(String(result.error?.message)).toMatch(/Exchange event "Exchange meeting" .*: field end .* is before start/);

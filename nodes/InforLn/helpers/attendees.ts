@@ -35,11 +35,16 @@ export async function matchAttendees(
 
 /** The LN contacts of the candidates' e-mails (sync users' mailboxes are employees, not looked up). */
 export async function contactsFor(transport: LnTransport, mapping: LnApiMapping, candidates: AppointmentAttendee[], users: SyncUserIndex): Promise<Map<string, FoundContact>> {
-	const emails = [...new Set(candidates.map((c) => normalizeEmail(c.email ?? '')).filter((email) => email && !users.byMailbox(email)))];
-	return findContactsByEmail(transport, mapping, emails);
+	return findContactsByEmail(transport, mapping, contactEmailsOf(candidates, users));
 }
 
-async function findContactsByEmail(transport: LnTransport, mapping: LnApiMapping, emails: string[]): Promise<Map<string, FoundContact>> {
+/** The e-mails of the candidates to look up among LN's contacts (sync users' mailboxes are employees). */
+export function contactEmailsOf(candidates: AppointmentAttendee[], users: SyncUserIndex): string[] {
+	return [...new Set(candidates.map((c) => normalizeEmail(c.email ?? '')).filter((email) => email && !users.byMailbox(email)))];
+}
+
+/** LN's contacts with these e-mails (normalized), 15 e-mails to a request. */
+export async function findContactsByEmail(transport: LnTransport, mapping: LnApiMapping, emails: string[]): Promise<Map<string, FoundContact>> {
 	const found = new Map<string, FoundContact>();
 	const f = mapping.contact;
 	const s = mapping.services;

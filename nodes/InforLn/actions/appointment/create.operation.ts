@@ -14,7 +14,7 @@ import { SyncUserIndex } from '../../../../lib/sync/sync-users';
 import { ledgerFor } from '../../../../lib/sync/report';
 import { isPastActivity, parseInstant } from '../../../../lib/sync/time';
 import { dryRunProperty, syncUsersProperty } from '../../descriptions/common';
-import { contactsFor, syncUsersOrRead } from '../../helpers/attendees';
+import { contactEmailsOf, contactsFor, findContactsByEmail, syncUsersOrRead } from '../../helpers/attendees';
 import { forEachItem, parseJsonParameter } from '../../helpers/execute';
 import { lnContext } from '../../transport';
 import { outcomeOf } from '../../../shared/errors';
@@ -78,6 +78,69 @@ async function findByReference(transport: LnTransport, mapping: LnApiMapping, co
 	return first ? toActivity(first, mapping, company) : undefined;
 }
 
+/** The first activity (lowest id) of each of these references, as findByReference gives one. */
+async function findByReferences(transport: LnTransport, mapping: LnApiMapping, company: string, references: string[]): Promise<Map<string, LnActivity>> {
+	const s = mapping.services;
+	const found = new Map<string, LnActivity>();
+	if (references.length === 0) return found;
+	const url = transport.url(s.syncService, s.activityEntitySet, {
+		$filter: references.map((reference) => `${mapping.activity.reference} eq ${odataString(reference)}`).join(' or '),
+		$expand: s.activityAttendeesNavigation,
+		$orderby: mapping.activity.id,
+	});
+	for (const raw of await transport.getAll(url)) {
+		const activity = toActivity(raw, mapping, company);
+		if (activity.reference && !found.has(activity.reference)) found.set(activity.reference, activity);
+	}
+	return found;
+}
+
+/** What an appointment needs read from LN before it is written. */
+interface LnReads {
+	contacts: Map<string, FoundContact>;
+	found: LnActivity | undefined;
+}
+
+/** Items whose reads are made together: one request for their references, one per 15 of their e-mails. */
+const READ_AHEAD_ITEMS = 15;
+
+/**
+ * The reads of a node run's appointments, made for a chunk of items at once when its first item starts,
+ * instead of two or more requests per item (a first sync creates thousands). What an item sees is as
+ * fresh as its chunk: a few round trips older than a read of its own. Only the first item of a reference
+ * uses them; a later one with the same reference comes after it (the items of one reference run in
+ * order) and reads for itself.
+ */
+class ReadAhead {
+	private readonly chunkOfItem = new Map<number, number[]>();
+	private readonly reads = new Map<number[], Promise<Map<number, LnReads>>>();
+
+	constructor(
+		firstOfReference: number[],
+		private readonly read: (itemIndexes: number[]) => Promise<Map<number, LnReads>>,
+	) {
+		for (let start = 0; start < firstOfReference.length; start += READ_AHEAD_ITEMS) {
+			const chunk = firstOfReference.slice(start, start + READ_AHEAD_ITEMS);
+			for (const i of chunk) this.chunkOfItem.set(i, chunk);
+		}
+	}
+
+	/** The reads of item `i`, or undefined when it reads for itself. */
+	async of(i: number): Promise<LnReads | undefined> {
+		const chunk = this.chunkOfItem.get(i);
+		if (!chunk) return undefined;
+		let reads = this.reads.get(chunk);
+		if (!reads) {
+			reads = this.read(chunk);
+			this.reads.set(chunk, reads);
+		}
+		const result = (await reads).get(i);
+		this.chunkOfItem.delete(i);
+		if (chunk.every((j) => !this.chunkOfItem.has(j))) this.reads.delete(chunk);
+		return result;
+	}
+}
+
 /** POST that survives a lost answer: when the outcome is unknown, look before sending again. */
 async function createOnce<T>(attempt: () => Promise<T>, lookup: () => Promise<T | undefined>): Promise<T> {
 	const first = await outcomeOf(attempt());
@@ -128,6 +191,14 @@ async function addAttendees(
 	return added;
 }
 
+interface ItemInput {
+	appointment: Partial<AppointmentPayload>;
+	mailbox: string;
+	syncUsers: SyncUser[];
+	users: SyncUserIndex;
+	dryRun: boolean;
+}
+
 /**
  * An LN appointment for an event that originated in Exchange, with its attendees linked.
  * Idempotent: the Exchange iCalUId is the activity's reference, and an existing activity with it is
@@ -137,26 +208,69 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 	const { transport, mapping, company, concurrency } = await lnContext.call(this);
 	const ledger = ledgerFor(this.getExecutionId());
 	const items = this.getInputData();
-	return forEachItem(
-		this,
-		(i) => `Appointment for Exchange event ${String((items[i].json.appointment as IDataObject | undefined)?.reference ?? items[i].json.iCalUId ?? i)}`,
-		async (i) => {
-			const input = parseJsonParameter<Partial<AppointmentPayload>>(this.getNodeParameter('appointment', i), 'Appointment') ?? {};
+	const referenceOf = (i: number) => String((items[i].json.appointment as IDataObject | undefined)?.reference ?? items[i].json.iCalUId ?? `#${i}`);
+	let syncUsersRead: Promise<SyncUser[]> | undefined;
+	const inputs = new Map<number, ItemInput>();
+	// Each item's parameters, parsed once (the read-ahead needs them before the item starts).
+	const inputOf = async (i: number): Promise<ItemInput> => {
+		let input = inputs.get(i);
+		if (!input) {
+			const appointment = parseJsonParameter<Partial<AppointmentPayload>>(this.getNodeParameter('appointment', i), 'Appointment') ?? {};
 			const mailbox = String(this.getNodeParameter('mailbox', i, '') ?? '');
 			const givenUsers = parseJsonParameter<SyncUser[]>(this.getNodeParameter('syncUsers', i, '[]'), 'Sync Users') ?? [];
-			const dryRun = this.getNodeParameter('dryRun', i, false) as boolean;
+			// Read from LN once for the node run when an item gives none.
+			const syncUsers = givenUsers.length > 0 ? givenUsers : await (syncUsersRead ??= syncUsersOrRead(transport, mapping, []));
+			input = { appointment, mailbox, syncUsers, users: new SyncUserIndex(syncUsers), dryRun: this.getNodeParameter('dryRun', i, false) as boolean };
+			inputs.set(i, input);
+		}
+		return input;
+	};
+	const firstOfReference = new Map<string, number>();
+	items.forEach((_, i) => {
+		if (!firstOfReference.has(referenceOf(i))) firstOfReference.set(referenceOf(i), i);
+	});
+	const readAhead = new ReadAhead([...firstOfReference.values()], async (itemIndexes) => {
+		const wanted = new Map<number, ItemInput>();
+		for (const i of itemIndexes) {
+			// An item whose parameters are wrong fails on its own, when it starts.
+			const input = await outcomeOf(inputOf(i));
+			if (input.ok && !input.value.dryRun && !validate(input.value.appointment)) wanted.set(i, input.value);
+		}
+		const emailsOf = (input: ItemInput) => contactEmailsOf(input.appointment.attendees ?? [], input.users);
+		const [contacts, found] = await Promise.all([
+			findContactsByEmail(transport, mapping, [...new Set([...wanted.values()].flatMap(emailsOf))]),
+			findByReferences(transport, mapping, company, [...new Set([...wanted.values()].map((input) => String(input.appointment.reference)))]),
+		]);
+		const reads = new Map<number, LnReads>();
+		for (const [i, input] of wanted) {
+			const mine = new Map<string, FoundContact>();
+			for (const email of emailsOf(input)) {
+				const contact = contacts.get(email);
+				if (contact) mine.set(email, contact);
+			}
+			reads.set(i, { contacts: mine, found: found.get(String(input.appointment.reference)) });
+		}
+		return reads;
+	});
+	return forEachItem(
+		this,
+		(i) => `Appointment for Exchange event ${referenceOf(i)}`,
+		async (i) => {
+			const { appointment: input, mailbox, syncUsers, users, dryRun } = await inputOf(i);
+			inputs.delete(i);
 			const problem = validate(input);
 			const ref = `event ${input.reference ?? '?'}${mailbox ? ` in ${mailbox}` : ''}`;
 			if (problem) throw new Error(`Exchange event "${input.subject ?? ''}" (${ref}): ${problem}`);
 			const payload = { ...input, mailbox: input.mailbox ?? mailbox, attendees: input.attendees ?? [] } as AppointmentPayload;
 			const passThrough = { ...items[i].json };
 			delete passThrough.appointment;
-			const syncUsers = await syncUsersOrRead(transport, mapping, givenUsers);
-			const users = new SyncUserIndex(syncUsers);
+			const ahead = dryRun ? undefined : await readAhead.of(i);
 			// The two reads do not depend on each other: one round trip less for every appointment.
 			const [contacts, found] = dryRun
 				? [new Map<string, FoundContact>(), undefined]
-				: await Promise.all([contactsFor(transport, mapping, payload.attendees, users), findByReference(transport, mapping, company, payload.reference)]);
+				: ahead
+					? [ahead.contacts, ahead.found]
+					: await Promise.all([contactsFor(transport, mapping, payload.attendees, users), findByReference(transport, mapping, company, payload.reference)]);
 			const plan = planAppointment(payload, syncUsers, contacts);
 			if (dryRun) {
 				ledger.plan(mailbox, ref, `create LN appointment "${plan.fields.subject}" with ${plan.attendees.length} attendees`);
@@ -213,6 +327,6 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 			return { ...passThrough, company, activity: activity.id, action, linkOrigin: linkOriginOf(payload, madeFromThisEvent), attendeesAdded: added, warnings: plan.warnings };
 		},
 		// One Exchange meeting is created in LN once, whichever mailboxes brought it.
-		{ limit: concurrency, keyOf: (i) => String((items[i].json.appointment as IDataObject | undefined)?.reference ?? items[i].json.iCalUId ?? `#${i}`) },
+		{ limit: concurrency, keyOf: referenceOf },
 	);
 }
