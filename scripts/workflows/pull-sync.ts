@@ -11,6 +11,8 @@ const SHARD_START = 'Shard start';
 /** Reads a setting in the per-shard part (the settings arrive with each user's item, the same for all). */
 const setting = (name: string) => `={{ $('${SHARD_START}').first().json.settings.${name} }}`;
 const syncUsersOfRun = `={{ $('${SHARD_START}').first().json.syncUsers }}`;
+/** The per-shard part's write-back nodes: the shard's settings and sync users. */
+const RUN: RunParameters = { dryRun: setting('dryRun'), syncUsers: syncUsersOfRun, mailboxesAtATime: setting('mailboxesAtATime') };
 /** A dry run when Settings says so, or when the status page asked for the plan of the next run. */
 const DRY_RUN = `Boolean($('Settings').first().json.dryRun) || $('${STATUS_WEBHOOK}').isExecuted`;
 /** A field of the sync user an item belongs to (followed back through the items it came from). */
@@ -289,7 +291,7 @@ export function pullSyncWorkflow(): Workflow {
 		mailboxesAtATime: setting('mailboxesAtATime'),
 		dryRun: setting('dryRun'),
 	});
-	addLnWriteBack(w, ['LN activities → Exchange', checked], [1760, 1180], setting('dryRun'), syncUsersOfRun);
+	addLnWriteBack(w, ['LN activities → Exchange', checked], [1760, 1180], RUN);
 
 	w.add({
 		name: 'Exchange changes of users',
@@ -314,7 +316,7 @@ export function pullSyncWorkflow(): Workflow {
 	});
 	w.connect(USERS_TO_SYNC, 'Exchange changes of users');
 	addMailboxRelease(w, [460, 1480], USERS_TO_SYNC);
-	addExchangeChangesToLn(w, 'Exchange changes of users', [720, 760], setting('dryRun'), syncUsersOfRun, '={{ $json.mailbox }}');
+	addExchangeChangesToLn(w, 'Exchange changes of users', [720, 760], RUN, '={{ $json.mailbox }}');
 
 	w.add({
 		name: 'User reports',
@@ -382,12 +384,21 @@ export function addLnCheck(w: WorkflowBuilder, syncNode: string, at: [number, nu
 	return 'Checked activity → Exchange';
 }
 
+/** Expressions the write-back nodes of a workflow share (pull and push). */
+export interface RunParameters {
+	dryRun: string;
+	syncUsers: string;
+	/** "Mailboxes at a Time" of the Exchange write nodes; the node's default when absent. */
+	mailboxesAtATime?: string;
+}
+
 /**
  * What LN must get after "Sync From LN Activity": attendee flags, attendance statuses, and changes
  * made in Exchange (then the new state is linked on the event). Shared by pull and push, and by
  * every sync node that feeds it.
  */
-export function addLnWriteBack(w: WorkflowBuilder, syncNodes: string[], at: [number, number], dryRun: string, syncUsers: string): void {
+export function addLnWriteBack(w: WorkflowBuilder, syncNodes: string[], at: [number, number], run: RunParameters): void {
+	const { dryRun, syncUsers } = run;
 	const [x, y] = at;
 	w.add(splitOut('Flags to write', [x, y - 140], 'flags'));
 	w.add({
@@ -440,6 +451,7 @@ export function addLnWriteBack(w: WorkflowBuilder, syncNodes: string[], at: [num
 			activity: '={{ $json.link.activity }}',
 			hash: '={{ $json.link.state.hash }}',
 			origin: '={{ $json.link.state.origin }}',
+			...atATime(run),
 			dryRun,
 		},
 	});
@@ -457,11 +469,11 @@ export function addExchangeChangesToLn(
 	w: WorkflowBuilder,
 	changesNode: string,
 	at: [number, number],
-	dryRun: string,
-	syncUsers: string,
+	run: RunParameters,
 	mailbox: string,
 	changesOutput = 0,
 ): void {
+	const { dryRun, syncUsers } = run;
 	const [x, y] = at;
 	w.add(switchNode('What changed?', [x, y], '={{ $json.action }}', [
 		{ value: 'createInLn', output: 'New in Exchange' },
@@ -478,16 +490,18 @@ export function addExchangeChangesToLn(
 		onError: 'continueErrorOutput',
 		parameters: { resource: 'appointment', operation: 'create', appointment: '={{ $json.appointment }}', mailbox: mailbox, syncUsers, updateIfExists: true, dryRun },
 	});
-	w.add(linkNode('Exchange: link appointment', [x + 520, y - 140], 'link', dryRun, '$json'));
+	w.add(linkNode('Exchange: link appointment', [x + 520, y - 140], 'link', run, '$json'));
 	w.add(updateActivityNode('LN: update from occurrence', [x + 260, y], syncUsers, dryRun));
-	w.add(linkNode('Exchange: link occurrence', [x + 520, y], 'link', dryRun, "$('What changed?').item.json"));
+	w.add(linkNode('Exchange: link occurrence', [x + 520, y], 'link', run, "$('What changed?').item.json"));
 	w.add(updateActivityNode('LN: cancel from occurrence', [x + 260, y + 140], syncUsers, dryRun));
-	w.add(linkNode('Exchange: unlink occurrence', [x + 520, y + 140], 'unlink', dryRun, "$('What changed?').item.json"));
+	w.add(linkNode('Exchange: unlink occurrence', [x + 520, y + 140], 'unlink', run, "$('What changed?').item.json"));
 	w.connect(changesNode, 'What changed?', changesOutput);
 	w.connect('What changed?', 'LN: create appointment', 0).connect('LN: create appointment', 'Exchange: link appointment');
 	w.connect('What changed?', 'LN: update from occurrence', 1).connect('LN: update from occurrence', 'Exchange: link occurrence');
 	w.connect('What changed?', 'LN: cancel from occurrence', 2).connect('LN: cancel from occurrence', 'Exchange: unlink occurrence');
 }
+
+const atATime = (run: RunParameters) => (run.mailboxesAtATime ? { mailboxesAtATime: run.mailboxesAtATime } : {});
 
 /** Writes the LN changes a sync node decided (`$json.update`) to the activity. */
 function updateActivityNode(name: string, position: [number, number], syncUsers: string, dryRun: string) {
@@ -503,7 +517,7 @@ function updateActivityNode(name: string, position: [number, number], syncUsers:
 }
 
 /** Link or unlink an event from the fields of a change item (`source` is an expression for it). */
-function linkNode(name: string, position: [number, number], linkAction: 'link' | 'unlink', dryRun: string, source: string) {
+function linkNode(name: string, position: [number, number], linkAction: 'link' | 'unlink', run: RunParameters, source: string) {
 	return {
 		name,
 		type: ours('microsoftExchange'),
@@ -524,7 +538,8 @@ function linkNode(name: string, position: [number, number], linkAction: 'link' |
 			hash: `={{ ${source}.hash ?? '' }}`,
 			// An appointment LN took from the event says where it came from; occurrence links are Exchange's.
 			origin: source === '$json' ? '={{ $json.linkOrigin }}' : 'exchange',
-			dryRun,
+			...atATime(run),
+			dryRun: run.dryRun,
 		},
 	};
 }

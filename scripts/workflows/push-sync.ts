@@ -205,10 +205,10 @@ export function pushSyncWorkflow(): Workflow {
 		dryRun: setting('dryRun'),
 	});
 	// LN reads the sync users itself when it must match new attendees.
-	addLnWriteBack(w, ['LN activity → Exchange', checked], [3620, 0], setting('dryRun'), '');
+	addLnWriteBack(w, ['LN activity → Exchange', checked], [3620, 0], { dryRun: setting('dryRun'), syncUsers: '' });
 
 	// New events and occurrences from Exchange go the same way as in the pull.
-	addExchangeChangesToLn(w, 'Kind of change', [1800, -760], setting('dryRun'), "={{ $('Add sync users').item.json.syncUsers }}", '={{ $json.mailbox }}', 2);
+	addExchangeChangesToLn(w, 'Kind of change', [1800, -760], { dryRun: setting('dryRun'), syncUsers: "={{ $('Add sync users').item.json.syncUsers }}" }, '={{ $json.mailbox }}', 2);
 
 	// ---------- Subscriptions ----------
 	w.add({ name: 'LN sync users', type: ours('inforLn'), typeVersion: 1, position: [760, 640], credentials: CREDENTIALS.ln, executeOnce: true, parameters: { resource: 'syncUser', operation: 'getMany', source: 'api', output: 'users' } });

@@ -402,6 +402,31 @@ describe('Event → Get Changes and Link to LN Activity', () => {
 		expect(third.items.map((i) => [i.json.activity, i.json.contentChanged, i.json.echo])).toEqual([['ACT000777', true, false]]);
 	});
 
+	it('links the events of several mailboxes at a time; a failed link fails the node after the others are stored', async () => {
+		const mailboxes = ['ann@contoso.com', 'bob@contoso.com', 'cat@contoso.com'];
+		const events = mailboxes.map((mailbox) => ({ mailbox, event: env.graph.createEvent(mailbox, meeting(`To link in ${mailbox}`)) }));
+		const input = events.map(({ mailbox, event }, n) => ({ mailbox, eventId: event.id, iCalUId: event.iCalUId, activity: `ACT00090${n}` }));
+		// The first mailbox's event is gone by the time it is linked.
+		env.graph.deleteEvent(mailboxes[0], String(events[0].event.id));
+		const node = (continueOnFail: boolean) =>
+			exchange(
+				{ resource: 'event', operation: 'linkToLnActivity', mailbox: { __rl: true, mode: 'email', value: '={{ $json.mailbox }}' }, eventId: '={{ $json.eventId }}', iCalUId: '={{ $json.iCalUId }}', company: '100', activity: '={{ $json.activity }}', hash: 'abcdef0123456789', origin: 'exchange', mailboxesAtATime: 2 },
+				{ continueOnFail },
+			);
+		const failed = await runNode(env, node(false), input);
+		expect(String(failed.error?.message)).toMatch(/Could not link event .* of ann@contoso.com to LN activity ACT000900/);
+		const linkOf = (mailbox: string, id: string) =>
+			env.graph.events(mailbox).find((e) => e.id === id)?.singleValueExtendedProperties?.find((p) => p.value.startsWith('ln:'))?.value;
+		expect(linkOf(mailboxes[1], String(events[1].event.id))).toBe('ln:100:activity:ACT000901');
+		expect(linkOf(mailboxes[2], String(events[2].event.id))).toBe('ln:100:activity:ACT000902');
+		const going = await runNode(env, node(true), input);
+		expect(going.items.map((i) => [i.json.mailbox, i.json.action])).toEqual([
+			['ann@contoso.com', 'failed'],
+			['bob@contoso.com', 'linked'],
+			['cat@contoso.com', 'linked'],
+		]);
+	});
+
 	it('leaves the delta link in a dry run: the real run after it gets the same change', async () => {
 		const created = env.graph.createEvent('cat@contoso.com', meeting('Seen twice'));
 		const first = await runNode(env, changesNode('cat@contoso.com'), [{}], 'changes-dry');

@@ -3,8 +3,8 @@ import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodePropertie
 import { checkedLnCompany, LN_CODE } from '../../../../lib/ln/contract';
 import { linkEvents, type LinkRequest } from '../../../../lib/graph/links';
 import { ledgerFor } from '../../../../lib/sync/report';
-import { dryRun, mailbox, mailboxValue, show } from '../../descriptions/common';
-import { output, syncStateOf, toNodeError } from '../../helpers/execute';
+import { dryRun, mailbox, mailboxesAtATime, mailboxValue, show } from '../../descriptions/common';
+import { mailboxesAtATimeOf, mapLimit, output, syncStateOf, toNodeError } from '../../helpers/execute';
 import { graphTransport, linkKeyOf } from '../../../shared/graph-transport';
 
 const operations = ['linkToLnActivity'];
@@ -54,6 +54,7 @@ export const description: INodeProperties[] = [
 		description: 'Where the event came from (decides conflicts under "origin wins")',
 		displayOptions: where,
 	},
+	mailboxesAtATime('event', operations),
 	dryRun('event', operations),
 ];
 
@@ -94,13 +95,17 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 	}
 	const isDryRun = this.getNodeParameter('dryRun', 0, false) as boolean;
 	const graph = isDryRun ? undefined : await graphTransport.call(this);
-	for (const [mailboxAddress, entries] of byMailbox) {
+	const atATime = mailboxesAtATimeOf(this, this.getNodeParameter('mailboxesAtATime', 0, undefined), 'Link');
+	// Mailboxes are linked several at a time (each still within its own 4 requests). Without Continue On
+	// Fail, a failed link fails the node after the other mailboxes' links are stored.
+	const perMailbox = await mapLimit([...byMailbox], atATime, async ([mailboxAddress, entries]): Promise<INodeExecutionData[] | Error> => {
+		const linked: INodeExecutionData[] = [];
 		if (!graph) {
 			for (const { index, link } of entries) {
 				ledger.plan(mailboxAddress, `activity ${link.activity}`, `link event ${link.eventId} to LN activity ${link.activity}`);
-				out.push(output({ mailbox: mailboxAddress, ...link, dryRun: true, action: 'link' } as unknown as IDataObject, index));
+				linked.push(output({ mailbox: mailboxAddress, ...link, dryRun: true, action: 'link' } as unknown as IDataObject, index));
 			}
-			continue;
+			return linked;
 		}
 		const state = syncStateOf(this);
 		const outcomes = await linkEvents(graph, mailboxAddress, entries.map((e) => e.link), linkKeyOf(graph), (eventId, changeKey) => state.noteEcho(mailboxAddress, eventId, changeKey));
@@ -109,13 +114,18 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 			if (!outcome.ok) {
 				const message = `Could not link event ${outcome.request.eventId} of ${mailboxAddress} to LN activity ${outcome.request.activity}: ${outcome.error}`;
 				ledger.error(mailboxAddress, `activity ${outcome.request.activity}`, 'transient', message);
-				if (!this.continueOnFail()) throw toNodeError(this, new Error(message), index, 'Link');
-				out.push(output({ mailbox: mailboxAddress, ...outcome.request, action: 'failed', error: message } as unknown as IDataObject, index));
+				if (!this.continueOnFail()) return toNodeError(this, new Error(message), index, 'Link');
+				linked.push(output({ mailbox: mailboxAddress, ...outcome.request, action: 'failed', error: message } as unknown as IDataObject, index));
 				continue;
 			}
 			if (!outcome.request.remove) ledger.count(mailboxAddress, 'eventsLinked');
-			out.push(output({ mailbox: mailboxAddress, ...outcome.request, action: outcome.request.remove ? 'unlinked' : 'linked' } as unknown as IDataObject, index));
+			linked.push(output({ mailbox: mailboxAddress, ...outcome.request, action: outcome.request.remove ? 'unlinked' : 'linked' } as unknown as IDataObject, index));
 		}
+		return linked;
+	});
+	for (const result of perMailbox) {
+		if (result instanceof Error) throw result;
+		out.push(...result);
 	}
 	return out;
 }
