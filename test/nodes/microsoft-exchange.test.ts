@@ -337,6 +337,12 @@ describe('Event → Sync From LN Activity', () => {
 		const changed = await runNode(env, changesOnly, [asLnHoldsIt]);
 		expect(changed.items).toHaveLength(1);
 		expect(changed.items[0].json).toMatchObject({ activity: 'A4', update: { fields: { location: 'Room 7' } }, attendance: [{ status: 'Accepted' }] });
+
+		// A skipped activity (here: beyond the horizon) is left out too; the run report has its reason.
+		const later = activity('A5', { start: iso(NOW.plus({ days: 400 })), end: iso(NOW.plus({ days: 400, hours: 1 })) }) as unknown as IDataObject;
+		const every = await runNode(env, syncNode('ann@contoso.com'), [later]);
+		expect(every.items.filter((item) => item.json.activity === 'A5').map((item) => [item.json.action, item.json.reason])).toEqual([['skip', 'starts after the horizon of 365 days']]);
+		expect((await runNode(env, changesOnly, [later])).items.filter((item) => item.json.activity === 'A5')).toEqual([]);
 	});
 
 	it('does every write exactly once through a 429 MailboxConcurrency storm', async () => {
@@ -416,7 +422,7 @@ describe('Event → Get Changes and Link to LN Activity', () => {
 		const failed = await runNode(env, node(false), input);
 		expect(String(failed.error?.message)).toMatch(/Could not link event .* of ann@contoso.com to LN activity ACT000900/);
 		const linkOf = (mailbox: string, id: string) =>
-			env.graph.events(mailbox).find((e) => e.id === id)?.singleValueExtendedProperties?.find((p) => p.value.startsWith('ln:'))?.value;
+			env.graph.events(mailbox).find((e) => e.id === id)?.singleValueExtendedProperties?.find((p) => p.value?.startsWith('ln:'))?.value;
 		expect(linkOf(mailboxes[1], String(events[1].event.id))).toBe('ln:100:activity:ACT000901');
 		expect(linkOf(mailboxes[2], String(events[2].event.id))).toBe('ln:100:activity:ACT000902');
 		const going = await runNode(env, node(true), input);

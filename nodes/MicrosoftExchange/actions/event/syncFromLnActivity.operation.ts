@@ -96,7 +96,7 @@ export const description: INodeProperties[] = [
 			{
 				name: 'Changes Only',
 				value: 'changes',
-				description: 'Leaves out the activities that are unchanged, with nothing for LN to do and nothing to report (a run without changes outputs nothing)',
+				description: 'Leaves out the activities with nothing for LN to do and no warning: unchanged, or skipped (the run report lists each skip with its reason). A run without changes outputs nothing.',
 			},
 		],
 		default: 'all',
@@ -106,9 +106,12 @@ export const description: INodeProperties[] = [
 	dryRun('event', operations),
 ];
 
-/** Unchanged, nothing for LN to write, nothing to report: what "Changes Only" leaves out. */
+/**
+ * What "Changes Only" leaves out: unchanged or skipped, nothing for LN to write, no warning or conflict
+ * (the run report lists a skip with its reason all the same).
+ */
 function isQuiet(item: ActivityPlanItem): boolean {
-	return item.action === 'unchanged' && !item.update && item.flags.length === 0 && item.attendance.length === 0 && item.warnings.length === 0 && !item.conflict;
+	return (item.action === 'unchanged' || item.action === 'skip') && !item.update && item.flags.length === 0 && item.attendance.length === 0 && item.warnings.length === 0 && !item.conflict;
 }
 /**
  * LN activities → Exchange events for a mailbox: create, update only what changed, cancel or
