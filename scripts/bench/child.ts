@@ -8,7 +8,7 @@
  */
 import { performance } from 'node:perf_hooks';
 
-import type { IDataObject } from 'n8n-workflow';
+import type { IDataObject, ITaskData } from 'n8n-workflow';
 
 import { WorkflowRunner, type WorkflowJson } from '../../test/harness/workflow-runner';
 import { peerWorkflows, PEER_START, PEER_WRITE_NODES } from './peer-workflow';
@@ -42,8 +42,8 @@ export interface ChildResult {
 	executions: number;
 	/** The nodes during which the process reached its highest RSS (sampled every 100 ms), highest first. */
 	memoryByNode: Array<{ node: string; peakRssMb: number; heapUsedMb: number }>;
-	/** The nodes that took the most wall time, summed over their runs (a sub-workflow's node includes the nodes inside). */
-	timeByNode: Array<{ node: string; ms: number; runs: number }>;
+	/** The nodes that took the most wall time, summed over their runs (a sub-workflow's node includes the nodes inside), and the items they output. */
+	timeByNode: Array<{ node: string; ms: number; runs: number; itemsOut: number }>;
 	/** Node errors seen in the run (first few messages) and their number. */
 	errors: { count: number; samples: string[] };
 	error?: string;
@@ -128,7 +128,7 @@ async function runJob(job: ChildJob): Promise<ChildResult> {
 		}
 	};
 	const sampler = setInterval(sample, 100);
-	const time = new Map<string, { ms: number; runs: number }>();
+	const time = new Map<string, { ms: number; runs: number; items: number }>();
 	const additionalData = runner.additionalData.bind(runner);
 	runner.additionalData = (executionId, hooks) => {
 		const startedAt = new Map<string, number>();
@@ -137,10 +137,11 @@ async function runJob(job: ChildJob): Promise<ChildResult> {
 			startedAt.set(name, performance.now());
 			sample();
 		});
-		hooks.addHandler('nodeExecuteAfter', (name: string) => {
-			const spent = time.get(name) ?? { ms: 0, runs: 0 };
+		hooks.addHandler('nodeExecuteAfter', (name: string, taskData: ITaskData) => {
+			const spent = time.get(name) ?? { ms: 0, runs: 0, items: 0 };
 			spent.ms += performance.now() - (startedAt.get(name) ?? performance.now());
 			spent.runs++;
+			spent.items += (taskData?.data?.main ?? []).reduce((sum, output) => sum + (output?.length ?? 0), 0);
 			time.set(name, spent);
 			sample();
 			const left = (running.get(name) ?? 1) - 1;
@@ -210,7 +211,7 @@ async function runJob(job: ChildJob): Promise<ChildResult> {
 		timeByNode: [...time.entries()]
 			.sort((a, b) => b[1].ms - a[1].ms)
 			.slice(0, 10)
-			.map(([node, t]) => ({ node, ms: Math.round(t.ms), runs: t.runs })),
+			.map(([node, t]) => ({ node, ms: Math.round(t.ms), runs: t.runs, itemsOut: t.items })),
 		errors,
 		error: result.error ? String(result.error.stack ?? result.error.message) : undefined,
 	};
