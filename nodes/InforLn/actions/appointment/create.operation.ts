@@ -67,18 +67,12 @@ function validate(input: Partial<AppointmentPayload>): string | undefined {
 	return undefined;
 }
 
+/** The first activity (lowest id) with this reference. */
 async function findByReference(transport: LnTransport, mapping: LnApiMapping, company: string, reference: string): Promise<LnActivity | undefined> {
-	const s = mapping.services;
-	const url = transport.url(s.syncService, s.activityEntitySet, {
-		$filter: `${mapping.activity.reference} eq ${odataString(reference)}`,
-		$expand: s.activityAttendeesNavigation,
-		$orderby: mapping.activity.id,
-	});
-	const [first] = await transport.getAll(url, 1);
-	return first ? toActivity(first, mapping, company) : undefined;
+	return (await findByReferences(transport, mapping, company, [reference])).get(reference);
 }
 
-/** The first activity (lowest id) of each of these references, as findByReference gives one. */
+/** The first activity (lowest id) with each of these references, read in one request. */
 async function findByReferences(transport: LnTransport, mapping: LnApiMapping, company: string, references: string[]): Promise<Map<string, LnActivity>> {
 	const s = mapping.services;
 	const found = new Map<string, LnActivity>();
@@ -236,15 +230,15 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 			const input = await outcomeOf(inputOf(i));
 			if (input.ok && !input.value.dryRun && !validate(input.value.appointment)) wanted.set(i, input.value);
 		}
-		const emailsOf = (input: ItemInput) => contactEmailsOf(input.appointment.attendees ?? [], input.users);
+		const emailsOf = new Map([...wanted].map(([i, input]) => [i, contactEmailsOf(input.appointment.attendees ?? [], input.users)]));
 		const [contacts, found] = await Promise.all([
-			findContactsByEmail(transport, mapping, [...new Set([...wanted.values()].flatMap(emailsOf))]),
+			findContactsByEmail(transport, mapping, [...new Set([...emailsOf.values()].flat())]),
 			findByReferences(transport, mapping, company, [...new Set([...wanted.values()].map((input) => String(input.appointment.reference)))]),
 		]);
 		const reads = new Map<number, LnReads>();
 		for (const [i, input] of wanted) {
 			const mine = new Map<string, FoundContact>();
-			for (const email of emailsOf(input)) {
+			for (const email of emailsOf.get(i)!) {
 				const contact = contacts.get(email);
 				if (contact) mine.set(email, contact);
 			}
