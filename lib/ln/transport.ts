@@ -11,7 +11,7 @@ import {
 	type RetryPolicy,
 } from '../http/retry';
 import { redact } from '../http/redact';
-import type { Semaphore } from '../http/semaphore';
+import { mapLimit, type Semaphore } from '../http/semaphore';
 import type { HttpRequester, HttpRequestOptions, HttpResponse } from '../http/requester';
 import { TokenCache } from '../http/token-cache';
 import { LN_ODATA_ROOT } from './contract';
@@ -124,6 +124,8 @@ export interface LnEntity<T = Record<string, unknown>> {
 export interface LnPage<T = Record<string, unknown>> {
 	value: T[];
 	nextLink?: string;
+	/** `@odata.count`, when the request asked for it with `$count=true`. */
+	count?: number;
 }
 
 interface SendOptions {
@@ -179,7 +181,8 @@ export class LnTransport {
 		if (!body || !Array.isArray(body.value)) {
 			throw new LnApiError(response.statusCode, `LN answered ${url} without a "value" list`);
 		}
-		return { value: body.value, nextLink: body['@odata.nextLink'] };
+		const count = (body as { '@odata.count'?: unknown })['@odata.count'];
+		return { value: body.value, nextLink: body['@odata.nextLink'], ...(typeof count === 'number' ? { count } : {}) };
 	}
 
 	/**
@@ -188,22 +191,85 @@ export class LnTransport {
 	 * paging limits stops with an error.
 	 */
 	async getAll<T = Record<string, unknown>>(url: string, maxItems = Infinity): Promise<T[]> {
-		const maxPages = this.options.maxPages ?? DEFAULT_MAX_PAGES;
-		const itemCap = this.options.maxItems ?? DEFAULT_MAX_ITEMS;
 		const items: T[] = [];
-		let next: string | undefined = url;
+		await this.follow(url, url, items, new Set<string>(), maxItems);
+		return items.slice(0, maxItems);
+	}
+
+	/**
+	 * Every item of a collection ordered by a unique key (`$orderby` in `url`), up to `pagesAtATime`
+	 * pages read side by side: the first page brings the count and LN's page size; the others are read
+	 * by `$skip`/`$top`, each starting with the last item of the page before it. When a page does not
+	 * start there (a record was added or removed meanwhile, or LN ignored `$skip`), or LN gives no count,
+	 * the rest is read one page after the other by next links, as `getAll` does: a record that exists
+	 * throughout the read is never missed, whichever way it was read.
+	 */
+	async getAllSideBySide<T = Record<string, unknown>>(url: string, keyOf: (item: T) => string, pagesAtATime: number): Promise<T[]> {
+		if (/[?&]\$(top|skip|skiptoken|count)=/.test(url)) throw new Error(`getAllSideBySide pages by itself; ${shortUrl(url)} already has $top, $skip or $count`);
+		const withQuery = (query: string) => `${url}${url.includes('?') ? '&' : '?'}${query}`;
 		const seen = new Set<string>();
+		const firstUrl = withQuery('$count=true');
+		seen.add(firstUrl);
+		const first = await this.getPage<T>(firstUrl);
+		const items = [...first.value];
+		const pageSize = first.value.length;
+		const total = first.count;
+		if (!first.nextLink) return items;
+		if (total === undefined || pageSize < 2 || total <= pageSize) {
+			await this.follow(first.nextLink, url, items, seen);
+			return items;
+		}
+		this.checkLimits(url, Math.ceil(total / pageSize), total);
+		// Each page repeats the last item of the one before: pages of pageSize - 1 new items.
+		const starts: number[] = [];
+		for (let start = pageSize - 1; start < total - 1; start += pageSize - 1) starts.push(start);
+		const pages = await mapLimit(starts, Math.max(1, pagesAtATime), async (start) => {
+			const last = start === starts[starts.length - 1];
+			// The last page has no $top, so that records added at the end since the count are read too.
+			const pageUrl = withQuery(`$skip=${start}${last ? '' : `&$top=${pageSize}`}`);
+			try {
+				const page: T[] = [];
+				await this.follow(pageUrl, url, page, new Set<string>());
+				return page;
+			} catch (error) {
+				// LN refused $skip or $top: read by next links instead.
+				if (error instanceof LnApiError && (error.status === 400 || error.status === 501)) return undefined;
+				throw error;
+			}
+		});
+		let lastKey = keyOf(items[items.length - 1]);
+		for (const page of pages) {
+			if (!page || page.length === 0 || keyOf(page[0]) !== lastKey) {
+				const sequential: T[] = [...first.value];
+				await this.follow(first.nextLink, url, sequential, seen);
+				return sequential;
+			}
+			for (const item of page.slice(1)) items.push(item);
+			lastKey = keyOf(items[items.length - 1]);
+		}
+		return items;
+	}
+
+	/** Reads `next` and the pages after it into `items`; `url` names the read in errors. */
+	private async follow<T>(next: string | undefined, url: string, items: T[], seen: Set<string>, maxItems = Infinity): Promise<void> {
 		while (next && items.length < maxItems) {
 			if (seen.has(next)) throw new LnApiError(0, `LN returned the same next page link twice (${shortUrl(next)}); paging stopped`);
-			if (seen.size >= maxPages) throw new LnApiError(0, `LN paging stopped at the limit of ${maxPages} pages (${shortUrl(url)}); the read is incomplete`);
+			this.checkLimits(url, seen.size + 1, items.length);
 			if (!this.onGateway(next)) throw new LnApiError(0, `LN returned a next page link to another host (${safeOrigin(next)}); it is not followed, so that the token stays with the ION API gateway`);
 			seen.add(next);
 			const page: LnPage<T> = await this.getPage<T>(next);
 			items.push(...page.value);
-			if (items.length > itemCap) throw new LnApiError(0, `LN paging stopped at the limit of ${itemCap} items (${shortUrl(url)}); the read is incomplete`);
+			this.checkLimits(url, seen.size, items.length);
 			next = page.nextLink;
 		}
-		return items.slice(0, maxItems);
+	}
+
+	/** A read beyond the paging limits stops with an error: a server that pages forever. */
+	private checkLimits(url: string, pages: number, items: number): void {
+		const maxPages = this.options.maxPages ?? DEFAULT_MAX_PAGES;
+		const itemCap = this.options.maxItems ?? DEFAULT_MAX_ITEMS;
+		if (pages > maxPages) throw new LnApiError(0, `LN paging stopped at the limit of ${maxPages} pages (${shortUrl(url)}); the read is incomplete`);
+		if (items > itemCap) throw new LnApiError(0, `LN paging stopped at the limit of ${itemCap} items (${shortUrl(url)}); the read is incomplete`);
 	}
 
 	/** Whether a URL is on the ION API gateway (scheme, host and port). */
