@@ -952,7 +952,7 @@ function planExisting(activity: LnActivity, roles: Roles, mode: TargetMode, own:
 	const exChanged = !sameContent(exHash, stored);
 	const activityPast = isPastActivity(activity, options.now);
 	const eventPast = isPast(event, options.now);
-	const decision = mergeEdits({ lnCanonical, exCanonical, stored, lnChanged, exChanged, mode, origin, policy: options.policy });
+	const decision = mergeEdits({ lnCanonical, exCanonical, same: sameContent(lnHash, exHash), stored, lnChanged, exChanged, mode, origin, policy: options.policy });
 	let { toExchange, toLn } = decision;
 	const target = decision.target;
 	if (decision.conflicting.length > 0) {
@@ -992,7 +992,8 @@ function planExisting(activity: LnActivity, roles: Roles, mode: TargetMode, own:
 	// (The owner's edits of a copy are not LN's: the link keeps LN's values, so that they stay the owner's.)
 	const reached = { ...target };
 	for (const field of decision.toExchange) if (!toExchange.includes(field) && !ownersEdits.includes(field)) Object.assign(reached, { [field]: exCanonical[field] });
-	const reachedHash = syncHash(reached);
+	// Nothing for Exchange: what both sides reach is what Exchange holds.
+	const reachedHash = decision.toExchange.length === 0 ? exHash : syncHash(reached);
 	let stateWritten = false;
 	/** The link's new state: on the event itself, or on its series master for an occurrence. */
 	const storeState = (hash: string): Event['singleValueExtendedProperties'] => {
@@ -1142,6 +1143,8 @@ interface EditDecision {
 function mergeEdits(input: {
 	lnCanonical: CanonicalEvent;
 	exCanonical: CanonicalEvent;
+	/** Both sides hold the same content (their hashes say so). */
+	same: boolean;
 	stored: string;
 	lnChanged: boolean;
 	exChanged: boolean;
@@ -1149,8 +1152,8 @@ function mergeEdits(input: {
 	origin: Origin;
 	policy: ConflictPolicy;
 }): EditDecision {
-	const { lnCanonical, exCanonical, stored, lnChanged, exChanged, mode, origin, policy } = input;
-	const differing = changedFields(exCanonical, lnCanonical);
+	const { lnCanonical, exCanonical, same, stored, lnChanged, exChanged, mode, origin, policy } = input;
+	const differing = same ? [] : changedFields(exCanonical, lnCanonical);
 	const policyWinner: Origin = mode === 'copy' ? 'ln' : mode === 'follow' ? 'exchange' : policy === 'lnWins' ? 'ln' : policy === 'exchangeWins' ? 'exchange' : origin;
 	const byLn = lnChanged ? (fieldsChangedSince(stored, lnCanonical) ?? differing) : [];
 	const byExchange = exChanged ? (fieldsChangedSince(stored, exCanonical) ?? differing) : [];
@@ -1170,8 +1173,8 @@ function mergeEdits(input: {
 	}
 	return {
 		target,
-		toExchange: changedFields(exCanonical, target),
-		toLn: changedFields(lnCanonical, target),
+		toExchange: differing.length > 0 ? changedFields(exCanonical, target) : [],
+		toLn: differing.length > 0 ? changedFields(lnCanonical, target) : [],
 		byLn,
 		conflicting,
 		conflictWinner: conflicting.length > 0 ? policyWinner : undefined,
