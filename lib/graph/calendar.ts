@@ -148,50 +148,73 @@ export async function findByICalUIds(
 	uids: string[],
 	near: ReadonlyMap<string, string[]> = new Map(),
 ): Promise<Map<string, Event | null>> {
-	const list = [...new Set(uids)];
-	const singles = list.filter((uid) => !occurrenceDay(uid));
-	const byDay = new Map<string, string[]>();
-	for (const uid of list) {
-		const original = occurrenceDay(uid);
-		if (!original) continue;
-		const moved = (near.get(uid) ?? []).map((start) => DateTime.fromISO(start, { zone: 'utc' })).filter((start) => start.isValid);
-		const days = new Set([original, ...moved.map((start) => start.toISODate()!)]);
-		for (const day of days) byDay.set(day, [...(byDay.get(day) ?? []), uid]);
+	const found = (await findInMailboxes(graph, new Map([[mailbox, uids]]), near)).get(mailbox)!;
+	if (found instanceof Error) throw found;
+	return found;
+}
+
+/**
+ * `findByICalUIds` for several mailboxes at once, their lookups sharing `$batch` requests (a run that
+ * looks in each attendee's calendar for one meeting asks once, not once per attendee). Per mailbox:
+ * what was found, or the error its lookups met.
+ */
+export async function findInMailboxes(
+	graph: GraphTransport,
+	wanted: ReadonlyMap<string, string[]>,
+	near: ReadonlyMap<string, string[]> = new Map(),
+): Promise<Map<string, Map<string, Event | null> | GraphApiError>> {
+	const lookups: Array<{ mailbox: string; uids: string[]; request: BatchRequest }> = [];
+	const lookup = (mailbox: string, uids: string[], url: string) => lookups.push({ mailbox, uids, request: { id: String(lookups.length), method: 'GET', url, headers: READ_HEADERS } });
+	for (const [mailbox, uids] of wanted) {
+		const list = [...new Set(uids)];
+		const singles = list.filter((uid) => !occurrenceDay(uid));
+		const byDay = new Map<string, string[]>();
+		for (const uid of list) {
+			const original = occurrenceDay(uid);
+			if (!original) continue;
+			const moved = (near.get(uid) ?? []).map((start) => DateTime.fromISO(start, { zone: 'utc' })).filter((start) => start.isValid);
+			const days = new Set([original, ...moved.map((start) => start.toISODate()!)]);
+			for (const day of days) byDay.set(day, [...(byDay.get(day) ?? []), uid]);
+		}
+		for (let i = 0; i < singles.length; i += UIDS_PER_QUERY) {
+			const chunk = singles.slice(i, i + UIDS_PER_QUERY);
+			const query = new URLSearchParams({ $filter: chunk.map((uid) => `iCalUId eq '${uid.replace(/'/g, "''")}'`).join(' or '), $select: EVENT_FIELDS, $top: String(UIDS_PER_QUERY * 4) });
+			lookup(mailbox, chunk, `${userPath(mailbox)}/events?${query.toString()}`);
+		}
+		for (const [day, chunk] of byDay) {
+			// A day either side: the date in the iCalUId is the original start date, in whichever zone.
+			const from = new Date(Date.parse(`${day}T00:00:00Z`) - 86_400_000).toISOString();
+			const to = new Date(Date.parse(`${day}T00:00:00Z`) + 2 * 86_400_000).toISOString();
+			const query = new URLSearchParams({ startDateTime: from, endDateTime: to, $select: EVENT_FIELDS, $top: '200' });
+			lookup(mailbox, chunk, `${userPath(mailbox)}/calendarView?${query.toString()}`);
+		}
 	}
-	const lookups: Array<{ uids: string[]; request: BatchRequest }> = [];
-	for (let i = 0; i < singles.length; i += UIDS_PER_QUERY) {
-		const chunk = singles.slice(i, i + UIDS_PER_QUERY);
-		const query = new URLSearchParams({ $filter: chunk.map((uid) => `iCalUId eq '${uid.replace(/'/g, "''")}'`).join(' or '), $select: EVENT_FIELDS, $top: String(UIDS_PER_QUERY * 4) });
-		lookups.push({ uids: chunk, request: { id: String(lookups.length), method: 'GET', url: `${userPath(mailbox)}/events?${query.toString()}`, headers: READ_HEADERS } });
-	}
-	for (const [day, chunk] of byDay) {
-		// A day either side: the date in the iCalUId is the original start date, in whichever zone.
-		const from = new Date(Date.parse(`${day}T00:00:00Z`) - 86_400_000).toISOString();
-		const to = new Date(Date.parse(`${day}T00:00:00Z`) + 2 * 86_400_000).toISOString();
-		const query = new URLSearchParams({ startDateTime: from, endDateTime: to, $select: EVENT_FIELDS, $top: '200' });
-		lookups.push({ uids: chunk, request: { id: String(lookups.length), method: 'GET', url: `${userPath(mailbox)}/calendarView?${query.toString()}`, headers: READ_HEADERS } });
-	}
-	const result = new Map<string, Event | null>();
+	const results = new Map<string, Map<string, Event | null> | GraphApiError>([...wanted.keys()].map((mailbox) => [mailbox, new Map<string, Event | null>()]));
 	const responses = lookups.length ? await graph.batch(lookups.map((l) => l.request)) : new Map<string, BatchResponse>();
-	for (const lookup of lookups) {
-		const response = responses.get(lookup.request.id);
-		if (!response) continue;
-		throwIfFailed(response, mailbox);
+	for (const { mailbox, uids, request } of lookups) {
+		const result = results.get(mailbox)!;
+		const response = responses.get(request.id);
+		if (!response || result instanceof Error) continue;
+		const failure = failureOf(response, mailbox);
+		if (failure) {
+			results.set(mailbox, failure);
+			continue;
+		}
 		const found = (response.body as { value?: Event[] })?.value ?? [];
-		for (const uid of lookup.uids) {
+		for (const uid of uids) {
 			// An attendee's calendar may hold the meeting once; prefer the organizer's own item if both are there.
 			const matches = found.filter((e) => e.iCalUId === uid).sort((a, b) => Number(Boolean(b.isOrganizer)) - Number(Boolean(a.isOrganizer)));
 			const earlier = result.get(uid);
 			if (!earlier || (matches[0]?.isOrganizer && !earlier.isOrganizer)) result.set(uid, matches[0] ?? earlier ?? null);
 		}
 	}
-	return result;
+	return results;
 }
 
-function throwIfFailed(response: BatchResponse, mailbox: string): void {
-	if (response.status >= 200 && response.status < 300) return;
+function failureOf(response: BatchResponse, mailbox: string): GraphApiError | undefined {
+	if (response.status >= 200 && response.status < 300) return undefined;
 	const error = (response.body as { error?: { code?: string; message?: string } })?.error;
-	throw new GraphApiError(
+	return new GraphApiError(
 		response.status,
 		`Microsoft Graph answered ${response.status}${error?.code ? ` ${error.code}` : ''} for mailbox ${mailbox}: ${error?.message ?? 'no details'}`,
 		error?.code,
@@ -395,9 +418,11 @@ async function findCopiesAfterWrites(
 		}
 	}
 	const found = new Set<string>();
+	const present = await findInMailboxes(graph, new Map([...byMailbox].map(([mailbox, entries]) => [mailbox, entries.map((e) => e.uid)])), starts);
 	for (const [mailbox, entries] of byMailbox) {
-		const present = await findByICalUIds(graph, mailbox, entries.map((e) => e.uid), starts);
-		for (const entry of entries) if (present.get(entry.uid)) found.add(entry.key);
+		const inMailbox = present.get(mailbox)!;
+		if (inMailbox instanceof Error) throw inMailbox;
+		for (const entry of entries) if (inMailbox.get(entry.uid)) found.add(entry.key);
 	}
 	return found;
 }

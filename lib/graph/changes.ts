@@ -12,7 +12,7 @@ import {
 } from '../sync/exchange-plan';
 import { decodeOccurrences, decodeState, expandOurProperties, LN_KEY_PROPERTY, LN_OCCURRENCES_PROPERTY, LN_STATE_PROPERTY, propertyValue, seriesKey } from '../sync/link';
 import type { SyncUserIndex } from '../sync/sync-users';
-import { EVENT_FIELDS, findByICalUIds, occurrenceDay, readLinks, READ_HEADERS, userPath, type MailboxLinks } from './calendar';
+import { EVENT_FIELDS, findInMailboxes, occurrenceDay, readLinks, READ_HEADERS, userPath, type MailboxLinks } from './calendar';
 import { normalizeKey } from './sync-state';
 import { GraphApiError, type GraphTransport } from './transport';
 
@@ -89,7 +89,9 @@ async function readDelta(graph: GraphTransport, first: string, pageSize: number)
 export async function getChanges(graph: GraphTransport, request: ChangesRequest): Promise<ChangesResult> {
 	const { mailbox, now } = request;
 	const window = windowFor(now, request.horizonDays);
-	const pageSize = request.pageSize ?? 100;
+	// A first read of a busy calendar (occurrences of a year included) in fewer pages; Exchange may answer
+	// with smaller ones, and then there are more.
+	const pageSize = request.pageSize ?? 200;
 	let fullRead = false;
 	let fullReadReason: string | undefined;
 	let cursor = request.cursor;
@@ -234,14 +236,17 @@ async function finalPlan(graph: GraphTransport, snapshot: ExchangeSnapshot): Pro
 		snapshot.moved ??= new Map();
 		for (const id of reread) snapshot.moved.set(id, await readEvent(graph, snapshot.mailbox, id));
 		snapshot.heldElsewhere ??= new Map();
-		for (const [mailbox, uids] of groupBy(plan.lookups, (l) => l.mailbox)) {
-			const found = await findByICalUIds(graph, mailbox, uids.map((l) => l.iCalUId)).catch((error: unknown) => {
+		const byMailbox = groupBy(plan.lookups, (l) => l.mailbox);
+		const found = await findInMailboxes(graph, new Map([...byMailbox].map(([mailbox, uids]) => [mailbox, uids.map((l) => l.iCalUId)])));
+		for (const [mailbox, uids] of byMailbox) {
+			let inMailbox = found.get(mailbox)!;
+			if (inMailbox instanceof Error) {
 				// A calendar the app may not read (or no such mailbox): her own run cannot take the meeting either.
-				if (error instanceof GraphApiError && (error.status === 403 || error.status === 404)) return new Map<string, null>();
-				throw error;
-			});
+				if (inMailbox.status !== 403 && inMailbox.status !== 404) throw inMailbox;
+				inMailbox = new Map<string, null>();
+			}
 			for (const { iCalUId } of uids) {
-				const event = found.get(iCalUId);
+				const event = inMailbox.get(iCalUId);
 				const holds = Boolean(event && !event.isCancelled && event.responseStatus?.response !== 'declined');
 				snapshot.heldElsewhere.set(iCalUId, (snapshot.heldElsewhere.get(iCalUId) ?? new Map<string, boolean>()).set(mailbox, holds));
 			}

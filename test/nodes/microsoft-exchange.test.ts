@@ -238,6 +238,26 @@ describe('Event → Sync From LN Activity', () => {
 		expect(ourEvents('bob@contoso.com')).toHaveLength(0);
 	});
 
+	it("looks for every invited sync user's copy of the meetings it created in shared $batch requests, not one per attendee", async () => {
+		const withCat = (id: string) => {
+			const source = activity(id);
+			return { ...source, attendees: [...source.attendees, attendee(4, { activity: id, role: 'Required', type: 'Employee', code: 'E003', email: 'cat@contoso.com' })] };
+		};
+		const result = await runNode(env, syncNode('ann@contoso.com'), [withCat('A1'), withCat('A2')] as unknown as IDataObject[]);
+		expect(result.error).toBeUndefined();
+		for (const item of result.items) {
+			expect(item.json).toMatchObject({ action: 'create', mode: 'meeting' });
+			// Both copies were there when Ann's run looked: Bob's and Cat's lines count as synchronized at once.
+			expect((item.json.flags as Array<{ sequence: number; synchronized: boolean }>).filter((f) => f.sequence === 2 || f.sequence === 4)).toEqual([
+				expect.objectContaining({ sequence: 2, synchronized: true }),
+				expect.objectContaining({ sequence: 4, synchronized: true }),
+			]);
+		}
+		const lookups = env.graph.log.all().filter((r) => r.batchSeq !== undefined && r.method === 'GET' && /iCalUId[+ ]eq/.test(decodeURIComponent(r.query)));
+		expect(new Set(lookups.map((r) => r.mailbox))).toEqual(new Set(['bob@contoso.com', 'cat@contoso.com']));
+		expect(new Set(lookups.map((r) => r.batchSeq)).size).toBe(1);
+	});
+
 	it("takes a user's activities as one list item (Infor LN's One Item per Input Item) as it takes one item per activity", async () => {
 		const listOf = (activities: unknown[]) => [{ employee: 'E001', activities } as unknown as IDataObject];
 		const listed = await runNode(env, syncNode('ann@contoso.com'), listOf([activity('A1'), activity('A3')]));
@@ -377,17 +397,17 @@ describe('Event → Get Changes and Link to LN Activity', () => {
 	});
 
 	it('reports new events over several delta pages, and again on the next run until they are linked', async () => {
-		for (let i = 0; i < 125; i++) env.graph.createEvent('cat@contoso.com', meeting(`Event ${i}`));
+		for (let i = 0; i < 250; i++) env.graph.createEvent('cat@contoso.com', meeting(`Event ${i}`));
 		const first = await runNode(env, changesNode('cat@contoso.com'), [{}], 'changes-1');
 		const created = first.items.filter((i) => i.json.action === 'createInLn');
-		expect(created).toHaveLength(125);
-		expect(new Set(created.map((i) => i.json.eventId)).size).toBe(125);
+		expect(created).toHaveLength(250);
+		expect(new Set(created.map((i) => i.json.eventId)).size).toBe(250);
 		expect(created[0].json.appointment).toMatchObject({ subject: expect.stringMatching(/^Event /), attendees: [{ email: 'cat@contoso.com', role: 'MeetingOrganizer' }] });
 		expect(env.graph.log.all().filter((r) => r.path.endsWith('calendarView/delta')).length).toBeGreaterThanOrEqual(2);
 		env.graph.log.clear();
 		const second = await runNode(env, changesNode('cat@contoso.com'), [{}], 'changes-1');
 		// They were handed to LN last time but never linked: they come again, so nothing is lost.
-		expect(second.items.filter((i) => i.json.action === 'createInLn')).toHaveLength(125);
+		expect(second.items.filter((i) => i.json.action === 'createInLn')).toHaveLength(250);
 		expect(env.graph.log.all().filter((r) => r.path.endsWith('calendarView/delta'))).toHaveLength(1);
 	});
 
