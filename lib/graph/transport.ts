@@ -13,7 +13,7 @@ import { KNOWN_GRAPH_HOSTS, type GraphEndpoints } from './clouds';
 import { ErrorMappingHandler, GraphApiError, GraphAuthError, toGraphApiError } from './errors';
 import { BatchedUrls, fail, failureOfCall, IdempotentRequest, shortPath } from './middleware/context';
 import { MailboxGateHandler, type GraphGates } from './middleware/gate';
-import { GraphHeadersHandler } from './middleware/headers';
+import { addPreference, GraphHeadersHandler, IMMUTABLE_ID_PREFERENCE } from './middleware/headers';
 import { RequestLogHandler, type GraphRequestInfo } from './middleware/log';
 import { RetryHandler } from './middleware/retry';
 import { RequesterHandler } from './middleware/send';
@@ -238,11 +238,17 @@ export class GraphTransport {
 				const body = await this.post<{ responses?: Array<{ id: string; status: number; headers?: Record<string, string>; body?: unknown }> }>(
 					'/$batch',
 					{
+						// Each inner request carries its own headers (the batch's are not passed on): immutable ids here too.
 						requests: pending.map(({ id, method, url, headers, body, dependsOn }) => ({
 							id,
 							method,
 							url,
-							...(body !== undefined ? { body, headers: { 'Content-Type': 'application/json', ...(headers ?? {}) } } : headers ? { headers } : {}),
+							...(body !== undefined ? { body } : {}),
+							headers: {
+								...(body !== undefined ? { 'Content-Type': 'application/json' } : {}),
+								...(headers ?? {}),
+								Prefer: addPreference(headers?.Prefer, IMMUTABLE_ID_PREFERENCE),
+							},
 							...(dependsOn && dependsOn.length ? { dependsOn } : {}),
 						})),
 					},

@@ -328,6 +328,11 @@ describe('Graph transport', () => {
 			expect(sleeps).toEqual([5000]);
 			const first = (graphCalls(srv)[0].json as { requests: Array<{ headers: Record<string, string> }> }).requests[0];
 			expect(first.headers['Content-Type']).toBe('application/json');
+			// Inner requests get none of the batch's headers: each asks for immutable ids itself, reads too.
+			expect(first.headers.Prefer).toBe('IdType="ImmutableId"');
+			await transport(srv).batch([{ id: 'r', method: 'GET', url: '/users/a@contoso.com/events', headers: { Prefer: 'outlook.body-content-type="text"' } }]);
+			const read = (graphCalls(srv).at(-1)!.json as { requests: Array<{ headers: Record<string, string> }> }).requests[0];
+			expect(read.headers).toEqual({ Prefer: 'outlook.body-content-type="text", IdType="ImmutableId"' });
 		} finally {
 			await srv.close();
 		}
