@@ -14,7 +14,7 @@ import { decodeOccurrences, decodeState, expandOurProperties, LN_KEY_PROPERTY, L
 import type { SyncUserIndex } from '../sync/sync-users';
 import { EVENT_FIELDS, findInMailboxes, occurrenceDay, readLinks, READ_HEADERS, userPath, type MailboxLinks } from './calendar';
 import { normalizeKey } from './sync-state';
-import { GraphApiError, type GraphTransport } from './transport';
+import { GraphApiError, type BatchResponse, type GraphTransport } from './transport';
 
 export type { AppointmentPayload, ExchangeChange } from '../sync/exchange-plan';
 
@@ -89,9 +89,7 @@ async function readDelta(graph: GraphTransport, first: string, pageSize: number)
 export async function getChanges(graph: GraphTransport, request: ChangesRequest): Promise<ChangesResult> {
 	const { mailbox, now } = request;
 	const window = windowFor(now, request.horizonDays);
-	// A first read of a busy calendar (occurrences of a year included) in fewer pages; Exchange may answer
-	// with smaller ones, and then there are more.
-	const pageSize = request.pageSize ?? 200;
+	const pageSize = request.pageSize ?? 100;
 	let fullRead = false;
 	let fullReadReason: string | undefined;
 	let cursor = request.cursor;
@@ -127,34 +125,55 @@ export async function getChanges(graph: GraphTransport, request: ChangesRequest)
 	};
 }
 
+/**
+ * Series masters with their occurrences in the window, read through `$batch` (a master and its
+ * occurrences side by side, ten series a request); a master that is gone has no occurrences.
+ * `knownLinks`: the occurrence links already read, for a master that is not ours or gone.
+ */
 async function loadSeries(
 	graph: GraphTransport,
 	mailbox: string,
-	masterId: string,
+	masterIds: string[],
 	request: ChangesRequest,
-	knownLinks: SeriesInfo['links'] = [],
-): Promise<SeriesInfo> {
-	const base = `${userPath(mailbox)}/events/${encodeURIComponent(masterId)}`;
-	let master: EventWithProps | undefined;
-	try {
-		master = await graph.get<EventWithProps>(
-			`${base}?${new URLSearchParams({ $select: EVENT_FIELDS, $expand: expandOurProperties(LN_KEY_PROPERTY, LN_OCCURRENCES_PROPERTY) }).toString()}`,
-			READ_HEADERS,
-		);
-	} catch (error) {
-		if (!(error instanceof GraphApiError) || error.status !== 404) throw error;
-	}
+	knownLinks: (masterId: string) => SeriesInfo['links'] = () => [],
+): Promise<Map<string, SeriesInfo>> {
 	const window = windowFor(request.now, request.horizonDays);
-	const instances = new Map<string, EventWithProps>();
-	if (master) {
-		const query = new URLSearchParams({ startDateTime: window.start.toISO()!, endDateTime: window.end.toISO()!, $select: EVENT_FIELDS, $top: '500' });
-		for (const instance of await graph.getAll<EventWithProps>(`${base}/instances?${query.toString()}`, READ_HEADERS)) {
-			instances.set(instance.id!, instance);
+	const base = (masterId: string) => `${userPath(mailbox)}/events/${encodeURIComponent(masterId)}`;
+	const masterQuery = new URLSearchParams({ $select: EVENT_FIELDS, $expand: expandOurProperties(LN_KEY_PROPERTY, LN_OCCURRENCES_PROPERTY) }).toString();
+	const instancesQuery = new URLSearchParams({ startDateTime: window.start.toISO()!, endDateTime: window.end.toISO()!, $select: EVENT_FIELDS, $top: '500' }).toString();
+	const responses = masterIds.length
+		? await graph.batch(
+				masterIds.flatMap((masterId, i) => [
+					{ id: `${i}.master`, method: 'GET' as const, url: `${base(masterId)}?${masterQuery}`, headers: READ_HEADERS },
+					{ id: `${i}.instances`, method: 'GET' as const, url: `${base(masterId)}/instances?${instancesQuery}`, headers: READ_HEADERS },
+				]),
+			)
+		: new Map<string, BatchResponse>();
+	const loaded = new Map<string, SeriesInfo>();
+	for (const [i, masterId] of masterIds.entries()) {
+		const masterAnswer = responses.get(`${i}.master`);
+		const instancesAnswer = responses.get(`${i}.instances`);
+		if (!masterAnswer || !instancesAnswer) throw new GraphApiError(0, `Microsoft Graph gave no answer for series ${masterId} in mailbox ${mailbox}`, undefined, mailbox);
+		let master: EventWithProps | undefined;
+		const instances = new Map<string, EventWithProps>();
+		if (masterAnswer.status !== 404) {
+			master = answerBody<EventWithProps>(masterAnswer, mailbox, `series ${masterId}`);
+			const page = answerBody<{ value?: EventWithProps[]; '@odata.nextLink'?: string }>(instancesAnswer, mailbox, `the occurrences of series ${masterId}`);
+			const more = page['@odata.nextLink'] ? await graph.getAll<EventWithProps>(page['@odata.nextLink'], READ_HEADERS) : [];
+			for (const instance of [...(page.value ?? []), ...more]) instances.set(instance.id!, instance);
 		}
+		const ours = propertyValue(master?.singleValueExtendedProperties, LN_KEY_PROPERTY) === seriesKey(request.company);
+		const links = ours ? decodeOccurrences(propertyValue(master?.singleValueExtendedProperties, LN_OCCURRENCES_PROPERTY)) : knownLinks(masterId);
+		loaded.set(masterId, { master, instances, links });
 	}
-	const ours = propertyValue(master?.singleValueExtendedProperties, LN_KEY_PROPERTY) === seriesKey(request.company);
-	const links = ours ? decodeOccurrences(propertyValue(master?.singleValueExtendedProperties, LN_OCCURRENCES_PROPERTY)) : knownLinks;
-	return { master, instances, links };
+	return loaded;
+}
+
+/** The body of a successful answer inside `$batch`; a failed one becomes the error it names. */
+function answerBody<T>(answer: BatchResponse, mailbox: string, what: string): T {
+	if (answer.status >= 200 && answer.status < 300) return answer.body as T;
+	const error = (answer.body as { error?: { code?: string; message?: string } })?.error;
+	throw new GraphApiError(answer.status, `Microsoft Graph answered ${answer.status}${error?.code ? ` ${error.code}` : ''} reading ${what} in mailbox ${mailbox}: ${error?.message ?? 'no details'}`, error?.code, mailbox);
 }
 
 function snapshotOf(request: ChangesRequest, items: EventWithProps[], echoes: EventWithProps[], links: MailboxLinks): ExchangeSnapshot {
@@ -221,9 +240,9 @@ async function classifyAll(
 	const snapshot = snapshotOf(request, fresh, echoes, links);
 	const reported = new Set(fresh.map((i) => i.id));
 	snapshot.items = [...fresh, ...(await pendingStillOpen(graph, mailbox, pending, snapshot, reported))];
-	for (const id of new Set(snapshot.items.filter((i) => i.seriesMasterId && !i['@removed']).map((i) => i.seriesMasterId!))) {
-		snapshot.series.set(id, await loadSeries(graph, mailbox, id, request, snapshot.series.get(id)?.links));
-	}
+	const masterIds = [...new Set(snapshot.items.filter((i) => i.seriesMasterId && !i['@removed']).map((i) => i.seriesMasterId!))];
+	const known = new Map(snapshot.series);
+	for (const [id, info] of await loadSeries(graph, mailbox, masterIds, request, (masterId) => known.get(masterId)?.links ?? [])) snapshot.series.set(id, info);
 	return (await finalPlan(graph, snapshot)).changes;
 }
 
@@ -317,9 +336,9 @@ export async function getEventChange(graph: GraphTransport, request: ChangesRequ
 		return { mailbox, eventId: event.id ?? eventId, iCalUId: event.iCalUId ?? undefined, changeType: 'changed', type: 'seriesMaster', action: 'skip', reason: 'a recurring series: its occurrences reach LN with the next pull' };
 	}
 	if (event.seriesMasterId) {
-		const info = await loadSeries(graph, mailbox, event.seriesMasterId, request);
+		const info = await loadSeries(graph, mailbox, [event.seriesMasterId], request);
 		const snapshot = snapshotOf(request, [event], [], { events: [], series: [] });
-		snapshot.series.set(event.seriesMasterId, info);
+		snapshot.series.set(event.seriesMasterId, info.get(event.seriesMasterId)!);
 		return (await finalPlan(graph, snapshot)).changes[0];
 	}
 	const key = propertyValue(event.singleValueExtendedProperties, LN_KEY_PROPERTY);

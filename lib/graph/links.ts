@@ -89,21 +89,32 @@ export async function linkEvents(
 				} else if (index >= 0) entries[index] = entry;
 				else entries.push(entry);
 			}
-			await graph.patch(path, {
+			const properties = {
 				singleValueExtendedProperties: [
 					{ id: LN_KEY_PROPERTY, value: seriesKey(group[0].company) },
 					{ id: LN_OCCURRENCES_PROPERTY, value: encodeOccurrences(entries) },
 				],
-			});
-			for (const link of group) outcomes.push({ request: link, ok: true });
-			if (onWritten) {
-				// Writing the master changes every occurrence's etag: note them, so the next delta round knows it was us.
+			};
+			if (!onWritten) {
+				await graph.patch(path, properties);
+			} else {
+				// Writing the master changes every occurrence's etag: they are read in the same $batch, once
+				// the write is done, and noted, so that the next delta round knows it was us.
 				const now = new Date();
 				const query = new URLSearchParams({ startDateTime: now.toISOString(), endDateTime: new Date(now.getTime() + 1825 * 86_400_000).toISOString(), $select: 'id', $top: '500' });
-				for (const occurrence of await graph.getAll<{ id: string; '@odata.etag'?: string }>(`${path}/instances?${query.toString()}`)) {
-					onWritten(occurrence.id, String(occurrence['@odata.etag'] ?? ''));
-				}
+				const answers = await graph.batch([
+					{ id: 'write', method: 'PATCH', url: path, body: properties, idempotent: true },
+					{ id: 'occurrences', method: 'GET', url: `${path}/instances?${query.toString()}`, dependsOn: ['write'] },
+				]);
+				const written = answers.get('write');
+				if (!written || written.status < 200 || written.status >= 300) throw new Error(`the series could not be written: ${describeBatchFailure(written)}`);
+				const read = answers.get('occurrences');
+				if (!read || read.status < 200 || read.status >= 300) throw new Error(`the series was written, but its occurrences could not be read: ${describeBatchFailure(read)}`);
+				const page = read.body as { value?: Array<{ id: string; '@odata.etag'?: string }>; '@odata.nextLink'?: string };
+				const more = page['@odata.nextLink'] ? await graph.getAll<{ id: string; '@odata.etag'?: string }>(page['@odata.nextLink']) : [];
+				for (const occurrence of [...(page.value ?? []), ...more]) onWritten(occurrence.id, String(occurrence['@odata.etag'] ?? ''));
 			}
+			for (const link of group) outcomes.push({ request: link, ok: true });
 		} catch (error) {
 			for (const link of group) outcomes.push({ request: link, ok: false, error: (error as Error).message });
 		}
