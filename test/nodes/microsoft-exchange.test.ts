@@ -565,12 +565,25 @@ describe('Event → Get Changes and Link to LN Activity', () => {
 		const first = await runNode(env, changesNode('cat@contoso.com'), [{}], 'changes-6');
 		const occurrences = first.items.filter((i) => i.json.action === 'createInLn');
 		expect(occurrences).toHaveLength(3);
+		// The series and its occurrences are read in one $batch, not one request each.
+		const seriesReads = env.graph.log.all().filter((r) => r.method === 'GET' && r.path.includes(`/events/${master.id}`));
+		expect(seriesReads.map((r) => r.path.endsWith('/instances'))).toEqual([false, true]);
+		expect(seriesReads.every((r) => r.batchSeq !== undefined && r.batchSeq === seriesReads[0].batchSeq)).toBe(true);
+		env.graph.log.clear();
 		const link = await runNode(
 			env,
 			exchange({ resource: 'event', operation: 'linkToLnActivity', mailbox: { __rl: true, mode: 'email', value: 'cat@contoso.com' }, eventId: '={{ $json.eventId }}', seriesMasterId: '={{ $json.seriesMasterId }}', iCalUId: '={{ $json.iCalUId }}', company: '100', activity: '={{ "OCC" + $itemIndex }}', hash: '={{ $json.hash }}', origin: 'exchange' }),
 			occurrences.map((i) => i.json),
 		);
 		expect(link.items.map((i) => i.json.action)).toEqual(['linked', 'linked', 'linked']);
+		// The link reads the master, then writes it and reads its occurrences (for their new etags) in one $batch.
+		const linkRequests = env.graph.log.all().filter((r) => !r.path.endsWith('/token'));
+		expect(linkRequests.map((r) => `${r.method} ${r.path.endsWith('$batch') ? '$batch' : r.path.endsWith('/instances') ? 'instances' : 'event'}${r.batchSeq !== undefined ? ' (in $batch)' : ''}`).sort()).toEqual([
+			'GET event',
+			'GET instances (in $batch)',
+			'PATCH event (in $batch)',
+			'POST $batch',
+		]);
 		// The occurrences themselves stay untouched (no exception is made of them).
 		expect(env.graph.events('cat@contoso.com').filter((e) => e.type === 'exception')).toHaveLength(0);
 		const quiet = await runNode(env, changesNode('cat@contoso.com'), [{}], 'changes-6');
