@@ -36,7 +36,10 @@ export const noDuplicates: Invariant = (record, model) => {
 	// Nor is a meeting in the past (pastUntouched): one its organizer moved there as LN gave the activity
 	// to someone else stays hers, beside the new organizer's meeting.
 	const managed = ours.filter((e) => after.syncUsersActive[e.mailbox] && e.end >= after.at);
-	for (const event of managed.filter((e) => e.isOrganizer && e.attendees.length > 0 && !e.isCancelled && !e.lnKey!.endsWith(':series'))) meetings.set(event.lnKey!, [...(meetings.get(event.lnKey!) ?? []), event.mailbox]);
+	// A direct copy its owner invited people to is her meeting, not one the sync made (it is left be, so as
+	// not to mail those people): two attendees may each make one of their copies.
+	const syncMeetings = managed.filter((e) => e.isOrganizer && e.attendees.length > 0 && !e.isCancelled && !e.lnKey!.endsWith(':series') && !model.ownersMeetings.has(e.id));
+	for (const event of syncMeetings) meetings.set(event.lnKey!, [...(meetings.get(event.lnKey!) ?? []), event.mailbox]);
 	for (const [key, mailboxes] of meetings) if (mailboxes.length > 1) found.push(`${key} has meetings in ${mailboxes.join(' and ')}`);
 	const references = new Map<string, string[]>();
 	for (const activity of after.activities) if (activity.reference) references.set(activity.reference, [...(references.get(activity.reference) ?? []), activity.id]);

@@ -346,4 +346,15 @@ export const REGRESSIONS: Array<{ name: string; sequence: [boolean, Step[]]; at?
 		],
 		at: '2027-05-22T08:20:48.473Z',
 	},
+	{
+		name: 'seed 1206203 path 167 (shrunk by hand): two attendees of a meeting organized outside the sync users each invite someone to their direct copy (two meetings of their owners, neither the sync\'s: both are left be)',
+		sequence: [
+			false,
+			[
+				{ kind: 'exAttendee', m: 1, e: 40, p: 0, add: true },
+				{ kind: 'exAttendee', m: 2, e: 10, p: 1, add: true },
+			],
+		],
+		at: '2027-06-03T00:58:40.553Z',
+	},
 ];

@@ -99,6 +99,8 @@ export class Model {
 	readonly forgedTargets = new Map<string, string>();
 	/** Events the attacker forged links on (they are no one's duplicates). */
 	readonly forgedEvents = new Set<string>();
+	/** Direct copies their owners invited people to: each owner's own meeting, which the sync leaves be. */
+	readonly ownersMeetings = new Set<string>();
 	/** LN activities that users created in LN (the others come from Exchange). */
 	readonly lnCreated = new Set<string>();
 	/** Meetings users made in Exchange (by iCalUId): each belongs in LN. */
@@ -323,6 +325,9 @@ export function applyEdit(step: Step, world: World, model: Model): string {
 			if (step.add) attendees.push({ emailAddress: { address: person.email }, type: 'required' });
 			if (person.email === mailbox) return 'the organizer';
 			graph.updateEvent(mailbox, event.id, { attendees });
+			const linkedTo = /^ln:100:activity:(.+)$/.exec(event.lnKey ?? '')?.[1];
+			const organizerOfLinked = snap.activities.find((a) => a.id === linkedTo)?.lines.find((l) => l.role === 'MeetingOrganizer')?.email;
+			if (step.add && linkedTo && organizerOfLinked !== mailbox) model.ownersMeetings.add(event.id);
 			return `Exchange: ${mailbox} ${step.add ? 'invites' : 'removes'} ${person.email} on "${event.subject}"`;
 		}
 		case 'exRespond':
