@@ -210,7 +210,14 @@ export class LnTransport {
 		const seen = new Set<string>();
 		const firstUrl = withQuery('$count=true');
 		seen.add(firstUrl);
-		const first = await this.getPage<T>(firstUrl);
+		let first: LnPage<T>;
+		try {
+			first = await this.getPage<T>(firstUrl);
+		} catch (error) {
+			// An LN that refuses $count is read one page after the other.
+			if (error instanceof LnApiError && (error.status === 400 || error.status === 501)) return await this.getAll<T>(url);
+			throw error;
+		}
 		const items = [...first.value];
 		const pageSize = first.value.length;
 		const total = first.count;

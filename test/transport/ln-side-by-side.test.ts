@@ -111,7 +111,7 @@ describe('LN reads pages side by side', () => {
 		expect(observed.urls.some((url) => url.includes('$skiptoken='))).toBe(true);
 	});
 
-	it('LN that gives no count, or ignores $skip: one page after the other, the same records', async () => {
+	it('LN that gives no count, refuses $count, or ignores $skip: one page after the other, the same records', async () => {
 		const noCount: Observed = { urls: [], maxInFlight: 0 };
 		const withoutCount = transport(noCount, (_url, body) => {
 			delete body['@odata.count'];
@@ -119,6 +119,11 @@ describe('LN reads pages side by side', () => {
 		expect((await withoutCount.getAllSideBySide<Record<string, unknown>>(contactsUrl(withoutCount), keyOf, 4)).map(keyOf)).toEqual(synchronized());
 		expect(noCount.urls.some((url) => url.includes('$skip='))).toBe(false);
 		expect(noCount.maxInFlight).toBe(1);
+
+		const countRefused: Observed = { urls: [], maxInFlight: 0 };
+		const refusing = transport(countRefused, () => undefined, (url) => url.replace('$count=true', '$count=perhaps'));
+		expect((await refusing.getAllSideBySide<Record<string, unknown>>(contactsUrl(refusing), keyOf, 4)).map(keyOf)).toEqual(synchronized());
+		expect(countRefused.urls.some((url) => url.includes('$skip='))).toBe(false);
 
 		const skipIgnored: Observed = { urls: [], maxInFlight: 0 };
 		const ignoring = transport(skipIgnored, () => undefined, (url) => url.replace(/&\$skip=\d+/, ''));
