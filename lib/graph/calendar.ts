@@ -211,12 +211,13 @@ export async function findInMailboxes(
 	return results;
 }
 
-function failureOf(response: BatchResponse, mailbox: string): GraphApiError | undefined {
+/** The error a failed answer inside `$batch` names (what was read, for the message), or undefined when it succeeded. */
+export function failureOf(response: BatchResponse, mailbox: string, what?: string): GraphApiError | undefined {
 	if (response.status >= 200 && response.status < 300) return undefined;
 	const error = (response.body as { error?: { code?: string; message?: string } })?.error;
 	return new GraphApiError(
 		response.status,
-		`Microsoft Graph answered ${response.status}${error?.code ? ` ${error.code}` : ''} for mailbox ${mailbox}: ${error?.message ?? 'no details'}`,
+		`Microsoft Graph answered ${response.status}${error?.code ? ` ${error.code}` : ''} ${what ? `reading ${what} in` : 'for'} mailbox ${mailbox}: ${error?.message ?? 'no details'}`,
 		error?.code,
 		mailbox,
 	);

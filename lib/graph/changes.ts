@@ -12,7 +12,7 @@ import {
 } from '../sync/exchange-plan';
 import { decodeOccurrences, decodeState, expandOurProperties, LN_KEY_PROPERTY, LN_OCCURRENCES_PROPERTY, LN_STATE_PROPERTY, propertyValue, seriesKey } from '../sync/link';
 import type { SyncUserIndex } from '../sync/sync-users';
-import { EVENT_FIELDS, findInMailboxes, occurrenceDay, readLinks, READ_HEADERS, userPath, type MailboxLinks } from './calendar';
+import { EVENT_FIELDS, failureOf, findInMailboxes, occurrenceDay, readLinks, READ_HEADERS, userPath, type MailboxLinks } from './calendar';
 import { normalizeKey } from './sync-state';
 import { GraphApiError, type BatchResponse, type GraphTransport } from './transport';
 
@@ -171,9 +171,9 @@ async function loadSeries(
 
 /** The body of a successful answer inside `$batch`; a failed one becomes the error it names. */
 function answerBody<T>(answer: BatchResponse, mailbox: string, what: string): T {
-	if (answer.status >= 200 && answer.status < 300) return answer.body as T;
-	const error = (answer.body as { error?: { code?: string; message?: string } })?.error;
-	throw new GraphApiError(answer.status, `Microsoft Graph answered ${answer.status}${error?.code ? ` ${error.code}` : ''} reading ${what} in mailbox ${mailbox}: ${error?.message ?? 'no details'}`, error?.code, mailbox);
+	const failure = failureOf(answer, mailbox, what);
+	if (failure) throw failure;
+	return answer.body as T;
 }
 
 function snapshotOf(request: ChangesRequest, items: EventWithProps[], echoes: EventWithProps[], links: MailboxLinks): ExchangeSnapshot {
@@ -241,8 +241,7 @@ async function classifyAll(
 	const reported = new Set(fresh.map((i) => i.id));
 	snapshot.items = [...fresh, ...(await pendingStillOpen(graph, mailbox, pending, snapshot, reported))];
 	const masterIds = [...new Set(snapshot.items.filter((i) => i.seriesMasterId && !i['@removed']).map((i) => i.seriesMasterId!))];
-	const known = new Map(snapshot.series);
-	for (const [id, info] of await loadSeries(graph, mailbox, masterIds, request, (masterId) => known.get(masterId)?.links ?? [])) snapshot.series.set(id, info);
+	for (const [id, info] of await loadSeries(graph, mailbox, masterIds, request, (masterId) => snapshot.series.get(masterId)?.links ?? [])) snapshot.series.set(id, info);
 	return (await finalPlan(graph, snapshot)).changes;
 }
 
