@@ -113,6 +113,11 @@ export class LnAuthError extends Error {
 	}
 }
 
+/** LN refused a query option it does not support ($count, $skip, $top): 400 or 501. */
+function refusedQueryOption(error: unknown): boolean {
+	return error instanceof LnApiError && (error.status === 400 || error.status === 501);
+}
+
 /** The default token cache, shared by all nodes and executions in this process. */
 export const lnTokenCache = new TokenCache({ renewBeforeMs: 2 * 60 * 1000 });
 
@@ -215,7 +220,7 @@ export class LnTransport {
 			first = await this.getPage<T>(firstUrl);
 		} catch (error) {
 			// An LN that refuses $count is read one page after the other.
-			if (error instanceof LnApiError && (error.status === 400 || error.status === 501)) return await this.getAll<T>(url);
+			if (refusedQueryOption(error)) return await this.getAll<T>(url);
 			throw error;
 		}
 		const items = [...first.value];
@@ -240,7 +245,7 @@ export class LnTransport {
 				return page;
 			} catch (error) {
 				// LN refused $skip or $top: read by next links instead.
-				if (error instanceof LnApiError && (error.status === 400 || error.status === 501)) return undefined;
+				if (refusedQueryOption(error)) return undefined;
 				throw error;
 			}
 		});
