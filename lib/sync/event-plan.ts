@@ -76,6 +76,12 @@ export interface ActivityUpdate {
 	 * LN works out what to add, un-invite and change against the activity it reads (attendeeChanges).
 	 */
 	attendeesFromExchange?: ExchangeAttendee[];
+	/**
+	 * A sync user organizes the meeting: attendees added are in the synchronizer's scope. When nobody
+	 * who is a sync user does (LN follows a meeting organized outside it), only sync users are
+	 * (appointment-plan.ts). Absent: decided against the activity LN reads before the write.
+	 */
+	organizerIsSyncUser?: boolean;
 	etag?: string;
 	/** Checked by LN against the activity before writing (see guard.ts). */
 	guard?: LinkGuard;
@@ -1022,7 +1028,7 @@ function planExisting(activity: LnActivity, roles: Roles, mode: TargetMode, own:
 			link: { mailbox, eventId: event.id!, iCalUId: event.iCalUId ?? undefined, company: activity.company, activity: activity.id, state: signedState(context, activity, newState(reachedHash), { iCalUId: event.iCalUId }) },
 		};
 		if (toLn.includes('attendees')) {
-			Object.assign(update, attendeeChanges(activity, withResponses(target.attendees ?? [], event)));
+			Object.assign(update, attendeeChanges(activity, withResponses(target.attendees ?? [], event)), { organizerIsSyncUser: Boolean(roles.organizerUser) });
 			// Those the organizer took off the meeting are no longer taken by the synchronizer; those it
 			// invited again are, and Exchange has sent them the meeting.
 			for (const sequence of update.uninviteAttendees ?? []) item.lines.push({ sequence, inScope: false, exists: false });

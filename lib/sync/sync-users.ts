@@ -1,6 +1,6 @@
 import type { Event } from '@microsoft/microsoft-graph-types';
 
-import { eventOrganizer, isValidEmail, normalizeEmail } from './canonical';
+import { eventOrganizer, isValidEmail, normalizeEmail, organizerOf } from './canonical';
 import type { LnActivity, LnAttendee, LnDeletedActivity, SyncUser } from './model';
 
 /**
@@ -81,6 +81,12 @@ export class SyncUserIndex {
 	employeeOfMailbox(email: string): string | undefined {
 		return this.byMailbox(email)?.employee;
 	}
+}
+
+/** Whether the activity's meeting organizer is a sync user (the synchronizer keeps her meeting). */
+export function organizedBySyncUser(activity: LnActivity, index: SyncUserIndex): boolean {
+	const organizer = organizerOf(activity);
+	return organizer !== undefined && index.forAttendee(organizer) !== undefined;
 }
 
 /**

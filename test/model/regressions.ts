@@ -357,4 +357,15 @@ export const REGRESSIONS: Array<{ name: string; sequence: [boolean, Step[]]; at?
 		],
 		at: '2027-06-03T00:58:40.553Z',
 	},
+	{
+		name: 'seed 1206205 path 224 (shrunk): LN removes a contact from a meeting as its organizer stops being a sync user (the invitation LN now follows brings her back, with No and No: nobody can invite her)',
+		sequence: [
+			false,
+			[
+				{ kind: 'lnRemoveAttendee', a: 0, l: 35 },
+				{ kind: 'lnUserActive', u: 0, active: false },
+			],
+		],
+		at: '2027-06-15T15:22:41.033Z',
+	},
 ];

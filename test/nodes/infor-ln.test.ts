@@ -213,6 +213,19 @@ describe('Activity → Get and Update', () => {
 		expect(patches).toHaveLength(1);
 	});
 
+	it('adds attendees from Exchange in scope only when a sync user organizes the meeting (LN follows one organized outside it)', async () => {
+		const added = (activity: string) => env.ln.list('100', 'attendees').filter((a) => a.activity === activity && a.email === 'c0@fabrikam.com');
+		const addC0 = (activity: string, organizerIsSyncUser: boolean) =>
+			runNode(env, ln({ resource: 'activity', operation: 'update', activityId: activity, changes: '={{ $json.update }}' }), [
+				{ update: { activity, fields: {}, addAttendees: [{ email: 'c0@fabrikam.com', role: 'Required' }], organizerIsSyncUser } },
+			]);
+		expect((await addC0('ACT000001', true)).error).toBeUndefined();
+		expect(added('ACT000001')).toEqual([expect.objectContaining({ type: 'Contact', code: 'C001', invite: 'Yes', sentToSynchronizer: 'Yes', synchronized: 'Yes' })]);
+		// Nobody can invite a contact to a meeting no sync user organizes: the line is there, No and No.
+		expect((await addC0('ACT000006', false)).error).toBeUndefined();
+		expect(added('ACT000006')).toEqual([expect.objectContaining({ type: 'Contact', code: 'C001', invite: 'Yes', sentToSynchronizer: 'No', synchronized: 'No' })]);
+	});
+
 	it("shows LN's 422 message, and with Continue On Fail gives an error item while the other items go on", async () => {
 		const node = ln({ resource: 'activity', operation: 'update', activityId: '={{ $json.id }}', updateFields: { end: '={{ $json.end }}' } }, { continueOnFail: true });
 		const result = await runNode(env, node, [

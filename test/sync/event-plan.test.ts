@@ -340,6 +340,10 @@ describe('edits after a sync (issue 15), decided by the plan', () => {
 		const [ann] = plan({ activities: [left], presence: new Map([['uid-M', annsInvitation]]) }).items;
 		expect(ann).toMatchObject({ mode: 'follow', action: 'update', exchange: [], update: { activity: 'A1', fields: { showTimeAs: 'Tentative' } } });
 		expect(ann.update?.link).toMatchObject({ mailbox: 'ann@contoso.com', eventId: 'ann-copy', iCalUId: 'uid-M', state: { origin: 'ln', hash: syncHash(canonicalFromEvent(annsInvitation, true)) } });
+		// Someone the meeting invites and LN does not list is added, out of scope: no sync user organizes it.
+		const withGuest = eventFor(left, { id: 'ann-copy', changes: { ...dan, isOrganizer: false, iCalUId: 'uid-M', attendees: [...(annsInvitation.attendees ?? []), { type: 'required', emailAddress: { address: 'xena@fabrikam.com' } }] } }).event;
+		const [guest] = plan({ activities: [left], presence: new Map([['uid-M', withGuest]]) }).items;
+		expect(guest.update).toMatchObject({ addAttendees: [{ email: 'xena@fabrikam.com', role: 'Required' }], organizerIsSyncUser: false });
 		// LN already says what the meeting says: only the link is written.
 		const same = eventFor(left, { id: 'ann-copy', changes: { ...dan, isOrganizer: false, iCalUId: 'uid-M' } }).event;
 		const [linked] = plan({ activities: [left], presence: new Map([['uid-M', same]]) }).items;
@@ -366,6 +370,14 @@ describe('edits after a sync (issue 15), decided by the plan', () => {
 		const [item] = plan({ activities: [unticked], linked: [linked] }).items;
 		expect(item.exchange).toEqual([expect.objectContaining({ op: 'patch', body: expect.objectContaining({ attendees: [] }) })]);
 		expect(item.flags).toEqual([{ activity: 'A1', sequence: 2, sentToSynchronizer: false, synchronized: false }]);
+	});
+
+	it('someone the organizer invites in Exchange is added to LN in scope: a sync user keeps that meeting', () => {
+		const source = activity({ reference: 'uid-A1', attendees: [organizerLine('E001', 'ann@contoso.com'), employee('E002', 'bob@contoso.com', 'Required', synced)] });
+		const linked = eventFor(source);
+		linked.event.attendees = [...(linked.event.attendees ?? []), { type: 'optional', emailAddress: { address: 'xena@fabrikam.com' } }];
+		const [item] = plan({ activities: [source], linked: [linked] }).items;
+		expect(item.update).toMatchObject({ addAttendees: [{ email: 'xena@fabrikam.com', role: 'Optional' }], organizerIsSyncUser: true });
 	});
 
 	it('an Exchange event moved into the past takes its activity along; an LN change is then not written to the past event', () => {

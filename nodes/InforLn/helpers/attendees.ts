@@ -27,10 +27,11 @@ export async function matchAttendees(
 	candidates: AppointmentAttendee[],
 	syncUsers: SyncUser[],
 	warnings: string[],
+	organizerIsSyncUser: boolean,
 ): Promise<AttendeeRecord[]> {
 	const users = new SyncUserIndex(syncUsers);
 	const contacts = await contactsFor(transport, mapping, candidates, users);
-	return attendeeRecords(candidates, users, contacts, { owner: '', organizerIsSyncUser: true }, warnings);
+	return attendeeRecords(candidates, users, contacts, { owner: '', organizerIsSyncUser }, warnings);
 }
 
 /** The LN contacts of the candidates' e-mails (sync users' mailboxes are employees, not looked up). */

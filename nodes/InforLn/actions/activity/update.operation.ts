@@ -7,7 +7,7 @@ import { attendeeChanges, type ActivityUpdate } from '../../../../lib/sync/event
 import type { SyncUser } from '../../../../lib/sync/model';
 import { guardFailure } from '../../../../lib/sync/guard';
 import { ledgerFor } from '../../../../lib/sync/report';
-import { SyncUserIndex } from '../../../../lib/sync/sync-users';
+import { organizedBySyncUser, SyncUserIndex } from '../../../../lib/sync/sync-users';
 import { dryRunProperty, syncUsersProperty } from '../../descriptions/common';
 import { matchAttendees, syncUsersOrRead } from '../../helpers/attendees';
 import { forEachItem, parseJsonParameter } from '../../helpers/execute';
@@ -101,7 +101,7 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 			const body = activityBody(fields, mapping);
 			const s = mapping.services;
 			const url = transport.url(s.syncService, activityKeyPath(mapping, id));
-			let attendeeWork: Pick<ActivityUpdate, 'addAttendees' | 'uninviteAttendees' | 'reinviteAttendees' | 'changeRoles'> = planned ?? {};
+			let attendeeWork: Pick<ActivityUpdate, 'addAttendees' | 'uninviteAttendees' | 'reinviteAttendees' | 'changeRoles' | 'organizerIsSyncUser'> = planned ?? {};
 			const addAttendees = () => attendeeWork.addAttendees ?? [];
 			const uninvite = () => attendeeWork.uninviteAttendees ?? [];
 			if (this.getNodeParameter('dryRun', i, false)) {
@@ -115,11 +115,12 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 				const entity = await transport.getEntity(transport.url(s.syncService, activityKeyPath(mapping, id), { $expand: s.activityAttendeesNavigation }));
 				if (!entity) throw new Error(`LN has no activity ${id} in company ${company}`);
 				const current = toActivity({ ...entity.data, '@odata.etag': entity.etag ?? entity.data['@odata.etag'] }, mapping, company);
-				const refused = guardFailure(current, planned.guard, new SyncUserIndex(await syncUsersOrRead(transport, mapping, syncUsers())), DateTime.utc());
+				const users = new SyncUserIndex(await syncUsersOrRead(transport, mapping, syncUsers()));
+				const refused = guardFailure(current, planned.guard, users, DateTime.utc());
 				if (refused) throw new Error(`refused: ${refused}`);
 				etag = current.etag ?? etag;
 				if (planned.attendeesFromExchange) {
-					attendeeWork = attendeeChanges(current, planned.attendeesFromExchange);
+					attendeeWork = { ...attendeeChanges(current, planned.attendeesFromExchange), organizerIsSyncUser: organizedBySyncUser(current, users) };
 					// An appointment from Exchange that LN could not mark Synchronize may be marked once it has an invitee.
 					const invites = (attendeeWork.addAttendees?.length ?? 0) + (attendeeWork.reinviteAttendees?.length ?? 0);
 					if (invites > 0 && !current.synchronize && current.attendees.some((a) => a.role === 'MeetingOrganizer')) Object.assign(body, activityBody({ synchronize: true }, mapping));
@@ -139,6 +140,7 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 					addAttendees().map((a) => ({ ...a, status: a.status ?? 'None', invite: true })),
 					await syncUsersOrRead(transport, mapping, syncUsers()),
 					warnings,
+					attendeeWork.organizerIsSyncUser ?? true,
 				);
 				for (const warning of warnings) ledger.warn(mailbox, `activity ${id}`, warning);
 				const collection = transport.url(s.syncService, `${activityKeyPath(mapping, id)}/${s.activityAttendeesNavigation}`);
