@@ -368,4 +368,16 @@ export const REGRESSIONS: Array<{ name: string; sequence: [boolean, Step[]]; at?
 		],
 		at: '2027-06-15T15:22:41.033Z',
 	},
+	{
+		name: "seed 1206206 path 131 (shrunk): LN takes an outside guest off one occurrence of a series made in Exchange (Exchange cancels it for the guest and sends nobody else an update: the emulator compared the occurrence with its series)",
+		sequence: [
+			false,
+			[
+				{ kind: 'exCreate', organizer: 0, invitees: [1, 5], private: false, series: true },
+				{ kind: 'pull', fault: null },
+				{ kind: 'lnInvite', a: 25, l: 5 },
+			],
+		],
+		at: '2027-06-10T09:30:57.873Z',
+	},
 ];

@@ -386,6 +386,17 @@ describe('meetings', () => {
 		expect(emulator.messages(mark).map((m) => `${m.kind}>${m.to}`)).toEqual(['invitation>dan@fabrikam.com', `cancellation>${EXTERNAL}`]);
 	});
 
+	it('sends an attendees-only change of one occurrence to those removed only, not an update to the others', async () => {
+		const series = await graph.post<Ev>(`/users/${ALICE}/events`, {
+			...meeting(),
+			recurrence: { pattern: { type: 'daily', interval: 1 }, range: { type: 'numbered', startDate: '2026-03-02', numberOfOccurrences: 3 } },
+		});
+		const [, second] = emulator.occurrences(ALICE, series.body.id!, Date.parse('2026-03-01T00:00:00Z'), Date.parse('2026-03-10T00:00:00Z'));
+		const mark = emulator.messages().length;
+		await graph.patch(`/users/${ALICE}/events/${second.id}`, { attendees: [{ emailAddress: { address: BOB } }, { emailAddress: { address: CAROL } }] });
+		expect(emulator.messages(mark).map((m) => `${m.kind}>${m.to}`)).toEqual([`cancellation>${EXTERNAL}`]);
+	});
+
 	it('gives someone invited to one occurrence only that occurrence as an item of their own, and takes it back', async () => {
 		const series = await graph.post<Ev>(`/users/${ALICE}/events`, {
 			subject: 'Stand-up',

@@ -325,9 +325,10 @@ export class EventService {
 			: undefined;
 		if (changes.singleValueExtendedProperties !== undefined) applyExtended(new Map(), changes.singleValueExtendedProperties);
 
-		const contentBefore = meetingContent(base, oldStart.ms, oldEnd.ms);
-		const attendeesBefore = base.attendees.map((a) => a.emailAddress.address.toLowerCase());
 		const record = inst.kind === 'occurrence' ? this.materializeException(box, inst.master, inst.ts) : inst.record;
+		// What attendees saw of this item: an occurrence as itself, not its series (no recurrence).
+		const contentBefore = meetingContent(record, oldStart.ms, oldEnd.ms);
+		const attendeesBefore = record.attendees.map((a) => a.emailAddress.address.toLowerCase());
 		const timeChanged = start.ms !== record.start.ms || end.ms !== record.end.ms || isAllDay !== record.isAllDay;
 		record.start = start;
 		record.end = end;
