@@ -55,6 +55,8 @@ export interface ChangesResult {
 	/** A full re-read happened (first call, window moved on, or the delta token expired). */
 	fullRead: boolean;
 	fullReadReason?: string;
+	/** Nothing changed in the calendar since the last call, and nothing was waiting: a settled calendar stays so. */
+	quiet: boolean;
 }
 
 /** The delta window starts at the beginning of the day, so one token serves a whole day. */
@@ -122,6 +124,7 @@ export async function getChanges(graph: GraphTransport, request: ChangesRequest)
 		cursor: { deltaLink: round.deltaLink, windowStart: window.start.toISO()!, windowEnd: window.end.toISO()!, ...(pending.length ? { pending } : {}) },
 		fullRead,
 		fullReadReason,
+		quiet: !fullRead && round.items.length === 0 && !request.cursor?.pending?.length,
 	};
 }
 

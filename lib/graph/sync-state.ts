@@ -1,3 +1,4 @@
+import type { SettledMark } from '../sync/settled';
 import type { DeltaCursor } from './changes';
 
 /**
@@ -19,6 +20,9 @@ export interface SyncStateStore {
 	noteEcho(mailbox: string, itemId: string | null | undefined, changeKey: string | null | undefined): void;
 	/** Takes (and forgets) the notes of a mailbox; `keep` reads them and leaves them for the next run (a dry run). */
 	takeEchoes(mailbox: string, keep?: boolean): Map<string, string>;
+	/** The mark of a settled calendar (settled.ts); `undefined` forgets it. */
+	settled(mailbox: string, company: string): SettledMark | undefined;
+	setSettled(mailbox: string, company: string, mark: SettledMark | undefined): void;
 }
 
 export type EchoNotes = Record<string, string>;
@@ -26,6 +30,8 @@ export type EchoNotes = Record<string, string>;
 export interface MailboxState {
 	cursors: Record<string, DeltaCursor>;
 	echoes: EchoNotes;
+	/** Per LN company. */
+	settled?: Record<string, SettledMark>;
 }
 
 export interface StaticData {
@@ -33,6 +39,7 @@ export interface StaticData {
 }
 
 const ECHOES_KEY = 'lnExchangeEchoes';
+const SETTLED_KEY = 'lnExchangeSettled';
 
 /** An @odata.etag is W/"<changeKey>"; compare on the changeKey. */
 export function normalizeKey(value: string): string {
@@ -67,6 +74,15 @@ export function workflowStateStore(global: StaticData, cursors?: StaticData): Sy
 				global[ECHOES_KEY] = notes;
 			}
 			return new Map(Object.entries(forMailbox));
+		},
+		settled: (mailbox, company) => ((global[SETTLED_KEY] ?? {}) as Record<string, SettledMark>)[`${company}|${mailbox.toLowerCase()}`],
+		setSettled(mailbox, company, mark) {
+			const marks = { ...((global[SETTLED_KEY] ?? {}) as Record<string, SettledMark>) };
+			const key = `${company}|${mailbox.toLowerCase()}`;
+			if (!mark && !(key in marks)) return;
+			if (mark) marks[key] = mark;
+			else delete marks[key];
+			global[SETTLED_KEY] = marks;
 		},
 	};
 }
@@ -122,6 +138,19 @@ export class LeasedStateStore implements SyncStateStore {
 		if (!keep) state.echoes = {};
 		return notes;
 	}
+
+	settled(mailbox: string, company: string): SettledMark | undefined {
+		return this.states.get(mailbox.toLowerCase())?.settled?.[company];
+	}
+
+	setSettled(mailbox: string, company: string, mark: SettledMark | undefined): void {
+		const state = this.states.get(mailbox.toLowerCase());
+		if (!state) return;
+		const marks = { ...(state.settled ?? {}) };
+		if (mark) marks[company] = mark;
+		else delete marks[company];
+		state.settled = Object.keys(marks).length ? marks : undefined;
+	}
 }
 
 /** Reads a row's `state` column: empty is a new mailbox; anything unreadable is reported and replaced. */
@@ -132,10 +161,18 @@ export function parseMailboxState(text: unknown): { value: MailboxState; problem
 		const parsed = JSON.parse(String(text)) as Partial<MailboxState>;
 		const isRecord = (value: unknown) => typeof value === 'object' && value !== null && !Array.isArray(value);
 		if (!isRecord(parsed) || !isRecord(parsed.cursors ?? {}) || !isRecord(parsed.echoes ?? {})) throw new Error('not an object with "cursors" and "echoes"');
-		return { value: { cursors: { ...(parsed.cursors ?? {}) }, echoes: { ...(parsed.echoes ?? {}) } } };
+		// A mark that is not one is dropped: the calendar is then planned in full, which is always right.
+		const settled = isRecord(parsed.settled) ? Object.fromEntries(Object.entries(parsed.settled!).filter(([, mark]) => isSettledMark(mark))) : {};
+		return { value: { cursors: { ...(parsed.cursors ?? {}) }, echoes: { ...(parsed.echoes ?? {}) }, ...(Object.keys(settled).length ? { settled } : {}) } };
 	} catch (error) {
 		return { value: fresh(), problem: `column "state" could not be read (${(error as Error).message}); the calendar is read in full once` };
 	}
+}
+
+function isSettledMark(value: unknown): value is SettledMark {
+	const mark = value as SettledMark;
+	const lines = (list: unknown) => Array.isArray(list) && list.every((line) => typeof line?.ref === 'string' && typeof line?.message === 'string');
+	return typeof mark === 'object' && mark !== null && typeof mark.digest === 'string' && Number.isInteger(mark.unchanged) && lines(mark.skipped) && lines(mark.warnings);
 }
 
 /** The n8n Data Table of mailbox rows: the lease and the state of each sync user's mailbox. */

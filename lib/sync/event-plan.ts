@@ -134,6 +134,8 @@ export interface ActivityPlanItem {
 	mode?: TargetMode;
 	/** A cancellation on either side: counts toward the mass-cancellation brake. */
 	removal?: boolean;
+	/** Decided for this run only: the next one must look again (the calendar is not settled, settled.ts). */
+	provisional?: boolean;
 	warnings: string[];
 }
 
@@ -308,7 +310,7 @@ function planOrphan(linked: LinkedEvent, context: PlanContext): ActivityPlanItem
 	if (isPast(linked.event, context.options.now)) return skip(item, 'past event: never changed');
 	const readAt = context.options.readAt ?? context.options.now;
 	if (linked.state && linked.state.linkedAt * 1000 > readAt.toMillis() - 60_000) {
-		return skip(item, 'linked while this run read LN; checked on the next run');
+		return Object.assign(skip(item, 'linked while this run read LN; checked on the next run'), { provisional: true });
 	}
 	item.action = 'verify';
 	item.reason = 'not among the LN activities of this mailbox: read from LN and checked on its own';
@@ -785,7 +787,7 @@ function planMissing(
 		const present = context.input.presence?.get(reference);
 		if (present === undefined) {
 			context.presenceNeeded.add(reference);
-			return skip(item, 'waiting for the iCalUId lookup');
+			return Object.assign(skip(item, 'waiting for the iCalUId lookup'), { provisional: true });
 		}
 		if (present?.isOrganizer) {
 			if (!wanted) return skip(item, unwantedReason);

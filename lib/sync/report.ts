@@ -92,6 +92,8 @@ export class RunLedger {
 	touchedAt = Date.now();
 	/** Set when this execution holds the leases of its mailboxes and loaded their state from the Data Table. */
 	leasedState?: LeasedStateStore;
+	/** `company|mailbox` of the calendars whose changes this execution read and found none (settled.ts). */
+	readonly quietCalendars = new Set<string>();
 
 	/** `''` collects what belongs to no single mailbox (e.g. reading LN contacts once for all). */
 	for(mailbox: string | undefined): MailboxReport {

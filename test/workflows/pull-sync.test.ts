@@ -202,6 +202,73 @@ describe('pull sync, changes on both sides', () => {
 	});
 });
 
+describe('pull sync, settled calendars', () => {
+	const MAILBOXES = ['ann@contoso.com', 'bob@contoso.com', 'cat@contoso.com'];
+	let env: Awaited<ReturnType<typeof scenarioEnvironment>>;
+	beforeEach(async () => {
+		env = await scenarioEnvironment([pull]);
+		await runPull(env);
+	});
+	afterEach(() => env.stop());
+
+	/** The mailboxes whose linked events were read (their LN activities planned against the calendar). */
+	const planned = () => MAILBOXES.filter((mailbox) => env.graph.log.all().some((r) => r.method === 'GET' && r.mailbox === mailbox && r.path.endsWith('/events')));
+	const linesOf = (result: RunResult) =>
+		report(result)
+			.filter((r) => r.kind === 'user')
+			.map((r) => ({ mailbox: r.mailbox, unchanged: r.counts.eventsUnchanged, skipped: r.skipped, warnings: r.warnings.filter((w: { ref: string }) => w.ref !== 'calendar') }));
+
+	it('a calendar with no change on either side is not read or planned again, and reports what it did the last time', async () => {
+		// The first pull settled every calendar (its second pass found nothing to do).
+		env.graph.log.clear();
+		await runPull(env);
+		expect(planned()).toEqual([]);
+		// Other settings: every calendar is planned in full once more, and writes nothing.
+		const settings = withSettings(pull, { brakeShare: 0.25 });
+		env.graph.log.clear();
+		const full = await runPull(env, settings);
+		expect(planned()).toEqual(MAILBOXES);
+		env.graph.log.clear();
+		env.ln.log.clear();
+		const settled = await runPull(env, settings);
+		expect(planned()).toEqual([]);
+		expect(writes(env)).toEqual({ graph: [], ln: [] });
+		expect(linesOf(settled)).toEqual(linesOf(full));
+		expect(linesOf(settled).reduce((sum, user) => sum + user.unchanged, 0)).toBeGreaterThan(0);
+		expect(linesOf(settled).some((user) => user.skipped.length > 0)).toBe(true);
+	});
+
+	it('a change in the calendar, or in LN, has the mailboxes it concerns planned in full again', async () => {
+		await runPull(env);
+		const meeting = (env.graph.events('ann@contoso.com') as WithProps[]).find((e) => e.subject === 'Quarterly review')!;
+		env.graph.updateEvent('ann@contoso.com', meeting.id!, { location: { displayName: 'Room 42' } });
+		env.graph.log.clear();
+		await runPull(env);
+		expect(planned()).toContain('ann@contoso.com');
+		expect(env.ln.get('100', 'activities', { id: 'ACT000001' })?.location).toBe('Room 42');
+		await runPull(env);
+		env.graph.log.clear();
+		await runPull(env);
+		expect(planned()).toEqual([]);
+		// Bob deletes his invitation: nothing changed in LN, his calendar says so (his line is Synchronized No).
+		const invitation = env.graph.events('bob@contoso.com').find((e) => e.subject === 'Quarterly review')!;
+		env.graph.deleteEvent('bob@contoso.com', invitation.id!);
+		env.graph.log.clear();
+		await runPull(env);
+		expect(planned()).toEqual(['bob@contoso.com']);
+		expect(env.ln.get('100', 'attendees', { activity: 'ACT000001', sequence: 2 })).toMatchObject({ synchronized: 'No' });
+		await runPull(env); // Ann's activities changed in LN (Bob's line): her calendar is planned once and settles
+		// An activity Zoe (not a sync user) organizes, with Bob and Cat invited: their copies, not Ann's calendar.
+		env.ln.update('100', 'activities', { id: 'ACT000002' }, { location: 'Moved in LN' });
+		env.graph.log.clear();
+		await runPull(env);
+		expect(planned()).toEqual(['bob@contoso.com', 'cat@contoso.com']);
+		for (const mailbox of ['bob@contoso.com', 'cat@contoso.com']) {
+			expect(env.graph.events(mailbox).find((e) => e.subject === 'Zoe briefs the team')?.location?.displayName).toBe('Moved in LN');
+		}
+	});
+});
+
 describe('pull sync, interrupted and repeated', () => {
 	it('ends in the same state as an uninterrupted run, without duplicates', async () => {
 		const clean = await scenarioEnvironment([pull]);

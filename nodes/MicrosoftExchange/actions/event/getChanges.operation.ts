@@ -105,7 +105,12 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 				linkKey: linkKeyOf(graph),
 				cursor: this.getNodeParameter('resetCursor', i, false) ? undefined : state.cursor(mailboxAddress, company),
 			});
-			if (!dryRun) state.setCursor(mailboxAddress, company, result.cursor);
+			if (!dryRun) {
+				state.setCursor(mailboxAddress, company, result.cursor);
+				// The calendar changed (or was read afresh): its LN side is planned in full again.
+				if (result.quiet) ledger.quietCalendars.add(`${lnCompany}|${mailboxAddress.toLowerCase()}`);
+				else state.setSettled(mailboxAddress, lnCompany, undefined);
+			}
 			if (result.fullRead) ledger.warn(mailboxAddress, 'calendar', `read the whole window: ${result.fullReadReason}`);
 			const wanted = this.getNodeParameter('output', i, 'actionable') === 'all';
 			const changes: INodeExecutionData[] = [];

@@ -7,6 +7,7 @@ import type { ActivityPlanItem } from '../../../../lib/sync/event-plan';
 import { CONFLICT_POLICIES, type ConflictPolicy, type LnActivity, type LnDeletedActivity, type SyncUser } from '../../../../lib/sync/model';
 import { ledgerFor, type RunLedger } from '../../../../lib/sync/report';
 import { mailboxesToCheckAgain } from '../../../../lib/sync/settle';
+import { settledDigest, settledMarkOf, type SettledMark } from '../../../../lib/sync/settled';
 import { involvedMailboxes, SyncUserIndex } from '../../../../lib/sync/sync-users';
 import { isValidZone, syncWindow } from '../../../../lib/sync/time';
 import { company, dryRun, horizon, mailbox, mailboxesAtATime, mailboxValue, show, syncUsers } from '../../descriptions/common';
@@ -150,6 +151,7 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 	const changesOnly = this.getNodeParameter('output', 0, 'all') === 'changes';
 	type Run =
 		| { kind: 'done'; items: Array<{ item: ActivityPlanItem; inputs: number[] }>; isDryRun: boolean; mailbox: string }
+		| { kind: 'settled'; mark: SettledMark; mailbox: string }
 		| { kind: 'failed'; error: Error; indexes: number[]; mailbox: string };
 	const atATime = mailboxesAtATimeOf(this, this.getNodeParameter('mailboxesAtATime', 0, undefined), 'Sync from LN activities');
 	const runs = await mapLimit([...groups.entries()], atATime, async ([key, indexes]): Promise<Run> => {
@@ -186,6 +188,17 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 			if (!index.isSyncMailbox(mailbox)) throw new Error(`${mailbox} is not an active sync user: only sync users' mailboxes are synchronized`);
 			const isDryRun = this.getNodeParameter('dryRun', first, false) as boolean;
 			const state = syncStateOf(this);
+			const now = DateTime.utc();
+			const brakeShare = Number(this.getNodeParameter('brakeShare', first, 0.2));
+			const brakeMinimum = Number(this.getNodeParameter('brakeMinimum', first, 5));
+			// A calendar settled before, whose changes this execution read and found none, and whose plan
+			// would be made from the same: the same lines as then, nothing read or planned (settled.ts).
+			const settles = changesOnly && completeness === 'all' && !isDryRun;
+			const digest = settles
+				? settledDigest({ mailbox, company: lnCompany, activities, syncUsers: users, now, options: { horizonDays, policy, timeZone, brakeShare, brakeMinimum }, linkKey: linkKeyOf(graph) })
+				: undefined;
+			const mark = digest && ledger.quietCalendars.has(`${lnCompany}|${mailbox.toLowerCase()}`) ? state.settled(mailbox, lnCompany) : undefined;
+			if (mark && mark.digest === digest) return { kind: 'settled', mark, mailbox };
 			const result = await syncActivities(graph, {
 				onWritten: (eventId, changeKey) => state.noteEcho(mailbox, eventId, changeKey),
 				mailbox,
@@ -195,21 +208,22 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 				syncUsers: index,
 				dryRun: isDryRun,
 				options: {
-					now: DateTime.utc(),
+					now,
 					horizonDays,
 					policy,
 					timeZone,
-					brakeShare: Number(this.getNodeParameter('brakeShare', first, 0.2)),
-					brakeMinimum: Number(this.getNodeParameter('brakeMinimum', first, 5)),
+					brakeShare,
+					brakeMinimum,
 					readAt: readAt ? DateTime.fromISO(readAt, { zone: 'UTC' }) : undefined,
 					linkKey: linkKeyOf(graph),
 				},
 			});
 			const activitiesById = new Map(activities.filter((a): a is LnActivity => !(a as LnDeletedActivity).deleted).map((a) => [a.id, a]));
 			if (!isDryRun) {
-				const { again, waitingFor } = mailboxesToCheckAgain(result.items, activitiesById, index, mailbox);
-				ledger.checkAgain(mailbox, again);
-				ledger.waitFor(mailbox, waitingFor);
+				const others = mailboxesToCheckAgain(result.items, activitiesById, index, mailbox);
+				ledger.checkAgain(mailbox, others.again);
+				ledger.waitFor(mailbox, others.waitingFor);
+				if (digest) state.setSettled(mailbox, lnCompany, settledMarkOf(digest, result.plan, result.items, others));
 			}
 			if (result.plan.brake) {
 				ledger.brakes.push(`${mailbox}: ${result.plan.brake.removals} of ${result.plan.brake.linked} linked future events would be cancelled; nothing cancelled — check LN and Exchange, then raise the brake share for one run to confirm`);
@@ -225,6 +239,12 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 		}
 	});
 	for (const run of runs) {
+		if (run.kind === 'settled') {
+			ledger.count(run.mailbox, 'eventsUnchanged', run.mark.unchanged);
+			for (const line of run.mark.skipped) ledger.skip(run.mailbox, line.ref, line.message);
+			for (const line of run.mark.warnings) ledger.warn(run.mailbox, line.ref, line.message);
+			continue;
+		}
 		if (run.kind === 'failed' && run.error instanceof UpstreamFailure) {
 			// The failure is already reported where it happened; here only that the calendar waited.
 			ledger.skip(run.mailbox, 'calendar', `not synchronized from LN this run: ${run.error.message}`);
