@@ -74,7 +74,8 @@ export interface RunReport extends MailboxReport {
 }
 
 /** Details kept per list; counts stay exact beyond it. */
-const LIST_LIMIT = 200;
+/** Lines of one kind a mailbox's report keeps. */
+export const LIST_LIMIT = 200;
 
 function emptyCounts(): Record<Counter, number> {
 	return Object.fromEntries(COUNTERS.map((c) => [c, 0])) as Record<Counter, number>;

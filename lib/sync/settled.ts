@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { DateTime } from 'luxon';
 import type { ActivityPlanItem, EventPlan } from './event-plan';
 import type { LnActivity, LnDeletedActivity, SyncUser } from './model';
+import { LIST_LIMIT } from './report';
 
 /**
  * A settled calendar: the last complete plan of a mailbox's LN activities against its calendar wrote
@@ -71,9 +72,10 @@ export function settledMarkOf(digest: string, plan: EventPlan, items: ActivityPl
 		const wrote = item.exchange.length > 0 || item.update !== undefined || item.flags.length > 0 || item.attendance.length > 0 || item.seriesLinks.length > 0;
 		if (wrote || item.conflict || item.provisional || (item.action !== 'unchanged' && item.action !== 'skip')) return undefined;
 		const ref = `activity ${item.activity}`;
+		// No more lines than a report keeps: the mark stays small in the mailbox's row.
 		if (item.action === 'unchanged') mark.unchanged++;
-		else if (item.reason) mark.skipped.push({ ref, message: item.reason });
-		for (const message of item.warnings) mark.warnings.push({ ref, message });
+		else if (item.reason && mark.skipped.length < LIST_LIMIT) mark.skipped.push({ ref, message: item.reason });
+		for (const message of item.warnings) if (mark.warnings.length < LIST_LIMIT) mark.warnings.push({ ref, message });
 	}
 	return mark;
 }

@@ -74,6 +74,9 @@ describe('settled calendars (settled.ts)', () => {
 			['a failure', { action: 'fail', reason: 'broken' }],
 		];
 		for (const [what, extra] of unsettled) expect([what, settledMarkOf('d', plan(), [...items, item(extra)], nobody)]).toEqual([what, undefined]);
+		const many = Array.from({ length: 250 }, (_, i) => item({ activity: `P${i}`, action: 'skip', reason: 'past event: never changed', warnings: ['w'] }));
+		const capped = settledMarkOf('d', plan(), many, nobody);
+		expect([capped?.skipped.length, capped?.warnings.length]).toEqual([200, 200]);
 		expect(settledMarkOf('d', plan({ brake: { removals: 5, linked: 10, share: 0.2 } }), items, nobody)).toBeUndefined();
 		expect(settledMarkOf('d', plan({ presenceNeeded: ['uid'] }), items, nobody)).toBeUndefined();
 		expect(settledMarkOf('d', plan(), items, { again: ['bob@contoso.com'], waitingFor: [] })).toBeUndefined();
