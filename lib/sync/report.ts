@@ -74,7 +74,6 @@ export interface RunReport extends MailboxReport {
 }
 
 /** Details kept per list; counts stay exact beyond it. */
-/** Lines of one kind a mailbox's report keeps. */
 export const LIST_LIMIT = 200;
 
 function emptyCounts(): Record<Counter, number> {

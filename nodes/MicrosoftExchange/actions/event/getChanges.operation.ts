@@ -107,7 +107,8 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 			});
 			if (!dryRun) {
 				state.setCursor(mailboxAddress, company, result.cursor);
-				// The calendar changed (or was read afresh): its LN side is planned in full again.
+				// A quiet calendar may keep its settled mark this run; one that changed (or was read afresh)
+				// has its LN side planned in full again (settled.ts).
 				if (result.quiet) ledger.quietCalendars.add(`${lnCompany}|${mailboxAddress.toLowerCase()}`);
 				else state.setSettled(mailboxAddress, lnCompany, undefined);
 			}
