@@ -58,6 +58,12 @@ export function describeMailboxState(context: N8nContext): void {
 			const copies = userLines(settled).flatMap((user) => graph.events(user.mailbox)).filter((e) => linkedTo(e, 'ACT000002'));
 			expect(copies.length).toBeGreaterThan(0);
 			expect(copies.map((e) => e.location?.displayName)).toEqual(copies.map(() => 'Room 9'));
+			// Every calendar is settled: the rows keep the marks, and the next pull plans none of them again.
+			const marked = (await rows()).filter((row) => (JSON.parse(String(row.state)) as { settled?: Record<string, unknown> }).settled?.['100']);
+			expect(marked.map((row) => row.mailbox).sort()).toEqual(userLines(settled).map((user) => user.mailbox).sort());
+			graph.log.clear();
+			await runPullInN8n(context.instance);
+			expect(graph.log.all().filter((r) => r.method === 'GET' && r.path.endsWith('/events')).map((r) => r.mailbox)).toEqual([]);
 		}, 900_000);
 
 		it('leaves a pushed change of a mailbox another execution holds, with a warning, and the next pull brings it', async () => {
