@@ -55,7 +55,7 @@ export function pullSyncWorkflow(): Workflow {
 		brakeShare: 0.2,
 		dryRun: false,
 		timeZone: '',
-		mailboxesAtATime: 8,
+		mailboxesAtATime: 16,
 		usersPerShard: 100,
 		leaseMinutes: 30,
 		shardsOnWorkers: false,

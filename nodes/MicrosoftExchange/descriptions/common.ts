@@ -85,7 +85,7 @@ export const horizon = (resource: string, operations: string[]): INodeProperties
 	displayOptions: show(resource, operations),
 });
 
-export const DEFAULT_MAILBOXES_AT_A_TIME = 8;
+export const DEFAULT_MAILBOXES_AT_A_TIME = 16;
 
 /** How many mailboxes one node works at once; Graph's limit per mailbox holds whatever the value. */
 export const mailboxesAtATimeOption: INodeProperties = {
