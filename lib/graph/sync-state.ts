@@ -41,6 +41,8 @@ export interface StaticData {
 const ECHOES_KEY = 'lnExchangeEchoes';
 const SETTLED_KEY = 'lnExchangeSettled';
 
+const settledKey = (mailbox: string, company: string) => `${company}|${mailbox.toLowerCase()}`;
+
 /** An @odata.etag is W/"<changeKey>"; compare on the changeKey. */
 export function normalizeKey(value: string): string {
 	return value.replace(/^W\//, '').replace(/^"|"$/g, '');
@@ -75,10 +77,10 @@ export function workflowStateStore(global: StaticData, cursors?: StaticData): Sy
 			}
 			return new Map(Object.entries(forMailbox));
 		},
-		settled: (mailbox, company) => ((global[SETTLED_KEY] ?? {}) as Record<string, SettledMark>)[`${company}|${mailbox.toLowerCase()}`],
+		settled: (mailbox, company) => ((global[SETTLED_KEY] ?? {}) as Record<string, SettledMark>)[settledKey(mailbox, company)],
 		setSettled(mailbox, company, mark) {
 			const marks = { ...((global[SETTLED_KEY] ?? {}) as Record<string, SettledMark>) };
-			const key = `${company}|${mailbox.toLowerCase()}`;
+			const key = settledKey(mailbox, company);
 			if (!mark && !(key in marks)) return;
 			if (mark) marks[key] = mark;
 			else delete marks[key];

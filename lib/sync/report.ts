@@ -92,8 +92,8 @@ export class RunLedger {
 	touchedAt = Date.now();
 	/** Set when this execution holds the leases of its mailboxes and loaded their state from the Data Table. */
 	leasedState?: LeasedStateStore;
-	/** `company|mailbox` of the calendars whose changes this execution read and found none (settled.ts). */
-	readonly quietCalendars = new Set<string>();
+	/** The calendars whose changes this execution read and found none (settled.ts). */
+	private readonly quietCalendars = new Set<string>();
 
 	/** `''` collects what belongs to no single mailbox (e.g. reading LN contacts once for all). */
 	for(mailbox: string | undefined): MailboxReport {
@@ -126,6 +126,14 @@ export class RunLedger {
 	conflict(mailbox: string | undefined, ref: string, message: string): void {
 		this.count(mailbox, 'conflicts');
 		pushLimited(this.for(mailbox).conflicts, { ref, message });
+	}
+
+	calendarQuiet(company: string, mailbox: string): void {
+		this.quietCalendars.add(`${company}|${mailbox.toLowerCase()}`);
+	}
+
+	isCalendarQuiet(company: string, mailbox: string): boolean {
+		return this.quietCalendars.has(`${company}|${mailbox.toLowerCase()}`);
 	}
 
 	/** Asks the pull to check these sync users once more, after every user's first run. */

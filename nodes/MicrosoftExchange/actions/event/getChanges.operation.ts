@@ -109,7 +109,7 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 				state.setCursor(mailboxAddress, company, result.cursor);
 				// A quiet calendar may keep its settled mark this run; one that changed (or was read afresh)
 				// has its LN side planned in full again (settled.ts).
-				if (result.quiet) ledger.quietCalendars.add(`${lnCompany}|${mailboxAddress.toLowerCase()}`);
+				if (result.quiet) ledger.calendarQuiet(lnCompany, mailboxAddress);
 				else state.setSettled(mailboxAddress, lnCompany, undefined);
 			}
 			if (result.fullRead) ledger.warn(mailboxAddress, 'calendar', `read the whole window: ${result.fullReadReason}`);

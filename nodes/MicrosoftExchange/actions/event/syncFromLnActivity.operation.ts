@@ -191,13 +191,14 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 			const now = DateTime.utc();
 			const brakeShare = Number(this.getNodeParameter('brakeShare', first, 0.2));
 			const brakeMinimum = Number(this.getNodeParameter('brakeMinimum', first, 5));
+			const linkKey = linkKeyOf(graph);
 			// A calendar settled before, whose changes this execution read and found none, and whose plan
 			// would be made from the same: the same lines as then, nothing read or planned (settled.ts).
 			const settles = changesOnly && completeness === 'all' && !isDryRun;
 			const digest = settles
-				? settledDigest({ mailbox, company: lnCompany, activities, syncUsers: users, now, options: { horizonDays, policy, timeZone, brakeShare, brakeMinimum }, linkKey: linkKeyOf(graph) })
+				? settledDigest({ mailbox, company: lnCompany, activities, syncUsers: users, now, options: { horizonDays, policy, timeZone, brakeShare, brakeMinimum }, linkKey })
 				: undefined;
-			const mark = digest && ledger.quietCalendars.has(`${lnCompany}|${mailbox.toLowerCase()}`) ? state.settled(mailbox, lnCompany) : undefined;
+			const mark = digest && ledger.isCalendarQuiet(lnCompany, mailbox) ? state.settled(mailbox, lnCompany) : undefined;
 			if (mark && mark.digest === digest) return { kind: 'settled', mark, mailbox };
 			const result = await syncActivities(graph, {
 				onWritten: (eventId, changeKey) => state.noteEcho(mailbox, eventId, changeKey),
@@ -215,7 +216,7 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 					brakeShare,
 					brakeMinimum,
 					readAt: readAt ? DateTime.fromISO(readAt, { zone: 'UTC' }) : undefined,
-					linkKey: linkKeyOf(graph),
+					linkKey,
 				},
 			});
 			const activitiesById = new Map(activities.filter((a): a is LnActivity => !(a as LnDeletedActivity).deleted).map((a) => [a.id, a]));
