@@ -273,7 +273,7 @@ describe('Graph transport', () => {
 		const srv = await graphServer(async (req) => {
 			const what = req.path.endsWith('$batch') ? 'batch' : req.path.split('/')[3];
 			events.push(`start ${what}`);
-			await new Promise((r) => setTimeout(r, what === 'batch' ? 80 : 10));
+			await new Promise((r) => setTimeout(r, what === 'batch' ? 200 : 10));
 			events.push(`end ${what}`);
 			const body = req.json as { requests?: Array<{ id: string }> } | undefined;
 			return { body: body?.requests ? { responses: body.requests.map((r) => ({ id: r.id, status: 200, body: {} })) } : { id: req.path } };
@@ -283,8 +283,10 @@ describe('Graph transport', () => {
 			const inner = Array.from({ length: 6 }, (_, i) => ({ id: String(i), method: 'GET' as const, url: `/users/a@contoso.com/events/${i}` }));
 			for (const send of [() => graph.batch(inner), () => graph.post('/$batch', { requests: inner })]) {
 				events.length = 0;
-				const batch = send();
-				await new Promise((r) => setTimeout(r, 20));
+				let settled = false;
+				const batch = send().finally(() => (settled = true));
+				// Once the server sees the batch, the transport holds its slots (a fixed sleep raced a busy CI machine).
+				while (!events.includes('start batch') && !settled) await new Promise((r) => setTimeout(r, 2));
 				// The batch holds all 4 slots of a@: a request to a@ waits for it, one to b@ does not.
 				await Promise.all([batch, graph.get('/users/a@contoso.com/events/x'), graph.get('/users/b@contoso.com/events/y')]);
 				expect(events.indexOf('start a@contoso.com')).toBeGreaterThan(events.indexOf('end batch'));

@@ -49,7 +49,9 @@ describe('mailbox concurrency', () => {
 		emulator.setThrottling({ concurrencyPerMailbox: 2 });
 		emulator.faults.add({ kind: 'latency', latencyMs: 150, times: 0, match: { mailbox: ALICE } });
 		const direct = graph.get(`/users/${ALICE}/events`);
-		await new Promise((r) => setTimeout(r, 20));
+		// The batch goes once the direct request holds its slot (a fixed sleep could race a busy machine).
+		const inFlight = () => Object.values((emulator.state() as { throttling: { inFlight: Record<string, number> } }).throttling.inFlight);
+		while (inFlight().length === 0) await new Promise((r) => setTimeout(r, 2));
 		const batch = await graph.post<{ responses: Array<{ status: number }> }>('/$batch', {
 			requests: [
 				{ id: '1', method: 'GET', url: `/users/${ALICE}/events` },
