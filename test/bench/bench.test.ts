@@ -22,6 +22,7 @@ interface Run {
 	phase: string;
 	wallMs: number;
 	peakRssMb: number;
+	cpuMs: { workflow: number; emulators: number };
 	graph: Side & { perMailbox: { max: number; mean: number } };
 	ln: Side & { readPages: number };
 	writes: number;
@@ -124,5 +125,13 @@ describe('npm run bench -- --size s', () => {
 			expect(typeof target.figures).toBe('string');
 			expect([true, false, null]).toContain(target.met);
 		}
+	});
+
+	it("judges the first sync against the machine's limit from the figures it records", () => {
+		const first: Run = json.product.runs[0];
+		const nearLimit = json.targets.find((t: { target: string }) => t.target.startsWith("first sync near the machine's limit"));
+		const cpuPerCore = (first.cpuMs.workflow + first.cpuMs.emulators) / 1000 / json.machine.cpus;
+		expect(nearLimit.met).toBe(first.wallMs / 1000 <= 1.3 * cpuPerCore);
+		expect(nearLimit.figures).toContain(`÷ ${json.machine.cpus} =`);
 	});
 });
