@@ -1,3 +1,4 @@
+import { calendarKey } from '../sync/report';
 import type { SettledMark } from '../sync/settled';
 import type { DeltaCursor } from './changes';
 
@@ -41,8 +42,6 @@ export interface StaticData {
 const ECHOES_KEY = 'lnExchangeEchoes';
 const SETTLED_KEY = 'lnExchangeSettled';
 
-const settledKey = (mailbox: string, company: string) => `${company}|${mailbox.toLowerCase()}`;
-
 /** An @odata.etag is W/"<changeKey>"; compare on the changeKey. */
 export function normalizeKey(value: string): string {
 	return value.replace(/^W\//, '').replace(/^"|"$/g, '');
@@ -77,10 +76,10 @@ export function workflowStateStore(global: StaticData, cursors?: StaticData): Sy
 			}
 			return new Map(Object.entries(forMailbox));
 		},
-		settled: (mailbox, company) => ((global[SETTLED_KEY] ?? {}) as Record<string, SettledMark>)[settledKey(mailbox, company)],
+		settled: (mailbox, company) => ((global[SETTLED_KEY] ?? {}) as Record<string, SettledMark>)[calendarKey(company, mailbox)],
 		setSettled(mailbox, company, mark) {
 			const marks = { ...((global[SETTLED_KEY] ?? {}) as Record<string, SettledMark>) };
-			const key = settledKey(mailbox, company);
+			const key = calendarKey(company, mailbox);
 			if (!mark && !(key in marks)) return;
 			if (mark) marks[key] = mark;
 			else delete marks[key];

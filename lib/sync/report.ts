@@ -76,6 +76,9 @@ export interface RunReport extends MailboxReport {
 /** Details kept per list; counts stay exact beyond it. */
 export const LIST_LIMIT = 200;
 
+/** One mailbox's calendar for one LN company: the key of its quiet read and of its settled mark. */
+export const calendarKey = (company: string, mailbox: string) => `${company}|${mailbox.toLowerCase()}`;
+
 function emptyCounts(): Record<Counter, number> {
 	return Object.fromEntries(COUNTERS.map((c) => [c, 0])) as Record<Counter, number>;
 }
@@ -129,11 +132,11 @@ export class RunLedger {
 	}
 
 	calendarQuiet(company: string, mailbox: string): void {
-		this.quietCalendars.add(`${company}|${mailbox.toLowerCase()}`);
+		this.quietCalendars.add(calendarKey(company, mailbox));
 	}
 
 	isCalendarQuiet(company: string, mailbox: string): boolean {
-		return this.quietCalendars.has(`${company}|${mailbox.toLowerCase()}`);
+		return this.quietCalendars.has(calendarKey(company, mailbox));
 	}
 
 	/** Asks the pull to check these sync users once more, after every user's first run. */
