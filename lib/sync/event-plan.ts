@@ -1117,10 +1117,12 @@ export function attendeeChanges(
 	const reinviteAttendees: number[] = [];
 	for (const [email, attendee] of exchange) {
 		if (invitedEmails.has(email)) continue;
-		// One line per person: someone LN lists without inviting is invited on that line.
-		const line = activity.attendees.find((a) => a.role !== 'MeetingOrganizer' && normalizeEmail(a.email ?? '') === email);
+		// One line per person: someone LN lists without inviting is invited on that line, and LN's
+		// organizer (whom Exchange may list as an attendee) keeps the organizer line alone.
+		const lines = activity.attendees.filter((a) => normalizeEmail(a.email ?? '') === email);
+		const line = lines.find((a) => a.role !== 'MeetingOrganizer');
 		if (line) reinviteAttendees.push(line.sequence);
-		else addAttendees.push({ email, role: roleOf(attendee.type), ...(attendee.status && attendee.status !== 'None' ? { status: attendee.status } : {}) });
+		else if (lines.length === 0) addAttendees.push({ email, role: roleOf(attendee.type), ...(attendee.status && attendee.status !== 'None' ? { status: attendee.status } : {}) });
 	}
 	const uninviteAttendees = invited.filter((a) => !exchange.has(normalizeEmail(a.email!))).map((a) => a.sequence);
 	const changeRoles = invited.flatMap((a) => {

@@ -380,4 +380,15 @@ export const REGRESSIONS: Array<{ name: string; sequence: [boolean, Step[]]; at?
 		],
 		at: '2027-06-10T09:30:57.873Z',
 	},
+	{
+		name: "seed 1206402 path 88 (shrunk): LN gives a meeting made in Exchange to an organizer outside the sync users, then the Exchange meeting invites that person (LN's organizer line stands for her; no second line)",
+		sequence: [
+			false,
+			[
+				{ kind: 'lnOrganizer', a: 16, p: 3 },
+				{ kind: 'exAttendee', m: 0, e: 7, p: 3, add: true },
+			],
+		],
+		at: '2027-06-17T13:13:55.293Z',
+	},
 ];

@@ -1,5 +1,5 @@
 import { canonicalFromEvent, syncHash } from '../../lib/sync/canonical';
-import { isDeleted, planActivitySync, type EventPlan, type EventPlanOptions, type EventPlanInput } from '../../lib/sync/event-plan';
+import { attendeeChanges, isDeleted, planActivitySync, type EventPlan, type EventPlanOptions, type EventPlanInput } from '../../lib/sync/event-plan';
 import type { LnActivity } from '../../lib/sync/model';
 import { mailboxesToCheckAgain, settleActivityPlan } from '../../lib/sync/settle';
 import { decodeState, LN_KEY_PROPERTY, LN_STATE_PROPERTY, signLink } from '../../lib/sync/link';
@@ -378,6 +378,19 @@ describe('edits after a sync (issue 15), decided by the plan', () => {
 		linked.event.attendees = [...(linked.event.attendees ?? []), { type: 'optional', emailAddress: { address: 'xena@fabrikam.com' } }];
 		const [item] = plan({ activities: [source], linked: [linked] }).items;
 		expect(item.update).toMatchObject({ addAttendees: [{ email: 'xena@fabrikam.com', role: 'Optional' }], organizerIsSyncUser: true });
+	});
+
+	it("LN's organizer whom the Exchange meeting lists as an attendee keeps the organizer line alone (one line per person)", () => {
+		// Seed 1206402 path 88: LN gave the meeting to Zoe, then Ann's Exchange meeting invited her: a second line for Zoe was added.
+		const source = activity({ reference: 'uid-A1', attendees: [attendee({ role: 'MeetingOrganizer', type: 'Employee', code: 'E099', email: 'zoe@contoso.com', invite: false }), employee('E001', 'ann@contoso.com', 'Required', synced)] });
+		const changes = attendeeChanges(source, [
+			{ email: 'ann@contoso.com', type: 'required' },
+			{ email: 'zoe@contoso.com', type: 'required', status: 'Accepted' },
+		]);
+		expect(changes).toEqual({ addAttendees: [], uninviteAttendees: [] });
+		// Someone LN lists without inviting, besides the organizer line, is invited on that line.
+		const listed = { ...source, attendees: [...source.attendees, attendee({ sequence: 3, role: 'Required', type: 'Other', email: 'zoe@contoso.com', invite: false })] };
+		expect(attendeeChanges(listed, [{ email: 'ann@contoso.com', type: 'required' }, { email: 'zoe@contoso.com', type: 'required' }])).toEqual({ addAttendees: [], uninviteAttendees: [], reinviteAttendees: [3] });
 	});
 
 	it('an Exchange event moved into the past takes its activity along; an LN change is then not written to the past event', () => {
