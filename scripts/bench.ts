@@ -1,7 +1,7 @@
 /**
  * `npm run bench -- [--size s|m|l] [--users U --contacts C --activities A --events E] [--attendees N]
  *                   [--latency-ms L] [--peer-sample N|all] [--no-peer] [--seed N] [--concurrency K] [--compare]
- *                   [--queue [--workers N] [--worker-concurrency J] [--users-per-shard U]]`
+ *                   [--queue [--workers N] [--worker-concurrency J] [--users-per-shard U]] [--side-by-side [--users-per-shard U]]`
  *
  * Runs the SHIPPED pull workflow (workflows/pull-sync.json, start node "Run now") on a generated
  * tenant, against the LN and Graph emulators with L ms added to every request, three times: the
@@ -29,6 +29,7 @@ import { measurePushLatency } from './bench/push-latency';
 import { measureQueue } from './bench/queue';
 import type { EmulatorAccess } from './bench/runtime';
 import { startTenant, type TenantOptions } from './bench/tenant';
+import { withSettings } from './workflows/builder';
 
 const ROOT = path.join(__dirname, '..');
 const WORKFLOW_FILE = path.join(ROOT, 'workflows', 'pull-sync.json');
@@ -75,6 +76,8 @@ interface Options extends TenantOptions {
 	workers: number;
 	workerConcurrency: number;
 	usersPerShard?: number;
+	/** One n8n, its pull posting two jobs per shard (contact folders, calendars) to its own webhook: they run side by side. */
+	sideBySide: boolean;
 }
 
 class UsageError extends Error {}
@@ -105,7 +108,10 @@ const USAGE = `Usage: npm run bench -- [options]
                        --workers N workers, default 2, each taking --worker-concurrency J jobs,
                        default 5); shards of --users-per-shard U (default: users spread over all
                        job slots); with --compare first the sequential baseline (shards in the
-                       pull's own process, one mailbox at a time) on the same data`;
+                       pull's own process, one mailbox at a time) on the same data
+  --side-by-side       the pull in one process posts two jobs per shard (contact folders, calendars;
+                       shards of --users-per-shard U, default the shipped 100) to its own shard
+                       webhook (Settings: shardsOnWorkers), and they run side by side`;
 
 function describe(size: SizeName): string {
 	const s = BENCH_SIZES[size];
@@ -126,7 +132,7 @@ export function parseArgs(argv: string[]): Options & { help?: boolean } {
 			raw.help = true;
 			continue;
 		}
-		if (flag === '--no-peer' || flag === '--settled' || flag === '--push-latency' || flag === '--compare' || flag === '--queue') {
+		if (flag === '--no-peer' || flag === '--settled' || flag === '--push-latency' || flag === '--compare' || flag === '--queue' || flag === '--side-by-side') {
 			raw[flag.slice(2)] = true;
 			continue;
 		}
@@ -168,6 +174,7 @@ export function parseArgs(argv: string[]): Options & { help?: boolean } {
 		workers: whole('workers', 2),
 		workerConcurrency: whole('worker-concurrency', 5),
 		usersPerShard: raw['users-per-shard'] === undefined ? undefined : whole('users-per-shard', 1),
+		sideBySide: raw['side-by-side'] === true,
 		help: raw.help === true,
 	};
 	if (['users', 'contacts', 'activities', 'events', 'attendees'].some((k) => raw[k] !== undefined)) options.size = undefined;
@@ -310,7 +317,7 @@ function measure(phase: Phase, emulators: RunningEmulators, child: ChildResult, 
 }
 
 /** LN pages a run cannot do without, at the emulator's page size, as it reads them (for the no-change target). */
-function lnPagesNeeded(emulators: RunningEmulators, company: string, horizonDays: number): { syncUsers: number; contactsAll: number; contactsChangedSince: number; activities: number; total: number; totalWithChangedSince: number } {
+function lnPagesNeeded(emulators: RunningEmulators, company: string, horizonDays: number, contactReads = 1): { syncUsers: number; contactsAll: number; contactsChangedSince: number; activities: number; total: number; totalWithChangedSince: number } {
 	const ln = emulators.ln;
 	const size = ln.pageSize;
 	const pages = (n: number) => Math.max(1, Math.ceil(n / size));
@@ -338,8 +345,9 @@ function lnPagesNeeded(emulators: RunningEmulators, company: string, horizonDays
 		const mine = activities.filter((a) => (byActivity.get(String(a.id)) ?? []).some((t) => t.type === 'Employee' && t.code === user.employee)).length;
 		activityPages += pages(mine);
 	}
-	const result = { syncUsers: pages(syncUsers.length), contactsAll: pagesSideBySide(contacts.length), contactsChangedSince: 1, activities: activityPages };
-	return { ...result, total: result.syncUsers + result.contactsAll + result.activities, totalWithChangedSince: result.syncUsers + 1 + result.activities };
+	// Jobs side by side: each contact folders job reads the LN contacts for its shard.
+	const result = { syncUsers: pages(syncUsers.length), contactsAll: contactReads * pagesSideBySide(contacts.length), contactsChangedSince: contactReads, activities: activityPages };
+	return { ...result, total: result.syncUsers + result.contactsAll + result.activities, totalWithChangedSince: result.syncUsers + contactReads + result.activities };
 }
 
 // ---- running ------------------------------------------------------------------------------------
@@ -398,6 +406,8 @@ async function runSeries(kind: 'product' | 'peer', emulators: RunningEmulators, 
 		.map((u) => ({ user: String(u.user), email: String(u.email) }));
 	let staticData: ChildJob['staticData'] = {};
 	const runs: RunFigures[] = [];
+	const sideBySide = kind === 'product' && settingOf(workflow!, 'shardsOnWorkers')?.value === true;
+	const usersPerShard = Number(settingOf(workflow!, 'usersPerShard')?.value) || 100;
 	let needed: SeriesResult['lnPagesNeeded'];
 	const phases: Phase[] = kind === 'product' && options.settled ? ['first', 'noChange', 'noChangeAgain', 'change'] : PHASES;
 	for (const phase of phases) {
@@ -405,13 +415,13 @@ async function runSeries(kind: 'product' | 'peer', emulators: RunningEmulators, 
 		if (phase === 'change') {
 			mutation = mutateTenant(emulators.ln, emulators.graph, { share: CHANGE_SHARE, seed: options.seed, company, now: new Date().toISOString(), horizonDays: emulators.tenant.summary.horizonDays });
 		}
-		if (phase === 'noChange' && kind === 'product') needed = lnPagesNeeded(emulators, company, horizonDays);
+		if (phase === 'noChange' && kind === 'product') needed = lnPagesNeeded(emulators, company, horizonDays, sideBySide ? Math.ceil(syncUsers.length / usersPerShard) : 1);
 		emulators.graph.log.clear();
 		emulators.ln.log.clear();
 		progress(`${kind}: ${PHASE_TITLE[phase]}…`);
 		const job: ChildJob =
 			kind === 'product'
-				? { kind, access, distDir, staticData, workflow, startNode: START_NODE }
+				? { kind, access, distDir, staticData, workflow, startNode: START_NODE, sideBySide }
 				: { kind, access, distDir, staticData, peer: { users: syncUsers, horizonDays, sample: options.peerSample ?? syncUsers.length } };
 		const cpuBefore = process.cpuUsage();
 		const rejectedBefore = concurrency429(emulators);
@@ -678,7 +688,8 @@ async function main(): Promise<void> {
 			emulators.graph.seed(emulators.tenant.graph);
 		}
 		const productAccess = lnRequests === undefined ? access : { ...access, ln: { ...access.ln, maxConcurrentRequests: lnRequests } };
-		product = await runSeries('product', emulators, options, productAccess, horizonDays, distDir, withMailboxesAtATime(workflow, concurrency));
+		const asked = withMailboxesAtATime(workflow, concurrency);
+		product = await runSeries('product', emulators, options, productAccess, horizonDays, distDir, options.sideBySide ? withSettings(asked, { shardsOnWorkers: true, ...(options.usersPerShard ? { usersPerShard: options.usersPerShard } : {}) }) : asked);
 		if (options.peer) {
 			// The same data again: a fresh copy of the generated tenant.
 			emulators.ln.seed(emulators.tenant.ln);
@@ -698,7 +709,7 @@ async function main(): Promise<void> {
 	const out: string[] = [];
 	out.push(`Pull-sync benchmark — ${options.size ? `size ${options.size}: ` : ''}${summary.users.sync} sync users, ${summary.contacts.total} LN contacts (${summary.contacts.synchronizable} to synchronize), ${summary.activities.total} LN activities (${summary.activities.attendees} attendees), ${summary.events.total} Exchange events; ${options.latencyMs} ms added per request; ${os.cpus().length} CPUs, Node ${process.version}; load average ${loadAtStart.join('/')} at the start, ${os.loadavg().map((n) => n.toFixed(2)).join('/')} at the end`);
 	if (baseline) printRuns('BASELINE — workflows/pull-sync.json, one mailbox and one LN request at a time', baseline.runs, out);
-	printRuns(`PRODUCT — workflows/pull-sync.json, ${concurrency} mailboxes at a time`, product.runs, out);
+	printRuns(`PRODUCT — workflows/pull-sync.json, ${concurrency} mailboxes at a time${options.sideBySide ? ', contact folders and calendars side by side (shardsOnWorkers in one process)' : ''}`, product.runs, out);
 	const speedUp = baseline
 		? Object.fromEntries(product.runs.map((run) => [run.phase, round(runOf(baseline!.runs, run.phase).wallMs / Math.max(1, run.wallMs), 2)]))
 		: null;
@@ -732,7 +743,7 @@ async function main(): Promise<void> {
 		size: options.size ?? null,
 		tenant: { users: options.users, contacts: options.contacts, activities: options.activities, attendeesPerActivity: options.attendees, events: options.events, seed: options.seed, summary: { syncUsers: summary.users.sync, synchronizableContacts: summary.contacts.synchronizable, attendees: summary.activities.attendees, events: summary.events.total } },
 		latencyMs: options.latencyMs,
-		mode: 'single',
+		mode: options.sideBySide ? 'sideBySide' : 'single',
 		workers: 1,
 		concurrency: { mailboxesAtATime: concurrency, lnRequests: lnRequests ?? null },
 		baseline: baseline ? { runs: baseline.runs } : null,

@@ -121,7 +121,7 @@ async function main(): Promise<void> {
 		say(formatReport(pull.report as ReportItem[]));
 		say(pull.failed ? `pull sync done; the execution ended in error, as it does when a user failed: ${pull.failed}` : 'pull sync done');
 		if (QUEUE) {
-			say(`  ${pull.execution.output('One item per shard').length} shards posted to the shard webhook; n8n's workers took them:`);
+			say(`  ${pull.execution.output('One item per job').length} jobs posted to the shard webhook (each shard's contact folders and calendars); n8n's workers took them:`);
 			await sayShardsOfWorkers(instance, workers);
 		}
 
@@ -146,8 +146,10 @@ async function main(): Promise<void> {
 async function sayShardsOfWorkers(instance: N8nInstance, workers: N8nWorker[]): Promise<void> {
 	for (const worker of workers) {
 		for (const id of worker.executions()) {
-			const users = (await instance.finishedExecution(id).catch(() => undefined))?.output('Users of the shard').map((user) => String(user.email));
-			if (users?.length) say(`  ${worker.name} ran the shard of ${users.join(', ')} (execution ${id})`);
+			const execution = await instance.finishedExecution(id).catch(() => undefined);
+			const users = execution?.output('Users of the shard').map((user) => String(user.email));
+			const part = execution?.output('Contact folders job?', 0).length ? 'contact folders' : 'calendars';
+			if (users?.length) say(`  ${worker.name} ran the ${part} of ${users.join(', ')} (execution ${id})`);
 		}
 	}
 }

@@ -10,6 +10,7 @@ import { performance } from 'node:perf_hooks';
 
 import type { IDataObject, ITaskData } from 'n8n-workflow';
 
+import { WebhookHost } from '../../test/harness/webhook-host';
 import { WorkflowRunner, type WorkflowJson } from '../../test/harness/workflow-runner';
 import { peerWorkflows, PEER_START, PEER_WRITE_NODES } from './peer-workflow';
 import { outlookCredentials, PeerCredentials, productCredentials, registryFor, type EmulatorAccess } from './runtime';
@@ -24,6 +25,8 @@ export interface ChildJob {
 	/** Product: the shipped workflow JSON and its start node. */
 	workflow?: WorkflowJson & { id: string };
 	startNode?: string;
+	/** Product: the workflow posts its jobs to its own shard webhook (shardsOnWorkers), served here as n8n's main process would. */
+	sideBySide?: boolean;
 	/** Peer: the users it runs for (the sample), and the horizon. */
 	peer?: { users: Array<{ user: string; email: string }>; horizonDays: number; sample: number };
 }
@@ -95,7 +98,8 @@ async function runJob(job: ChildJob): Promise<ChildResult> {
 		startNode = job.startNode!;
 		usedWorkflows = [workflow];
 		usedTypes = registryFor(usedWorkflows, job.distDir);
-		const credentials = new PeerCredentials(productCredentials(job.access), job.access.graph);
+		const shardKey = { shardWebhookKey1: { type: 'httpHeaderAuth', data: { name: 'X-Shard-Key', value: `bench-${process.pid}` } } };
+		const credentials = new PeerCredentials({ ...productCredentials(job.access), ...(job.sideBySide ? shardKey : {}) }, job.access.graph);
 		runner = new WorkflowRunner({ nodeTypes: usedTypes, credentials, workflows: { [workflow.id]: workflow } });
 	} else {
 		const users = job.peer!.users;
@@ -169,11 +173,15 @@ async function runJob(job: ChildJob): Promise<ChildResult> {
 		return result;
 	};
 
+	// The jobs' posts are answered in this process, each job in its own execution, as in an n8n without workers.
+	const webhooks = job.sideBySide ? new WebhookHost(runner, workflow) : undefined;
+	await webhooks?.start();
 	const cpuBefore = process.cpuUsage();
 	const started = performance.now();
 	const result = await runner.run(workflow, { startNode });
 	const wallMs = performance.now() - started;
 	const cpu = process.cpuUsage(cpuBefore);
+	await webhooks?.stop();
 	clearInterval(sampler);
 	const mb = (n: number) => Math.round((n / 1048576) * 10) / 10;
 	const memoryByNode = [...memory.entries()]

@@ -8,6 +8,11 @@ export const PULL_WORKFLOW_ID = 'lnExchangePull01';
 export const SHARD_WEBHOOK_PATH = 'ln-exchange-sync/shard';
 
 const SHARD_START = 'Shard start';
+/** Where the contacts step starts: one item per mailbox whose folder it writes, each with the run's settings. */
+const CONTACT_FOLDERS = 'Contact folders to write';
+const contactSetting = (name: string) => `={{ $('${CONTACT_FOLDERS}').first().json.settings.${name} }}`;
+/** Whether a report came back from a job that wrote contact folders (not a calendar run). */
+const CONTACTS_PART = "part === 'contacts'";
 /** Reads a setting in the per-shard part (the settings arrive with each user's item, the same for all). */
 const setting = (name: string) => `={{ $('${SHARD_START}').first().json.settings.${name} }}`;
 const syncUsersOfRun = `={{ $('${SHARD_START}').first().json.syncUsers }}`;
@@ -34,6 +39,7 @@ export function pullSyncWorkflow(): Workflow {
 		'1. Reads the active **sync users** from LN.',
 		'2. Writes the LN contacts marked *Synchronize* into each user\'s contact folder.',
 		'3. Runs **Shard start** once per shard of sync users (*Users per shard*), each in its own execution, working *Mailboxes at a time* mailboxes at once: LN activities ⇄ Exchange events, attendee flags and responses back to LN, new Exchange meetings into LN.',
+		'With *shardsOnWorkers*, steps 2 and 3 are two jobs per shard (its users\' contact folders, their calendars) posted to this workflow\'s shard webhook: on queue-mode workers, or side by side in one n8n.',
 		'4. Ends with **Run report**: one item per user and a total, kept in the Data Table *LN Exchange Sync history* (n8n 2.x; *keepHistory*, *historyDays*); a run in which a user failed then ends in error (*failWhenUsersFail*).',
 		'',
 		'**Status page** (top left): GET `/webhook/ln-exchange-sync/status` with the *Status page login* (Basic Auth); `?plan=1` shows what the next run would change (a dry run).',
@@ -70,30 +76,33 @@ export function pullSyncWorkflow(): Workflow {
 	w.add({ name: 'LN sync users', type: ours('inforLn'), typeVersion: 1, position: [460, 100], credentials: CREDENTIALS.ln, parameters: { resource: 'syncUser', operation: 'getMany', source: 'api', output: 'users', attachAll: true } });
 	w.connect('Settings', 'LN sync users');
 
-	// Contacts: read LN once, write every mailbox's folder.
-	w.add({ name: 'LN contacts', type: ours('inforLn'), typeVersion: 1, position: [720, -60], credentials: CREDENTIALS.ln, executeOnce: true, alwaysOutputData: true, onError: 'continueErrorOutput', parameters: { resource: 'contact', operation: 'getManyForSync' } });
+	// Contacts: read LN once, write the folder of every mailbox given (the pull's users, or a job's).
+	w.add({ name: CONTACT_FOLDERS, type: 'n8n-nodes-base.noOp', typeVersion: 1, position: [1100, -220], parameters: {} });
+	w.add({ name: 'LN contacts', type: ours('inforLn'), typeVersion: 1, position: [1340, -220], credentials: CREDENTIALS.ln, executeOnce: true, alwaysOutputData: true, onError: 'continueErrorOutput', parameters: { resource: 'contact', operation: 'getManyForSync' } });
 	w.add({
 		name: 'Contacts → Exchange folders',
 		type: ours('microsoftExchange'),
 		typeVersion: 1,
-		position: [980, -60],
+		position: [1580, -220],
 		credentials: CREDENTIALS.graph,
 		onError: 'continueRegularOutput',
 		parameters: {
 			resource: 'contact',
 			operation: 'syncToFolder',
-			mailboxes: "={{ $('LN sync users').all().map(item => item.json.email) }}",
-			folderName: "={{ $('Settings').first().json.contactFolder }}",
-			options: { output: 'summary', brakeShare: "={{ $('Settings').first().json.brakeShare }}", mailboxesAtATime: "={{ $('Settings').first().json.mailboxesAtATime }}" },
-			dryRun: `={{ ${DRY_RUN} }}`,
+			mailboxes: `={{ $('${CONTACT_FOLDERS}').all().map(item => item.json.email) }}`,
+			folderName: contactSetting('contactFolder'),
+			options: { output: 'summary', brakeShare: contactSetting('brakeShare'), mailboxesAtATime: contactSetting('mailboxesAtATime') },
+			dryRun: contactSetting('dryRun'),
 		},
 	});
-	w.connect('LN sync users', 'LN contacts').connect('LN contacts', 'Contacts → Exchange folders');
+	w.connect(CONTACT_FOLDERS, 'LN contacts').connect('LN contacts', 'Contacts → Exchange folders');
 
-	// Calendars: one execution per shard of sync users, one shard after another in this process (or all at once on queue-mode workers).
+	// Calendars: one execution per shard of sync users, one shard after another in this process, after
+	// the contacts. Or, with shardsOnWorkers, every shard's contact folders and calendars at once.
 	w.add(setNode('Prepare per-user run', [720, 260], { settings: `={{ { ...$('Settings').first().json, dryRun: ${DRY_RUN} } }}` }, true, { settings: 'object' }));
-	// Queue mode: every shard is posted to this workflow's shard webhook at once; n8n makes each post a
-	// job that any worker takes, and the answer is the shard's user reports.
+	// Queue mode: two jobs per shard (its users' contact folders, their calendars), all posted to this
+	// workflow's shard webhook at once; n8n makes each post a job that any worker takes (in one n8n they
+	// run side by side), and the answer is the job's user reports.
 	w.add(ifNode('Shards on workers?', [860, 260], "={{ $('Settings').first().json.shardsOnWorkers === true }}"));
 	w.add({
 		name: 'Shards for workers',
@@ -101,11 +110,11 @@ export function pullSyncWorkflow(): Workflow {
 		typeVersion: 3.4,
 		position: [1100, 420],
 		executeOnce: true,
-		parameters: { mode: 'raw', jsonOutput: "={{ JSON.stringify({ shards: $('Prepare per-user run').all().map(item => item.json).chunk(Number($('Settings').first().json.usersPerShard) || 100).map(users => ({ users })) }) }}", options: {} },
+		parameters: { mode: 'raw', jsonOutput: "={{ JSON.stringify({ shards: $('Prepare per-user run').all().map(item => item.json).chunk(Number($('Settings').first().json.usersPerShard) || 100).flatMap(users => [{ part: 'calendars', users }, { part: 'contacts', users }]) }) }}", options: {} },
 	});
-	w.add(splitOut('One item per shard', [1340, 420], 'shards'));
+	w.add(splitOut('One item per job', [1340, 420], 'shards'));
 	w.add({
-		name: 'Calendars on workers',
+		name: 'Jobs on workers',
 		type: 'n8n-nodes-base.httpRequest',
 		typeVersion: 4.2,
 		position: [1580, 420],
@@ -119,7 +128,7 @@ export function pullSyncWorkflow(): Workflow {
 			genericAuthType: 'httpHeaderAuth',
 			sendBody: true,
 			specifyBody: 'json',
-			jsonBody: '={{ JSON.stringify({ users: $json.users }) }}',
+			jsonBody: '={{ JSON.stringify({ part: $json.part, users: $json.users }) }}',
 			// A shard that outlives its leases is given up on (the next run takes its mailboxes).
 			options: { timeout: "={{ (Number($('Settings').first().json.leaseMinutes) || 30) * 60000 }}", response: { response: { responseFormat: 'json' } } },
 		},
@@ -152,7 +161,7 @@ export function pullSyncWorkflow(): Workflow {
 	// whose own calendar run failed (no access, LN activities not read) waits for the next pull: a
 	// second try now would fail alike; other errors of a run (a refused record) do not hold it back.
 	// The last pass is only for what another user's run changed.
-	const calendarRan = (report: string) => `!((${report}.errors ?? []).some(line => line.ref === 'calendar') || (${report}.skipped ?? []).some(line => line.ref === 'calendar') || (${report}.warnings ?? []).some(line => line.ref === 'lease'))`;
+	const calendarRan = (report: string) => `!(${report}.${CONTACTS_PART}) && !((${report}.errors ?? []).some(line => line.ref === 'calendar') || (${report}.skipped ?? []).some(line => line.ref === 'calendar') || (${report}.warnings ?? []).some(line => line.ref === 'lease'))`;
 	const askedOf = (self: boolean) => `$input.all().some(report => (report.json.recheck ?? []).includes($json.mailbox)${self ? '' : ' && report.json.mailbox !== $json.mailbox'})`;
 	const organizerWentThrough = `($json.waitingFor ?? []).some(organizer => $input.all().some(report => report.json.mailbox === organizer && ${calendarRan('report.json')}))`;
 	const passes = [
@@ -195,9 +204,9 @@ export function pullSyncWorkflow(): Workflow {
 		},
 	});
 	w.connect('LN sync users', 'Prepare per-user run').connect('Prepare per-user run', 'Shards on workers?');
-	w.connect('Shards on workers?', 'Shards for workers', 0).connect('Shards on workers?', 'Shards of users', 1);
-	w.connect('Shards for workers', 'One item per shard').connect('One item per shard', 'Calendars on workers');
-	w.connect('Calendars on workers', 'All passes', 0, 0).connect('Calendars on workers', 'Check again?');
+	w.connect('Shards on workers?', 'Shards for workers', 0).connect('Shards on workers?', CONTACT_FOLDERS, 1).connect('Shards on workers?', 'Shards of users', 1);
+	w.connect('Shards for workers', 'One item per job').connect('One item per job', 'Jobs on workers');
+	w.connect('Jobs on workers', 'All passes', 0, 0).connect('Jobs on workers', 'Check again?');
 	w.connect('Shards of users', 'Calendars of a shard', 1).connect('Calendars of a shard', 'Shards of users');
 	w.connect('Shards of users', 'All passes', 0, 0).connect('Shards of users', 'Check again?', 0);
 	w.connect('Calendars checked again', 'All passes', 0, 1).connect('Calendars checked again', 'Check once more?');
@@ -214,7 +223,7 @@ export function pullSyncWorkflow(): Workflow {
 	// ---------- The per-shard run (called by "Calendars of a shard") ----------
 	w.add(sticky('Per-shard area', [
 		'## Per-shard run',
-		'Called once per shard of sync users by **Calendars of a shard** (**Shard called**), each shard in its own execution — or, with *shardsOnWorkers* (n8n queue mode), posted by **Calendars on workers** to **Shard posted** (Header Auth: *Shard webhook key*), a job any worker takes; every node works *Mailboxes at a time* mailboxes at once, and a failing mailbox is reported while the others go on.',
+		'Called once per shard of sync users by **Calendars of a shard** (**Shard called**), each shard in its own execution — or, with *shardsOnWorkers* (n8n queue mode, or side by side in one n8n), posted by **Jobs on workers** to **Shard posted** (Header Auth: *Shard webhook key*), a job any worker takes: a shard\'s calendars here, its contact folders (**Contact folders job?**) through the contacts step at the top; every node works *Mailboxes at a time* mailboxes at once, and a failing mailbox is reported while the others go on.',
 		'**Left:** the lease of each mailbox (Data Table *LN Exchange Sync mailboxes*): a mailbox another execution is syncing is left to it; the cursors and notes of our writes come from the row and go back into it at the end (*leaseMinutes*).',
 		'Runs top to bottom: Exchange first, so that LN holds what Exchange brought before LN is compared with Exchange.',
 		'**Top:** new events in Exchange → LN appointments, linked back; occurrences of series followed one by one.',
@@ -233,7 +242,32 @@ export function pullSyncWorkflow(): Workflow {
 	});
 	w.add(splitOut('Users of the shard', [-940, 1000], 'body.users'));
 	w.add({ name: SHARD_START, type: 'n8n-nodes-base.noOp', typeVersion: 1, position: [-700, 900], parameters: {} });
-	w.connect('Shard called', SHARD_START).connect('Shard posted', 'Users of the shard').connect('Users of the shard', SHARD_START);
+	w.add(ifNode('Contact folders job?', [-700, 1100], `={{ $('Shard posted').first().json.body.${CONTACTS_PART} }}`));
+	w.connect('Shard called', SHARD_START).connect('Shard posted', 'Users of the shard').connect('Users of the shard', 'Contact folders job?');
+	w.connect('Contact folders job?', CONTACT_FOLDERS, 0).connect('Contact folders job?', SHARD_START, 1);
+	// A job that wrote contact folders answers with one report per user of it (their folders' lines,
+	// also when LN's contacts could not be read), marked so that the pull does not take it for a calendar run.
+	w.add(ifNode('Contact folders of a job?', [1820, -220], `={{ $('Contact folders job?').isExecuted }}`));
+	w.add({
+		name: 'Users of the job',
+		type: 'n8n-nodes-base.set',
+		typeVersion: 3.4,
+		position: [2060, -320],
+		executeOnce: true,
+		parameters: { mode: 'raw', jsonOutput: `={{ JSON.stringify({ users: $('${CONTACT_FOLDERS}').all().map(item => item.json) }) }}`, options: {} },
+	});
+	w.add(splitOut('One item per user', [2300, -320], 'users'));
+	w.add({
+		name: 'Contact folder reports',
+		type: ours('inforLn'),
+		typeVersion: 1,
+		position: [2540, -320],
+		credentials: CREDENTIALS.ln,
+		parameters: { resource: 'report', operation: 'build', scope: 'user', mailbox: '={{ $json.email }}', user: '={{ $json.user }}' },
+	});
+	w.add(setNode('Marked as contact folders', [2780, -320], { part: 'contacts' }, true));
+	w.connect('Contacts → Exchange folders', 'Contact folders of a job?').connect('LN contacts', 'Contact folders of a job?', 1);
+	w.connect('Contact folders of a job?', 'Users of the job', 0).connect('Users of the job', 'One item per user').connect('One item per user', 'Contact folder reports').connect('Contact folder reports', 'Marked as contact folders');
 	addMailboxLeases(w, {
 		start: SHARD_START,
 		at: [-460, 900],

@@ -449,6 +449,16 @@ describe('Sync Report → Build', () => {
 			['bob@contoso.com', 'ok'],
 			['cat@contoso.com', 'errors'],
 		]);
+		// A report from a job that wrote Cat's contact folder only is merged, and does not stand for her calendar run.
+		const catsFolder = { ...(shard.items[0].json as object), mailbox: 'cat@contoso.com', user: 'cat', part: 'contacts' };
+		const withFolder = await runNode(
+			env,
+			ln({ resource: 'report', operation: 'build', scope: 'run', failedMailbox: "={{ $json.mailbox ?? '' }}", expectedMailboxes: '["ann@contoso.com", "bob@contoso.com", "cat@contoso.com"]' }),
+			[...shard.items.map((i) => i.json), catsFolder],
+		);
+		const catAgain = withFolder.items.find((i) => i.json.mailbox === 'cat@contoso.com')!.json as unknown as RunReport;
+		expect(catAgain.user).toBe('cat');
+		expect(catAgain.errors.map((e) => e.message)).toEqual([expect.stringMatching(/no report came back for this user/)]);
 		const wrong = await runNode(env, ln({ resource: 'report', operation: 'build', scope: 'run', expectedMailboxes: '{"a": 1}' }));
 		expect(String(wrong.error?.message)).toMatch(/Every Sync User must be a list of mailboxes/);
 	});

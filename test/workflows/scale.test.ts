@@ -91,7 +91,9 @@ describe('pull sync with its shards posted to the shard webhook (as on n8n\'s qu
 	it('posts every shard at once, gathers every user\'s report from the answers, and ends in the state of a pull in one process', async () => {
 		env = await scenarioEnvironment([pull]);
 		const userLines = (result: RunResult) => report(result).filter((r) => r.kind === 'user').map((r) => [r.mailbox, r.status]);
-		const linesInOneProcess = userLines(await runPull(env));
+		const firstInOneProcess = await runPull(env);
+		const linesInOneProcess = userLines(firstInOneProcess);
+		const reportInOneProcess = report(firstInOneProcess);
 		const inOneProcess = endState(env);
 		await env.stop();
 
@@ -102,11 +104,21 @@ describe('pull sync with its shards posted to the shard webhook (as on n8n\'s qu
 		await host.start();
 		try {
 			const result = await runPull(env, onWorkers);
-			const shards = host.calls.filter((call) => call.path === `/webhook/${SHARD_WEBHOOK_PATH}`);
-			expect(shards.map((call) => call.status)).toEqual([200, 200, 200]);
-			expect(shards.map((call) => call.emitted[0].json.body)).toEqual(expect.arrayContaining([expect.objectContaining({ users: [expect.objectContaining({ email: 'ann@contoso.com' })] })]));
+			const jobs = host.calls.filter((call) => call.path === `/webhook/${SHARD_WEBHOOK_PATH}`);
+			// Two jobs per shard: its users' contact folders and their calendars, each in its own execution.
+			expect(jobs.map((call) => call.status)).toEqual([200, 200, 200, 200, 200, 200]);
+			const bodies = jobs.map((call) => call.emitted[0].json.body as { part: string; users: Array<{ email: string }> });
+			expect(bodies.map((body) => `${body.part} ${body.users.map((u) => u.email).join(',')}`).sort()).toEqual(
+				['ann', 'bob', 'cat'].flatMap((name) => [`calendars ${name}@contoso.com`, `contacts ${name}@contoso.com`]).sort(),
+			);
 			expect(result.output('Calendars of a shard')).toEqual([]);
+			expect(result.output('Contacts → Exchange folders')).toEqual([]);
+			const contactJobs = jobs.filter((call) => call.run?.output('Contacts → Exchange folders').length);
+			expect(contactJobs).toHaveLength(3);
 			expect(userLines(result)).toEqual(linesInOneProcess);
+			// Each user's contact counts came back from its contacts job, as the pull in one process counted them.
+			const contactsOf = (r: Record<string, any>) => [r.mailbox, r.counts.contactsCreated, r.counts.contactsUnchanged];
+			expect(report(result).filter((r) => r.kind === 'user').map(contactsOf)).toEqual(reportInOneProcess.filter((r) => r.kind === 'user').map(contactsOf));
 			expect(linesInOneProcess.map(([mailbox]) => mailbox)).toEqual(['ann@contoso.com', 'bob@contoso.com', 'cat@contoso.com']);
 			expect(endState(env)).toEqual(inOneProcess);
 			// Without the key, or with another, the webhook refuses the post and starts nothing.
@@ -136,9 +148,9 @@ describe('pull sync with its shards posted to the shard webhook (as on n8n\'s qu
 				['cat@contoso.com', 'errors'],
 			]);
 			for (const user of users) expect(user.errors.map((e: { message: string }) => e.message)).toContain('no report came back for this user: its calendar run did not finish (see the execution of the pull)');
-			// Why, outside any user: the answer to each shard's post.
+			// Why, outside any user: the answer to each job's post (two shards, a contacts and a calendars job each).
 			const why = report(result).find((r) => r.kind === 'total')!.errors.filter((e: { message: string }) => /404 .*The requested webhook is not registered/.test(e.message));
-			expect(why).toHaveLength(2);
+			expect(why).toHaveLength(4);
 		} finally {
 			await host.stop();
 		}

@@ -73,7 +73,7 @@ export const description: INodeProperties[] = [
 		type: 'json',
 		default: '[]',
 		description:
-			'The mailboxes this run was to synchronize (a list); one that brought no report gets an error line, so nobody drops out of the report unseen',
+			'The mailboxes this run was to synchronize (a list); one that brought no report of its calendar run gets an error line, so nobody drops out of the report unseen (a report with part "contacts", from a run that wrote contact folders only, does not count)',
 		displayOptions: { show: { ...show, scope: ['run'] } },
 	},
 ];
@@ -117,8 +117,10 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 		const incoming = items.map((item) => item.json as Partial<RunReport>).filter((json) => json && json.kind === 'user');
 		const users = incoming.filter((r) => r.mailbox !== '').map((r) => ({ mailbox: String(r.mailbox), user: r.user }));
 		const expected = listParameter<unknown>(this, 'expectedMailboxes', 'Every Sync User', 'mailboxes') ?? [];
-		// Only a per-user run's own report counts: the pull's ledger knows every user from the contacts step.
-		const reported = new Set(users.map((u) => u.mailbox.toLowerCase()));
+		// Only a calendar run's own report counts: the pull's ledger knows every user from the contacts
+		// step, and a job that wrote contact folders marks its reports with part "contacts".
+		const calendarRuns = incoming.filter((r) => r.mailbox !== '' && (r as { part?: unknown }).part !== 'contacts');
+		const reported = new Set(calendarRuns.map((r) => String(r.mailbox).toLowerCase()));
 		for (const mailbox of expected.map((m) => String(m).toLowerCase())) {
 			if (!reported.has(mailbox)) ledger.error(mailbox, 'per-user run', 'other', 'no report came back for this user: its calendar run did not finish (see the execution of the pull)');
 		}
