@@ -110,7 +110,9 @@ export function pullSyncWorkflow(): Workflow {
 		typeVersion: 3.4,
 		position: [1100, 420],
 		executeOnce: true,
-		parameters: { mode: 'raw', jsonOutput: "={{ JSON.stringify({ shards: $('Prepare per-user run').all().map(item => item.json).chunk(Number($('Settings').first().json.usersPerShard) || 100).flatMap(users => [{ part: 'calendars', users }, { part: 'contacts', users }]) }) }}", options: {} },
+		// The list of every sync user goes with a job's first user only (the shard reads it there): with it on
+		// every user, a post would grow with users × sync users (19 MB for 250 of 500, over n8n's 16 MB).
+		parameters: { mode: 'raw', jsonOutput: "={{ JSON.stringify({ shards: $('Prepare per-user run').all().map(item => item.json).chunk(Number($('Settings').first().json.usersPerShard) || 100).map(users => users.map((user, i) => i === 0 ? user : { ...user, syncUsers: undefined })).flatMap(users => [{ part: 'calendars', users }, { part: 'contacts', users }]) }) }}", options: {} },
 	});
 	w.add(splitOut('One item per job', [1340, 420], 'shards'));
 	w.add({

@@ -97,7 +97,7 @@ describe('pull sync with its shards posted to the shard webhook (as on n8n\'s qu
 		const inOneProcess = endState(env);
 		await env.stop();
 
-		const onWorkers = withSettings(pull, { shardsOnWorkers: true, usersPerShard: 1 });
+		const onWorkers = withSettings(pull, { shardsOnWorkers: true, usersPerShard: 2 });
 		env = await scenarioEnvironment([onWorkers]);
 		env.credentials.set('shardWebhookKey1', 'httpHeaderAuth', { name: 'X-Shard-Key', value: 'shard-key-of-this-test' });
 		const host = new WebhookHost(env.runner, onWorkers);
@@ -106,15 +106,17 @@ describe('pull sync with its shards posted to the shard webhook (as on n8n\'s qu
 			const result = await runPull(env, onWorkers);
 			const jobs = host.calls.filter((call) => call.path === `/webhook/${SHARD_WEBHOOK_PATH}`);
 			// Two jobs per shard: its users' contact folders and their calendars, each in its own execution.
-			expect(jobs.map((call) => call.status)).toEqual([200, 200, 200, 200, 200, 200]);
-			const bodies = jobs.map((call) => call.emitted[0].json.body as { part: string; users: Array<{ email: string }> });
+			expect(jobs.map((call) => call.status)).toEqual([200, 200, 200, 200]);
+			const bodies = jobs.map((call) => call.emitted[0].json.body as { part: string; users: Array<{ email: string; syncUsers?: unknown[] }> });
 			expect(bodies.map((body) => `${body.part} ${body.users.map((u) => u.email).join(',')}`).sort()).toEqual(
-				['ann', 'bob', 'cat'].flatMap((name) => [`calendars ${name}@contoso.com`, `contacts ${name}@contoso.com`]).sort(),
+				['calendars ann@contoso.com,bob@contoso.com', 'calendars cat@contoso.com', 'contacts ann@contoso.com,bob@contoso.com', 'contacts cat@contoso.com'],
 			);
+			// The list of sync users goes with a job's first user only: a post grows with its users, not with users × sync users.
+			expect(bodies.map((body) => body.users.map((u) => u.syncUsers?.length ?? 0)).sort()).toEqual([[3], [3], [3, 0], [3, 0]]);
 			expect(result.output('Calendars of a shard')).toEqual([]);
 			expect(result.output('Contacts → Exchange folders')).toEqual([]);
 			const contactJobs = jobs.filter((call) => call.run?.output('Contacts → Exchange folders').length);
-			expect(contactJobs).toHaveLength(3);
+			expect(contactJobs).toHaveLength(2);
 			expect(userLines(result)).toEqual(linesInOneProcess);
 			// Each user's contact counts came back from its contacts job, as the pull in one process counted them.
 			const contactsOf = (r: Record<string, any>) => [r.mailbox, r.counts.contactsCreated, r.counts.contactsUnchanged];
