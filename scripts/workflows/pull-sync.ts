@@ -249,7 +249,7 @@ export function pullSyncWorkflow(): Workflow {
 	w.connect('Contact folders job?', CONTACT_FOLDERS, 0).connect('Contact folders job?', SHARD_START, 1);
 	// A job that wrote contact folders answers with one report per user of it (their folders' lines,
 	// also when LN's contacts could not be read), marked so that the pull does not take it for a calendar run.
-	w.add(ifNode('Contact folders of a job?', [1820, -220], `={{ $('Contact folders job?').isExecuted }}`));
+	w.add(ifNode('Posted as a job?', [1820, -220], `={{ $('Contact folders job?').isExecuted }}`));
 	w.add({
 		name: 'Users of the job',
 		type: 'n8n-nodes-base.set',
@@ -268,8 +268,8 @@ export function pullSyncWorkflow(): Workflow {
 		parameters: { resource: 'report', operation: 'build', scope: 'user', mailbox: '={{ $json.email }}', user: '={{ $json.user }}' },
 	});
 	w.add(setNode('Marked as contact folders', [2780, -320], { part: 'contacts' }, true));
-	w.connect('Contacts → Exchange folders', 'Contact folders of a job?').connect('LN contacts', 'Contact folders of a job?', 1);
-	w.connect('Contact folders of a job?', 'Users of the job', 0).connect('Users of the job', 'One item per user').connect('One item per user', 'Contact folder reports').connect('Contact folder reports', 'Marked as contact folders');
+	w.connect('Contacts → Exchange folders', 'Posted as a job?').connect('LN contacts', 'Posted as a job?', 1);
+	w.connect('Posted as a job?', 'Users of the job', 0).connect('Users of the job', 'One item per user').connect('One item per user', 'Contact folder reports').connect('Contact folder reports', 'Marked as contact folders');
 	addMailboxLeases(w, {
 		start: SHARD_START,
 		at: [-460, 900],

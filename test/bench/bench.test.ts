@@ -135,3 +135,30 @@ describe('npm run bench -- --size s', () => {
 		expect(nearLimit.figures).toContain(`÷ ${json.machine.cpus} =`);
 	});
 });
+
+describe('npm run bench -- --side-by-side (one process answering its own shard posts)', () => {
+	let json: Record<string, any>;
+	let result: Awaited<ReturnType<typeof runBench>>;
+
+	beforeAll(async () => {
+		result = await runBench(['--users', '4', '--contacts', '30', '--activities', '12', '--events', '12', '--latency-ms', '0', '--no-peer', '--side-by-side', '--users-per-shard', '2']);
+		const lines = result.stdout.trim().split('\n');
+		json = JSON.parse(lines[lines.length - 1]);
+	}, 120_000);
+
+	it("runs each shard's contact folders and calendars as jobs of their own, every user reported", () => {
+		expect(result.code).toBe(0);
+		expect(json.mode).toBe('sideBySide');
+		expectRuns(json.product.runs);
+		const [first] = json.product.runs;
+		// 4 sync users and the one the app may not access: 3 shards of 2, two jobs each, and the pull (the
+		// first sync also checks users again, in one more execution).
+		expect(json.product.runs[1].executions).toBe(1 + 3 * 2);
+		expect(first.report.users).toBe(5);
+		expect(first.report.counts.contactsCreated).toBeGreaterThan(0);
+		expect(first.report.errorKinds.map((kind: { example: string }) => kind.example).join('\n')).not.toMatch(/no report came back/);
+		// Each contact folders job reads LN's contacts for its shard: the no-change target counts them.
+		expect(json.product.lnPagesNeeded.contactsChangedSince).toBe(3);
+		expect(json.product.runs[1].ln.byKind['GET Contacts']).toBe(json.product.lnPagesNeeded.contactsAll);
+	});
+});
