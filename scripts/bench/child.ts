@@ -174,7 +174,7 @@ async function runJob(job: ChildJob): Promise<ChildResult> {
 	};
 
 	// The jobs' posts are answered in this process, each job in its own execution, as in an n8n without workers.
-	const webhooks = job.sideBySide ? new WebhookHost(runner, workflow) : undefined;
+	const webhooks = job.sideBySide ? new WebhookHost(runner, workflow, { keepRuns: false }) : undefined;
 	await webhooks?.start();
 	const cpuBefore = process.cpuUsage();
 	const started = performance.now();
